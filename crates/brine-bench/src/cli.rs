@@ -1,0 +1,205 @@
+//! Command-line options.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::engine::Engine;
+
+pub const USAGE: &str = "\
+Usage: bench [OPTIONS]
+
+Runs every bench/*.lox program in each engine, checks that all engines print
+the same output (and the output in the program's `// expect:` comments), and
+prints a markdown table of median wall times.
+
+Options:
+  --engines LIST   comma-separated engines, in column order (default: interp);
+                   may be repeated. Each is [LABEL=]SPEC, where SPEC is
+                     NAME[:FLAGS]   brine run --engine=NAME FLAGS FILE
+                     aot[:FLAGS]    brine build FLAGS FILE -o EXE, then EXE
+                     cmd:PROG ARGS  an external program; {file}, {stem} and
+                                    {dir} are substituted, FILE is appended
+                                    when there is no placeholder
+  --runs N         timed runs per program and engine (default: 5)
+  --warmup N       untimed runs before those (default: 0)
+  --quick          one run each, for smoke tests (same as --runs 1 --warmup 0)
+  --filter LIST    only the programs whose name contains one of these
+                   comma-separated words
+  --brine PATH     the brine binary (default: $BRINE, else `brine` next to
+                   this executable)
+  --dir PATH       the directory of .lox programs (default: ./bench, else the
+                   repository's bench/)
+  --timeout SECS   time limit of one run (default: 300)
+  --json PATH      also write all results as JSON
+  -h, --help       show this help";
+
+/// Everything the options say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Options {
+    pub brine: Option<PathBuf>,
+    pub engines: Vec<Engine>,
+    pub runs: usize,
+    pub warmup: usize,
+    pub filters: Vec<String>,
+    pub dir: Option<PathBuf>,
+    pub timeout: Duration,
+    pub json: Option<PathBuf>,
+}
+
+/// What to do.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    Help,
+    Run(Options),
+}
+
+fn number<T: std::str::FromStr>(option: &str, value: &str) -> Result<T, String> {
+    value.parse().map_err(|_| format!("{option}: expected a number, got `{value}`"))
+}
+
+/// Parses the arguments after the program name.
+pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String> {
+    let mut options = Options {
+        brine: None,
+        engines: Vec::new(),
+        runs: 5,
+        warmup: 0,
+        filters: Vec::new(),
+        dir: None,
+        timeout: Duration::from_secs(300),
+        json: None,
+    };
+    let mut quick = false;
+    let mut args = args.into_iter();
+    while let Some(arg) = args.next() {
+        // Both `--option value` and `--option=value`.
+        let (name, inline) = match arg.split_once('=') {
+            Some((name, value)) if name.starts_with("--") => (name.to_owned(), Some(value.to_owned())),
+            _ => (arg.clone(), None),
+        };
+        let takes_value = matches!(
+            name.as_str(),
+            "--engines" | "--runs" | "--warmup" | "--filter" | "--brine" | "--dir" | "--timeout" | "--json"
+        );
+        let value = if takes_value {
+            match inline {
+                Some(v) => v,
+                None => args.next().ok_or_else(|| format!("{name} needs a value"))?,
+            }
+        } else if inline.is_some() {
+            return Err(format!("{name} takes no value"));
+        } else {
+            String::new()
+        };
+        match name.as_str() {
+            "-h" | "--help" => return Ok(Command::Help),
+            "--quick" => quick = true,
+            "--engines" => {
+                Engine::parse_list(&value, &mut options.engines).map_err(|e| format!("--engines: {e}"))?
+            }
+            "--runs" => {
+                options.runs = number(&name, &value)?;
+                if options.runs == 0 {
+                    return Err("--runs must be at least 1".into());
+                }
+            }
+            "--warmup" => options.warmup = number(&name, &value)?,
+            "--filter" => options
+                .filters
+                .extend(value.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)),
+            "--brine" => options.brine = Some(PathBuf::from(value)),
+            "--dir" => options.dir = Some(PathBuf::from(value)),
+            "--timeout" => {
+                let secs: f64 = number(&name, &value)?;
+                if !(secs.is_finite() && secs > 0.0) {
+                    return Err("--timeout must be a positive number of seconds".into());
+                }
+                options.timeout = Duration::from_secs_f64(secs);
+            }
+            "--json" => options.json = Some(PathBuf::from(value)),
+            other => return Err(format!("unknown argument `{other}`")),
+        }
+    }
+    if quick {
+        options.runs = 1;
+        options.warmup = 0;
+    }
+    if options.engines.is_empty() {
+        options.engines.push(Engine::parse("interp").map_err(|e| e.to_string())?);
+    }
+    Ok(Command::Run(options))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_ok(args: &[&str]) -> Options {
+        match parse(args.iter().map(|s| s.to_string())) {
+            Ok(Command::Run(o)) => o,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn labels(o: &Options) -> Vec<&str> {
+        o.engines.iter().map(|e| e.label.as_str()).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let o = parse_ok(&[]);
+        assert_eq!(labels(&o), ["interp"]);
+        assert_eq!(o.runs, 5);
+        assert_eq!(o.warmup, 0);
+        assert!(o.filters.is_empty());
+        assert_eq!(o.brine, None);
+        assert_eq!(o.timeout, Duration::from_secs(300));
+    }
+
+    #[test]
+    fn values_inline_or_separate() {
+        let o = parse_ok(&[
+            "--engines=interp,jit",
+            "--engines",
+            "aot:-O2",
+            "--runs",
+            "3",
+            "--filter=fib, zoo",
+            "--brine",
+            "/x/brine",
+            "--timeout=2.5",
+            "--json",
+            "out.json",
+        ]);
+        assert_eq!(labels(&o), ["interp", "jit", "aot:-O2"]);
+        assert_eq!(o.runs, 3);
+        assert_eq!(o.filters, ["fib", "zoo"]);
+        assert_eq!(o.brine, Some(PathBuf::from("/x/brine")));
+        assert_eq!(o.timeout, Duration::from_millis(2500));
+        assert_eq!(o.json, Some(PathBuf::from("out.json")));
+    }
+
+    #[test]
+    fn quick_means_one_run() {
+        let o = parse_ok(&["--runs", "9", "--warmup", "2", "--quick"]);
+        assert_eq!((o.runs, o.warmup), (1, 0));
+    }
+
+    #[test]
+    fn help() {
+        assert_eq!(parse(["-h".to_string()]), Ok(Command::Help));
+        assert_eq!(parse(["--help".to_string()]), Ok(Command::Help));
+    }
+
+    #[test]
+    fn errors() {
+        let err = |args: &[&str]| parse(args.iter().map(|s| s.to_string())).unwrap_err();
+        assert!(err(&["--runs"]).contains("needs a value"));
+        assert!(err(&["--runs", "x"]).contains("expected a number"));
+        assert!(err(&["--runs", "0"]).contains("at least 1"));
+        assert!(err(&["--timeout", "-1"]).contains("positive"));
+        assert!(err(&["--quick=1"]).contains("takes no value"));
+        assert!(err(&["--bogus"]).contains("unknown argument"));
+        assert!(err(&["--engines", "interp,interp"]).contains("twice"));
+    }
+}

@@ -1,0 +1,518 @@
+//! Lowering from the resolved AST to Brine IR.
+//!
+//! Each Lox function, method and script becomes one IR function. Locals
+//! become SSA values through the builder's variables, except those that are
+//! both captured and assigned: they live in heap cells, which every closure
+//! that captures them shares. Captured locals that are never assigned are
+//! copied into the closure when it is created. A local function that refers
+//! to itself uses its own callee (the closure being run), since its variable
+//! is not yet initialized when the closure is created.
+//!
+//! A module may be lowered into more than once (the REPL lowers each entry
+//! into the same module, so closures from earlier entries stay valid).
+
+use crate::ast::{
+    self, DeclId, Expr, ExprKind, FnId, Literal, LogicalOp, Resolution, Resolved, Stmt, StmtKind,
+};
+use brine_ir::builder::{FunctionBuilder, Variable};
+use brine_ir::{BinaryOp, FuncId, Function, FunctionKind, InstKind, Module, Type, UnaryOp, Value};
+use std::collections::HashMap;
+
+/// Lowers a resolved program into `module` and returns its script function.
+pub fn lower(program: &ast::Program, resolution: &Resolution, module: &mut Module) -> FuncId {
+    let mut l = Lowerer { module, res: resolution, fns: Vec::new(), pending_captures: Vec::new() };
+    l.function(&program.script, None)
+}
+
+/// How a function reaches one of its locals.
+#[derive(Copy, Clone)]
+enum Storage {
+    /// An SSA variable holding the value.
+    Var(Variable),
+    /// An SSA variable holding the cell that holds the value.
+    Cell(Variable),
+}
+
+struct FnState {
+    b: FunctionBuilder,
+    id: FnId,
+    kind: ast::FunctionKind,
+    locals: HashMap<DeclId, Storage>,
+    /// Captured declarations, in capture order.
+    captures: Vec<DeclId>,
+    capture_index: HashMap<DeclId, u32>,
+    /// The function's own name declaration, when references to it can use the callee.
+    self_decl: Option<DeclId>,
+    callee: Value,
+    this: Value,
+    /// Nesting of blocks; top-level declarations of the script are globals.
+    depth: u32,
+}
+
+struct Lowerer<'a> {
+    module: &'a mut Module,
+    res: &'a Resolution,
+    fns: Vec<FnState>,
+    /// The captures of the function lowered last, for its closure.
+    pending_captures: Vec<DeclId>,
+}
+
+fn ir_kind(kind: ast::FunctionKind) -> FunctionKind {
+    match kind {
+        ast::FunctionKind::Script => FunctionKind::Script,
+        ast::FunctionKind::Function => FunctionKind::Function,
+        ast::FunctionKind::Method => FunctionKind::Method,
+        ast::FunctionKind::Initializer => FunctionKind::Initializer,
+    }
+}
+
+impl Lowerer<'_> {
+    fn f(&mut self) -> &mut FnState {
+        self.fns.last_mut().expect("no function")
+    }
+    fn b(&mut self) -> &mut FunctionBuilder {
+        &mut self.f().b
+    }
+    fn ins(&mut self, kind: InstKind) -> Value {
+        self.b().ins_value(kind)
+    }
+    fn effect(&mut self, kind: InstKind) {
+        self.b().ins(kind);
+    }
+    fn site(&mut self, line: u32) -> brine_ir::SiteId {
+        self.module.add_site(line)
+    }
+    fn is_cell(&self, decl: DeclId) -> bool {
+        let d = &self.res.decls[decl.0 as usize];
+        d.captured && d.assigned
+    }
+    fn decl_fn(&self, decl: DeclId) -> FnId {
+        self.res.decls[decl.0 as usize].function
+    }
+
+    /// Lowers one function body into a new IR function. `self_decl` is the
+    /// declaration of the function's name, for a local function.
+    fn function(&mut self, func: &ast::Function, self_decl: Option<DeclId>) -> FuncId {
+        let kind = ir_kind(func.kind);
+        let arity = func.params.len() as u32;
+        let id = self.module.declare_function(func.name.clone(), kind, arity, func.line);
+        let mut b = FunctionBuilder::new(Function::new(func.name.clone(), kind, arity, func.line));
+        let entry = b.create_block();
+        let callee = b.append_block_param(entry, Type::Val);
+        let this = b.append_block_param(entry, Type::Val);
+        let params: Vec<Value> = func.params.iter().map(|_| b.append_block_param(entry, Type::Val)).collect();
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let self_decl = self_decl.filter(|&d| !self.is_cell(d));
+        self.fns.push(FnState {
+            b,
+            id: func.id,
+            kind: func.kind,
+            locals: HashMap::new(),
+            captures: Vec::new(),
+            capture_index: HashMap::new(),
+            self_decl,
+            callee,
+            this,
+            depth: 0,
+        });
+        if let Some(this_decl) = func.this_decl {
+            self.declare_local(this_decl, this);
+        }
+        for ((_, decl), value) in func.params.iter().zip(params) {
+            self.declare_local(*decl, value);
+        }
+        for stmt in &func.body {
+            self.stmt(stmt);
+        }
+        if !self.b().is_terminated() {
+            let value = self.implicit_return_value();
+            self.effect(InstKind::Return { value });
+        }
+        let state = self.fns.pop().expect("function state");
+        let mut ir = state.b.finish();
+        ir.ncaptures = state.captures.len() as u32;
+        self.module.define_function(id, ir);
+        if !self.fns.is_empty() {
+            // The enclosing function creates the closure; it needs the
+            // captured storages, in order.
+            self.pending_captures = state.captures;
+        }
+        id
+    }
+
+    fn implicit_return_value(&mut self) -> Value {
+        if self.f().kind == ast::FunctionKind::Initializer { self.f().this } else { self.ins(InstKind::Nil) }
+    }
+
+    /// Declares a local holding `value` (boxing it in a cell if needed).
+    fn declare_local(&mut self, decl: DeclId, value: Value) {
+        let cell = self.is_cell(decl);
+        let var = self.b().declare_var(Type::Val);
+        let stored = if cell { self.ins(InstKind::CellNew { value }) } else { value };
+        self.b().def_var(var, stored);
+        let storage = if cell { Storage::Cell(var) } else { Storage::Var(var) };
+        self.f().locals.insert(decl, storage);
+    }
+
+    /// The storage value of `decl` in the current function: the cell for a
+    /// cell variable, else the value.
+    fn storage_value(&mut self, decl: DeclId) -> Value {
+        let current = self.f().id;
+        if self.decl_fn(decl) == current {
+            match self.f().locals.get(&decl).copied() {
+                Some(Storage::Var(v) | Storage::Cell(v)) => self.b().use_var(v),
+                // Declared later in this function on no path reaching here
+                // (the resolver never resolves to it then); keep the IR valid.
+                None => self.ins(InstKind::Nil),
+            }
+        } else if self.f().self_decl == Some(decl) {
+            self.f().callee
+        } else {
+            let f = self.f();
+            let index = match f.capture_index.get(&decl) {
+                Some(&i) => i,
+                None => {
+                    let i = f.captures.len() as u32;
+                    f.captures.push(decl);
+                    f.capture_index.insert(decl, i);
+                    i
+                }
+            };
+            self.ins(InstKind::LoadCapture { index })
+        }
+    }
+
+    fn read_local(&mut self, decl: DeclId) -> Value {
+        let storage = self.storage_value(decl);
+        if self.is_cell(decl) { self.ins(InstKind::CellGet { cell: storage }) } else { storage }
+    }
+
+    fn write_local(&mut self, decl: DeclId, value: Value) {
+        if self.is_cell(decl) {
+            let cell = self.storage_value(decl);
+            self.effect(InstKind::CellSet { cell, value });
+        } else {
+            // Only locals of the current function are assigned without a
+            // cell: an assigned captured variable is always a cell.
+            let var = match self.f().locals.get(&decl).copied() {
+                Some(Storage::Var(v)) => v,
+                _ => {
+                    let v = self.b().declare_var(Type::Val);
+                    self.f().locals.insert(decl, Storage::Var(v));
+                    v
+                }
+            };
+            self.b().def_var(var, value);
+        }
+    }
+
+    /// Whether a declaration at this point of the script is a global.
+    fn at_global_scope(&mut self) -> bool {
+        self.fns.len() == 1 && self.f().kind == ast::FunctionKind::Script && self.f().depth == 0
+    }
+
+    /// Defines a declared name: a global at top level, else a local.
+    fn define(&mut self, name: &[u8], decl: DeclId, value: Value) {
+        if self.at_global_scope() {
+            let global = self.module.global(name);
+            self.effect(InstKind::DefineGlobal { global, value });
+        } else {
+            self.declare_local(decl, value);
+        }
+    }
+
+    /// Creates a closure of a lowered function with the captures it asked for.
+    fn closure(&mut self, func: &ast::Function, self_decl: Option<DeclId>) -> Value {
+        let id = self.function(func, self_decl);
+        let decls = std::mem::take(&mut self.pending_captures);
+        let captures = decls.into_iter().map(|d| self.storage_value(d)).collect();
+        self.ins(InstKind::Closure { func: id, captures })
+    }
+
+    // ---- statements ------------------------------------------------------------
+
+    fn block(&mut self, stmts: &[Stmt]) {
+        self.f().depth += 1;
+        for s in stmts {
+            self.stmt(s);
+        }
+        self.f().depth -= 1;
+    }
+
+    /// After a terminator, later code is unreachable: give it a block of its
+    /// own, which `finish` drops.
+    fn start_dead_block(&mut self) {
+        let b = self.b().create_block();
+        self.b().switch_to_block(b);
+        self.b().seal_block(b);
+    }
+
+    fn stmt(&mut self, stmt: &Stmt) {
+        match &stmt.kind {
+            StmtKind::Expression(e) => {
+                self.expr(e);
+            }
+            StmtKind::Print(e) => {
+                let value = self.expr(e);
+                self.effect(InstKind::Print { value });
+            }
+            StmtKind::Var(name, decl, init) => {
+                let value = match init {
+                    Some(e) => self.expr(e),
+                    None => self.ins(InstKind::Nil),
+                };
+                self.define(name, *decl, value);
+            }
+            StmtKind::Block(stmts) => self.block(stmts),
+            StmtKind::If(cond, then, els) => {
+                let c = self.condition(cond);
+                let then_b = self.b().create_block();
+                let else_b = self.b().create_block();
+                let merge = self.b().create_block();
+                self.effect(InstKind::Branch {
+                    cond: c,
+                    then_dest: then_b,
+                    then_args: vec![],
+                    else_dest: else_b,
+                    else_args: vec![],
+                });
+                for (block, body) in [(then_b, Some(then)), (else_b, els.as_ref())] {
+                    self.b().switch_to_block(block);
+                    self.b().seal_block(block);
+                    if let Some(body) = body {
+                        self.stmt(body);
+                    }
+                    self.effect(InstKind::Jump { dest: merge, args: vec![] });
+                }
+                self.b().switch_to_block(merge);
+                self.b().seal_block(merge);
+            }
+            StmtKind::While(cond, body) => self.lower_loop(Some(cond), None, body),
+            StmtKind::For { init, cond, incr, body } => {
+                self.f().depth += 1;
+                if let Some(init) = init {
+                    self.stmt(init);
+                }
+                self.lower_loop(cond.as_ref(), incr.as_ref(), body);
+                self.f().depth -= 1;
+            }
+            StmtKind::Function(decl, func) => {
+                if !self.at_global_scope() && self.is_cell(*decl) {
+                    // The closure captures the cell; fill it afterwards.
+                    let nil = self.ins(InstKind::Nil);
+                    self.declare_local(*decl, nil);
+                    let closure = self.closure(func, None);
+                    self.write_local(*decl, closure);
+                } else {
+                    let self_decl = (!self.at_global_scope()).then_some(*decl);
+                    let closure = self.closure(func, self_decl);
+                    self.define(&func.name, *decl, closure);
+                }
+            }
+            StmtKind::Class(class) => self.class(class),
+            StmtKind::Return(value) => {
+                let v = match value {
+                    Some(e) => self.expr(e),
+                    None => self.implicit_return_value(),
+                };
+                self.effect(InstKind::Return { value: v });
+                self.start_dead_block();
+            }
+        }
+    }
+
+    fn lower_loop(&mut self, cond: Option<&Expr>, incr: Option<&Expr>, body: &Stmt) {
+        let header = self.b().create_block();
+        let body_b = self.b().create_block();
+        let exit = self.b().create_block();
+        self.effect(InstKind::Jump { dest: header, args: vec![] });
+        self.b().switch_to_block(header);
+        match cond {
+            Some(cond) => {
+                let c = self.condition(cond);
+                self.effect(InstKind::Branch {
+                    cond: c,
+                    then_dest: body_b,
+                    then_args: vec![],
+                    else_dest: exit,
+                    else_args: vec![],
+                });
+            }
+            None => self.effect(InstKind::Jump { dest: body_b, args: vec![] }),
+        }
+        self.b().switch_to_block(body_b);
+        self.b().seal_block(body_b);
+        self.stmt(body);
+        if let Some(incr) = incr {
+            self.expr(incr);
+        }
+        self.effect(InstKind::Jump { dest: header, args: vec![] });
+        self.b().seal_block(header);
+        self.b().switch_to_block(exit);
+        self.b().seal_block(exit);
+    }
+
+    fn class(&mut self, class: &ast::Class) {
+        let name = self.module.intern(&class.name);
+        let class_value = self.ins(InstKind::Class { name });
+        self.define(&class.name, class.decl, class_value);
+        self.f().depth += 1;
+        if let Some((sup_name, sup_ref, line)) = &class.superclass {
+            let superclass = self.variable(sup_name, *sup_ref, *line);
+            let site = self.site(*line);
+            self.effect(InstKind::Inherit { class: class_value, superclass, site });
+            if let Some(super_decl) = class.super_decl {
+                self.declare_local(super_decl, superclass);
+            }
+        }
+        for method in &class.methods {
+            let closure = self.closure(method, None);
+            let mname = self.module.intern(&method.name);
+            self.effect(InstKind::Method { class: class_value, name: mname, method: closure });
+        }
+        self.f().depth -= 1;
+    }
+
+    // ---- expressions ---------------------------------------------------------------
+
+    /// Evaluates `e` as a branch condition (a bool).
+    fn condition(&mut self, e: &Expr) -> Value {
+        let v = self.expr(e);
+        self.b().ins_value(InstKind::Truthy(v))
+    }
+
+    fn variable(&mut self, name: &[u8], r: ast::RefId, line: u32) -> Value {
+        match self.res.refs[r.0 as usize] {
+            Resolved::Global => {
+                let global = self.module.global(name);
+                let site = self.site(line);
+                self.ins(InstKind::GetGlobal { global, site })
+            }
+            Resolved::Local(decl) => self.read_local(decl),
+        }
+    }
+
+    fn args(&mut self, args: &[Expr]) -> Vec<Value> {
+        args.iter().map(|a| self.expr(a)).collect()
+    }
+
+    fn expr(&mut self, e: &Expr) -> Value {
+        match &e.kind {
+            ExprKind::Literal(lit) => match lit {
+                Literal::Nil => self.ins(InstKind::Nil),
+                Literal::Bool(b) => self.ins(InstKind::Bool(*b)),
+                Literal::Number(n) => self.ins(InstKind::Number(*n)),
+                Literal::Str(s) => {
+                    let id = self.module.intern(s);
+                    self.ins(InstKind::Str(id))
+                }
+            },
+            ExprKind::Grouping(inner) => self.expr(inner),
+            ExprKind::Unary(op, arg) => {
+                let arg = self.expr(arg);
+                let op = match op {
+                    ast::UnaryOp::Neg => UnaryOp::Neg,
+                    ast::UnaryOp::Not => UnaryOp::Not,
+                };
+                let site = self.site(e.line);
+                self.ins(InstKind::Unary { op, arg, site })
+            }
+            ExprKind::Binary(op, l, r) => {
+                let lhs = self.expr(l);
+                let rhs = self.expr(r);
+                let op = match op {
+                    ast::BinaryOp::Add => BinaryOp::Add,
+                    ast::BinaryOp::Sub => BinaryOp::Sub,
+                    ast::BinaryOp::Mul => BinaryOp::Mul,
+                    ast::BinaryOp::Div => BinaryOp::Div,
+                    ast::BinaryOp::Eq => BinaryOp::Eq,
+                    ast::BinaryOp::Ne => BinaryOp::Ne,
+                    ast::BinaryOp::Lt => BinaryOp::Lt,
+                    ast::BinaryOp::Le => BinaryOp::Le,
+                    ast::BinaryOp::Gt => BinaryOp::Gt,
+                    ast::BinaryOp::Ge => BinaryOp::Ge,
+                };
+                let site = self.site(e.line);
+                self.ins(InstKind::Binary { op, lhs, rhs, site })
+            }
+            ExprKind::Logical(op, l, r) => {
+                let left = self.expr(l);
+                let c = self.b().ins_value(InstKind::Truthy(left));
+                let rhs_b = self.b().create_block();
+                let merge = self.b().create_block();
+                let result = self.b().append_block_param(merge, Type::Val);
+                let (then_dest, then_args, else_dest, else_args) = match op {
+                    LogicalOp::And => (rhs_b, vec![], merge, vec![left]),
+                    LogicalOp::Or => (merge, vec![left], rhs_b, vec![]),
+                };
+                self.effect(InstKind::Branch { cond: c, then_dest, then_args, else_dest, else_args });
+                self.b().switch_to_block(rhs_b);
+                self.b().seal_block(rhs_b);
+                let right = self.expr(r);
+                self.effect(InstKind::Jump { dest: merge, args: vec![right] });
+                self.b().switch_to_block(merge);
+                self.b().seal_block(merge);
+                result
+            }
+            ExprKind::Variable(name, r) => self.variable(name, *r, e.line),
+            ExprKind::Assign(name, r, value) => {
+                let v = self.expr(value);
+                match self.res.refs[r.0 as usize] {
+                    Resolved::Global => {
+                        let global = self.module.global(name);
+                        let site = self.site(e.line);
+                        self.effect(InstKind::SetGlobal { global, value: v, site });
+                    }
+                    Resolved::Local(decl) => self.write_local(decl, v),
+                }
+                v
+            }
+            ExprKind::Call(callee, args) => match &callee.kind {
+                ExprKind::Get(obj, name) => {
+                    let obj = self.expr(obj);
+                    let args = self.args(args);
+                    let name = self.module.intern(name);
+                    let site = self.site(e.line);
+                    self.ins(InstKind::Invoke { obj, name, args, site })
+                }
+                ExprKind::Super { method, super_ref, this_ref } => {
+                    let this = self.variable(b"this", *this_ref, callee.line);
+                    let superclass = self.variable(b"super", *super_ref, callee.line);
+                    let args = self.args(args);
+                    let name = self.module.intern(method);
+                    let site = self.site(e.line);
+                    self.ins(InstKind::SuperInvoke { this, superclass, name, args, site })
+                }
+                _ => {
+                    let callee = self.expr(callee);
+                    let args = self.args(args);
+                    let site = self.site(e.line);
+                    self.ins(InstKind::Call { callee, args, site })
+                }
+            },
+            ExprKind::Get(obj, name) => {
+                let obj = self.expr(obj);
+                let name = self.module.intern(name);
+                let site = self.site(e.line);
+                self.ins(InstKind::GetProp { obj, name, site })
+            }
+            ExprKind::Set(obj, name, value) => {
+                let obj = self.expr(obj);
+                let v = self.expr(value);
+                let name = self.module.intern(name);
+                let site = self.site(e.line);
+                self.effect(InstKind::SetProp { obj, name, value: v, site });
+                v
+            }
+            ExprKind::This(r) => self.variable(b"this", *r, e.line),
+            ExprKind::Super { method, super_ref, this_ref } => {
+                let this = self.variable(b"this", *this_ref, e.line);
+                let superclass = self.variable(b"super", *super_ref, e.line);
+                let name = self.module.intern(method);
+                let site = self.site(e.line);
+                self.ins(InstKind::GetSuper { this, superclass, name, site })
+            }
+        }
+    }
+}

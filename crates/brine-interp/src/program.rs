@@ -1,0 +1,71 @@
+//! A module loaded into a runtime: the runtime objects its ids stand for.
+
+use brine_ir::{FuncId, GlobalId, Module, StrId};
+use brine_runtime::object::{FunctionKind as RtKind, ObjFunction};
+use brine_runtime::{Runtime, Value};
+
+/// An IR module together with the runtime objects for its ids: a function
+/// prototype per function, an interned string per string constant, a global
+/// slot per global name. The module may grow (the REPL lowers each entry
+/// into it); [`Program::sync`] loads what is new.
+pub struct Program {
+    pub module: Module,
+    functions: Vec<*mut ObjFunction>,
+    strings: Vec<Value>,
+    globals: Vec<u32>,
+}
+
+impl Default for Program {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Program {
+    pub fn new() -> Program {
+        Program { module: Module::new(), functions: Vec::new(), strings: Vec::new(), globals: Vec::new() }
+    }
+
+    /// Creates the runtime objects for everything added to the module since
+    /// the last sync. They are kept alive in `rt.constants`.
+    pub fn sync(&mut self, rt: &mut Runtime) {
+        for s in &self.module.strings[self.strings.len()..] {
+            let v = rt.intern(s);
+            rt.constants.push(v);
+            self.strings.push(v);
+        }
+        for g in &self.module.globals[self.globals.len()..] {
+            self.globals.push(rt.global_slot(g));
+        }
+        for (i, f) in self.module.functions.iter().enumerate().skip(self.functions.len()) {
+            let name = match f.kind {
+                brine_ir::FunctionKind::Script => Value::NIL,
+                _ => rt.intern(&f.name),
+            };
+            rt.push_root(name);
+            let kind = match f.kind {
+                brine_ir::FunctionKind::Script => RtKind::Script,
+                brine_ir::FunctionKind::Function => RtKind::Function,
+                brine_ir::FunctionKind::Method => RtKind::Method,
+                brine_ir::FunctionKind::Initializer => RtKind::Initializer,
+            };
+            let obj = rt.new_function(name, f.arity, f.ncaptures, i as u32, kind);
+            rt.pop_root();
+            rt.constants.push(Value::object(obj));
+            self.functions.push(obj);
+        }
+    }
+
+    #[inline]
+    pub fn function_object(&self, id: FuncId) -> *mut ObjFunction {
+        self.functions[id.index()]
+    }
+    #[inline]
+    pub fn string(&self, id: StrId) -> Value {
+        self.strings[id.index()]
+    }
+    #[inline]
+    pub fn global_slot(&self, id: GlobalId) -> usize {
+        self.globals[id.index()] as usize
+    }
+}

@@ -1,0 +1,178 @@
+//! Modules and functions.
+
+use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StrId, Value};
+use crate::inst::{InstData, Type};
+use std::collections::HashMap;
+
+/// What a function is, for calls and for `init`'s return.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum FunctionKind {
+    Script,
+    Function,
+    Method,
+    Initializer,
+}
+
+impl FunctionKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            FunctionKind::Script => "script",
+            FunctionKind::Function => "function",
+            FunctionKind::Method => "method",
+            FunctionKind::Initializer => "initializer",
+        }
+    }
+}
+
+/// Where a value comes from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ValueDef {
+    /// The result of an instruction.
+    Result(Inst),
+    /// Parameter `index` of a block.
+    Param(Block, u32),
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct ValueData {
+    pub ty: Type,
+    pub def: ValueDef,
+}
+
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct BlockData {
+    pub params: Vec<Value>,
+    /// The block's instructions in order; the last one is its terminator.
+    pub insts: Vec<Inst>,
+}
+
+/// One IR function.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Function {
+    /// The Lox name (empty for the script).
+    pub name: Vec<u8>,
+    pub kind: FunctionKind,
+    /// Number of Lox parameters. The entry block has `arity + 2` parameters:
+    /// callee, this, then the arguments.
+    pub arity: u32,
+    /// Number of captured values a closure of this function holds.
+    pub ncaptures: u32,
+    /// Line of the declaration.
+    pub line: u32,
+    pub blocks: Vec<BlockData>,
+    pub insts: Vec<InstData>,
+    pub values: Vec<ValueData>,
+    /// The block order; the first is the entry.
+    pub layout: Vec<Block>,
+}
+
+impl Function {
+    pub fn new(name: Vec<u8>, kind: FunctionKind, arity: u32, line: u32) -> Function {
+        Function {
+            name,
+            kind,
+            arity,
+            ncaptures: 0,
+            line,
+            blocks: Vec::new(),
+            insts: Vec::new(),
+            values: Vec::new(),
+            layout: Vec::new(),
+        }
+    }
+
+    pub fn entry(&self) -> Block {
+        self.layout[0]
+    }
+    pub fn block(&self, b: Block) -> &BlockData {
+        &self.blocks[b.index()]
+    }
+    pub fn inst(&self, i: Inst) -> &InstData {
+        &self.insts[i.index()]
+    }
+    pub fn value_type(&self, v: Value) -> Type {
+        self.values[v.index()].ty
+    }
+    /// The terminator of a block, if it has one.
+    pub fn terminator(&self, b: Block) -> Option<Inst> {
+        let last = *self.block(b).insts.last()?;
+        self.inst(last).kind.is_terminator().then_some(last)
+    }
+    /// The display name: the Lox name, or `script`.
+    pub fn display_name(&self) -> String {
+        if self.kind == FunctionKind::Script {
+            "script".to_string()
+        } else {
+            String::from_utf8_lossy(&self.name).into_owned()
+        }
+    }
+}
+
+/// The source facts of a dynamic operation.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Site {
+    pub line: u32,
+}
+
+/// A compilation unit: functions, and the constant tables they share. The
+/// first function of a module produced by the front end is its script.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Module {
+    pub functions: Vec<Function>,
+    /// String constants: literals, property, method and class names.
+    pub strings: Vec<Vec<u8>>,
+    /// Global variable names.
+    pub globals: Vec<Vec<u8>>,
+    pub sites: Vec<Site>,
+    string_index: HashMap<Vec<u8>, StrId>,
+    global_index: HashMap<Vec<u8>, GlobalId>,
+}
+
+impl Module {
+    pub fn new() -> Module {
+        Module::default()
+    }
+    /// The id of the string constant with these bytes (added if new).
+    pub fn intern(&mut self, s: &[u8]) -> StrId {
+        if let Some(&id) = self.string_index.get(s) {
+            return id;
+        }
+        let id = StrId::new(self.strings.len());
+        self.strings.push(s.to_vec());
+        self.string_index.insert(s.to_vec(), id);
+        id
+    }
+    /// The id of the global with this name (added if new).
+    pub fn global(&mut self, name: &[u8]) -> GlobalId {
+        if let Some(&id) = self.global_index.get(name) {
+            return id;
+        }
+        let id = GlobalId::new(self.globals.len());
+        self.globals.push(name.to_vec());
+        self.global_index.insert(name.to_vec(), id);
+        id
+    }
+    pub fn add_site(&mut self, line: u32) -> SiteId {
+        let id = SiteId::new(self.sites.len());
+        self.sites.push(Site { line });
+        id
+    }
+    pub fn site_line(&self, site: SiteId) -> u32 {
+        self.sites[site.index()].line
+    }
+    /// Reserves a function id; the function is filled in by `define_function`.
+    pub fn declare_function(&mut self, name: Vec<u8>, kind: FunctionKind, arity: u32, line: u32) -> FuncId {
+        let id = FuncId::new(self.functions.len());
+        self.functions.push(Function::new(name, kind, arity, line));
+        id
+    }
+    pub fn define_function(&mut self, id: FuncId, f: Function) {
+        self.functions[id.index()] = f;
+    }
+    pub fn function(&self, id: FuncId) -> &Function {
+        &self.functions[id.index()]
+    }
+    pub fn string(&self, id: StrId) -> &[u8] {
+        &self.strings[id.index()]
+    }
+}

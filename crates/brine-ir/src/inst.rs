@@ -1,0 +1,384 @@
+//! Instructions and value types.
+
+use crate::entities::{Block, FuncId, GlobalId, SiteId, StrId, Value};
+
+/// The type of an SSA value.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Type {
+    /// A NaN-boxed Lox value.
+    Val,
+    /// An unboxed double (specialized code).
+    F64,
+    /// A 64-bit integer (specialized code).
+    I64,
+    /// A machine boolean: branch conditions.
+    Bool,
+    /// A raw pointer (specialized code).
+    Ptr,
+}
+
+impl Type {
+    pub fn name(self) -> &'static str {
+        match self {
+            Type::Val => "val",
+            Type::F64 => "f64",
+            Type::I64 => "i64",
+            Type::Bool => "bool",
+            Type::Ptr => "ptr",
+        }
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum UnaryOp {
+    /// `-x`: "Operand must be a number."
+    Neg,
+    /// `!x`: never fails.
+    Not,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+pub enum BinaryOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    /// `==`: never fails.
+    Eq,
+    /// `!=`: never fails.
+    Ne,
+}
+
+impl UnaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            UnaryOp::Neg => "neg",
+            UnaryOp::Not => "not",
+        }
+    }
+}
+
+impl BinaryOp {
+    pub fn name(self) -> &'static str {
+        match self {
+            BinaryOp::Add => "add",
+            BinaryOp::Sub => "sub",
+            BinaryOp::Mul => "mul",
+            BinaryOp::Div => "div",
+            BinaryOp::Lt => "lt",
+            BinaryOp::Le => "le",
+            BinaryOp::Gt => "gt",
+            BinaryOp::Ge => "ge",
+            BinaryOp::Eq => "eq",
+            BinaryOp::Ne => "ne",
+        }
+    }
+    /// Whether the operation can raise a runtime error.
+    pub fn can_fail(self) -> bool {
+        !matches!(self, BinaryOp::Eq | BinaryOp::Ne)
+    }
+}
+
+/// What an instruction does. Operands are SSA values; results (at most one)
+/// are recorded in [`InstData::result`].
+///
+/// The entry block's parameters are `(callee, this, arg0, .., argN-1)`: the
+/// called closure, the receiver (`nil` for a plain function) and the arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InstKind {
+    // ---- constants (result: val) -------------------------------------------
+    Nil,
+    Bool(bool),
+    Number(f64),
+    Str(StrId),
+
+    // ---- dynamic Lox operations (result: val) ----------------------------------
+    Unary {
+        op: UnaryOp,
+        arg: Value,
+        site: SiteId,
+    },
+    Binary {
+        op: BinaryOp,
+        lhs: Value,
+        rhs: Value,
+        site: SiteId,
+    },
+    /// Lox truthiness (result: bool).
+    Truthy(Value),
+    /// Reads a global; "Undefined variable 'x'." if it was never defined.
+    GetGlobal {
+        global: GlobalId,
+        site: SiteId,
+    },
+    /// Assigns an existing global; "Undefined variable 'x'." if it was never
+    /// defined. No result: the assigned value is the expression's value.
+    SetGlobal {
+        global: GlobalId,
+        value: Value,
+        site: SiteId,
+    },
+    /// `var x = value;` at top level (defines or redefines). No result.
+    DefineGlobal {
+        global: GlobalId,
+        value: Value,
+    },
+    /// `obj.name`: a field, else a bound method.
+    GetProp {
+        obj: Value,
+        name: StrId,
+        site: SiteId,
+    },
+    /// `obj.name = value`. No result.
+    SetProp {
+        obj: Value,
+        name: StrId,
+        value: Value,
+        site: SiteId,
+    },
+    /// `obj.name(args)`: fused get and call, no bound method is allocated
+    /// when `name` is a method.
+    Invoke {
+        obj: Value,
+        name: StrId,
+        args: Vec<Value>,
+        site: SiteId,
+    },
+    /// `super.name(args)` with `this` as receiver.
+    SuperInvoke {
+        this: Value,
+        superclass: Value,
+        name: StrId,
+        args: Vec<Value>,
+        site: SiteId,
+    },
+    /// `super.name`: a bound method.
+    GetSuper {
+        this: Value,
+        superclass: Value,
+        name: StrId,
+        site: SiteId,
+    },
+    /// `callee(args)`.
+    Call {
+        callee: Value,
+        args: Vec<Value>,
+        site: SiteId,
+    },
+    /// A new closure of `func` with these captured values (values or cells).
+    Closure {
+        func: FuncId,
+        captures: Vec<Value>,
+    },
+    /// Captured value `index` of the running closure.
+    LoadCapture {
+        index: u32,
+    },
+    /// A new class named `name`, with no methods.
+    Class {
+        name: StrId,
+    },
+    /// Makes `class` inherit `superclass`: "Superclass must be a class." No result.
+    Inherit {
+        class: Value,
+        superclass: Value,
+        site: SiteId,
+    },
+    /// Adds a method (a closure) to a class. No result.
+    Method {
+        class: Value,
+        name: StrId,
+        method: Value,
+    },
+    /// A new heap cell holding `value`.
+    CellNew {
+        value: Value,
+    },
+    /// The cell's value.
+    CellGet {
+        cell: Value,
+    },
+    /// Stores into a cell. No result.
+    CellSet {
+        cell: Value,
+        value: Value,
+    },
+    /// `print value;`. No result.
+    Print {
+        value: Value,
+    },
+
+    // ---- terminators ---------------------------------------------------------
+    Jump {
+        dest: Block,
+        args: Vec<Value>,
+    },
+    /// `cond` is a bool.
+    Branch {
+        cond: Value,
+        then_dest: Block,
+        then_args: Vec<Value>,
+        else_dest: Block,
+        else_args: Vec<Value>,
+    },
+    Return {
+        value: Value,
+    },
+}
+
+impl InstKind {
+    pub fn is_terminator(&self) -> bool {
+        matches!(self, InstKind::Jump { .. } | InstKind::Branch { .. } | InstKind::Return { .. })
+    }
+
+    /// The type of the result, or None for instructions without one.
+    pub fn result_type(&self) -> Option<Type> {
+        use InstKind::*;
+        match self {
+            Truthy(_) => Some(Type::Bool),
+            SetGlobal { .. }
+            | DefineGlobal { .. }
+            | SetProp { .. }
+            | Inherit { .. }
+            | Method { .. }
+            | CellSet { .. }
+            | Print { .. }
+            | Jump { .. }
+            | Branch { .. }
+            | Return { .. } => None,
+            _ => Some(Type::Val),
+        }
+    }
+
+    /// The site of a dynamic operation that can raise an error.
+    pub fn site(&self) -> Option<SiteId> {
+        use InstKind::*;
+        match self {
+            Unary { site, .. }
+            | Binary { site, .. }
+            | GetGlobal { site, .. }
+            | SetGlobal { site, .. }
+            | GetProp { site, .. }
+            | SetProp { site, .. }
+            | Invoke { site, .. }
+            | SuperInvoke { site, .. }
+            | GetSuper { site, .. }
+            | Call { site, .. }
+            | Inherit { site, .. } => Some(*site),
+            _ => None,
+        }
+    }
+
+    /// Calls `f` on every value operand, in order.
+    pub fn for_each_arg(&self, mut f: impl FnMut(Value)) {
+        self.clone().map_args(|v| {
+            f(v);
+            v
+        });
+    }
+
+    /// Replaces every value operand by `f(operand)`, and returns self.
+    pub fn map_args(mut self, mut f: impl FnMut(Value) -> Value) -> Self {
+        self.visit_args_mut(&mut |v| *v = f(*v));
+        self
+    }
+
+    /// Visits every value operand mutably.
+    pub fn visit_args_mut(&mut self, f: &mut dyn FnMut(&mut Value)) {
+        use InstKind::*;
+        match self {
+            Nil | Bool(_) | Number(_) | Str(_) | GetGlobal { .. } | LoadCapture { .. } | Class { .. } => {}
+            Unary { arg, .. } | Truthy(arg) => f(arg),
+            Binary { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
+            SetGlobal { value, .. } | DefineGlobal { value, .. } => f(value),
+            GetProp { obj, .. } => f(obj),
+            SetProp { obj, value, .. } => {
+                f(obj);
+                f(value);
+            }
+            Invoke { obj, args, .. } => {
+                f(obj);
+                args.iter_mut().for_each(f);
+            }
+            SuperInvoke { this, superclass, args, .. } => {
+                f(this);
+                f(superclass);
+                args.iter_mut().for_each(f);
+            }
+            GetSuper { this, superclass, .. } => {
+                f(this);
+                f(superclass);
+            }
+            Call { callee, args, .. } => {
+                f(callee);
+                args.iter_mut().for_each(f);
+            }
+            Closure { captures, .. } => captures.iter_mut().for_each(f),
+            Inherit { class, superclass, .. } => {
+                f(class);
+                f(superclass);
+            }
+            Method { class, method, .. } => {
+                f(class);
+                f(method);
+            }
+            CellNew { value } => f(value),
+            CellGet { cell } => f(cell),
+            CellSet { cell, value } => {
+                f(cell);
+                f(value);
+            }
+            Print { value } => f(value),
+            Jump { args, .. } => args.iter_mut().for_each(f),
+            Branch { cond, then_args, else_args, .. } => {
+                f(cond);
+                then_args.iter_mut().for_each(&mut *f);
+                else_args.iter_mut().for_each(f);
+            }
+            Return { value } => f(value),
+        }
+    }
+
+    /// The successor blocks of a terminator, with their arguments.
+    pub fn successors(&self) -> Vec<(Block, &[Value])> {
+        match self {
+            InstKind::Jump { dest, args } => vec![(*dest, args.as_slice())],
+            InstKind::Branch { then_dest, then_args, else_dest, else_args, .. } => {
+                vec![(*then_dest, then_args.as_slice()), (*else_dest, else_args.as_slice())]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// The argument lists of the edges to `dest`, mutably.
+    pub fn edge_args_mut(&mut self, dest: Block) -> Vec<&mut Vec<Value>> {
+        match self {
+            InstKind::Jump { dest: d, args } if *d == dest => vec![args],
+            InstKind::Branch { then_dest, then_args, else_dest, else_args, .. } => {
+                let mut v = Vec::new();
+                if *then_dest == dest {
+                    v.push(then_args);
+                }
+                if *else_dest == dest {
+                    v.push(else_args);
+                }
+                v
+            }
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// An instruction: what it does and the value it defines.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstData {
+    pub kind: InstKind,
+    pub result: Option<Value>,
+}

@@ -1,0 +1,26 @@
+//! `brine-ir`: Brine's intermediate representation.
+//!
+//! It owns the IR data model ([`Module`], [`Function`], blocks, instructions
+//! and SSA values), the [`builder`] (with SSA construction from variables,
+//! after Braun et al.), the [`verifier`] and the text [`printer`].
+//!
+//! The IR is SSA with block parameters, as in Cranelift: a function is a list
+//! of blocks; each block has typed parameters and ends with one terminator.
+//! There is one IR function per Lox function, method, initializer and script.
+//! Dynamic operations carry Lox semantics and a [`SiteId`], which maps to a
+//! source line (for runtime errors) and, later, to a profile slot.
+//!
+//! It must not know Lox syntax, the runtime's value layout, or how code runs:
+//! the front end produces it; the interpreter, optimizer and code generator
+//! consume it. It depends on nothing of ours.
+
+pub mod builder;
+mod entities;
+mod function;
+mod inst;
+pub mod printer;
+pub mod verifier;
+
+pub use entities::{Block, FuncId, GlobalId, Inst, SiteId, StrId, Value};
+pub use function::{BlockData, Function, FunctionKind, Module, Site, ValueData, ValueDef};
+pub use inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};

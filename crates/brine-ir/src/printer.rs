@@ -1,0 +1,131 @@
+//! The IR's text form, as `brine emit ir` shows it.
+//!
+//! ```text
+//! function f1 "fib"(arity 1, captures 0, function, line 1) {
+//! block0(v0: val, v1: val, v2: val):
+//!     v3 = number 2
+//!     v4 = lt v2, v3 @1
+//!     v5 = truthy v4
+//!     branch v5, block1, block2
+//! ...
+//! }
+//! ```
+//! Strings print quoted with Rust-style escapes; sites print as `@N` after
+//! the operands, and the site's line follows in a comment.
+
+use crate::entities::{FuncId, Value};
+use crate::function::{Function, Module};
+use crate::inst::InstKind;
+use std::fmt::Write;
+
+/// The whole module as text.
+pub fn print_module(module: &Module) -> String {
+    let mut out = String::new();
+    for (i, _) in module.functions.iter().enumerate() {
+        print_function(module, FuncId::new(i), &mut out);
+        out.push('\n');
+    }
+    out
+}
+
+fn quote(bytes: &[u8]) -> String {
+    let mut s = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            s.extend(c.escape_debug());
+        }
+        for b in chunk.invalid() {
+            let _ = write!(s, "\\x{b:02x}");
+        }
+    }
+    s.push('"');
+    s
+}
+
+fn list(values: &[Value]) -> String {
+    values.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", ")
+}
+
+fn dest(block: crate::Block, args: &[Value]) -> String {
+    if args.is_empty() { block.to_string() } else { format!("{block}({})", list(args)) }
+}
+
+/// Appends one function's text.
+pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
+    let f: &Function = module.function(id);
+    let _ = writeln!(
+        out,
+        "function {id} {}(arity {}, captures {}, {}, line {}) {{",
+        quote(&f.name),
+        f.arity,
+        f.ncaptures,
+        f.kind.name(),
+        f.line
+    );
+    for &b in &f.layout {
+        let data = f.block(b);
+        if data.params.is_empty() {
+            let _ = writeln!(out, "{b}:");
+        } else {
+            let params: Vec<String> =
+                data.params.iter().map(|&p| format!("{p}: {}", f.value_type(p).name())).collect();
+            let _ = writeln!(out, "{b}({}):", params.join(", "));
+        }
+        for &inst in &data.insts {
+            let d = f.inst(inst);
+            out.push_str("    ");
+            if let Some(r) = d.result {
+                let _ = write!(out, "{r} = ");
+            }
+            out.push_str(&inst_text(module, &d.kind));
+            if let Some(site) = d.kind.site() {
+                let _ = write!(out, " {site}  ; line {}", module.site_line(site));
+            }
+            out.push('\n');
+        }
+    }
+    out.push_str("}\n");
+}
+
+fn inst_text(m: &Module, kind: &InstKind) -> String {
+    use InstKind::*;
+    let s = |id: crate::StrId| quote(m.string(id));
+    match kind {
+        Nil => "nil".into(),
+        Bool(b) => format!("bool {b}"),
+        Number(n) => format!("number {n:?}"),
+        Str(id) => format!("string {}", s(*id)),
+        Unary { op, arg, .. } => format!("{} {arg}", op.name()),
+        Binary { op, lhs, rhs, .. } => format!("{} {lhs}, {rhs}", op.name()),
+        Truthy(v) => format!("truthy {v}"),
+        GetGlobal { global, .. } => format!("get_global {}", quote(&m.globals[global.index()])),
+        SetGlobal { global, value, .. } => {
+            format!("set_global {}, {value}", quote(&m.globals[global.index()]))
+        }
+        DefineGlobal { global, value } => {
+            format!("define_global {}, {value}", quote(&m.globals[global.index()]))
+        }
+        GetProp { obj, name, .. } => format!("get_prop {obj}, {}", s(*name)),
+        SetProp { obj, name, value, .. } => format!("set_prop {obj}, {}, {value}", s(*name)),
+        Invoke { obj, name, args, .. } => format!("invoke {obj}, {}({})", s(*name), list(args)),
+        SuperInvoke { this, superclass, name, args, .. } => {
+            format!("super_invoke {this}, {superclass}, {}({})", s(*name), list(args))
+        }
+        GetSuper { this, superclass, name, .. } => format!("get_super {this}, {superclass}, {}", s(*name)),
+        Call { callee, args, .. } => format!("call {callee}({})", list(args)),
+        Closure { func, captures } => format!("closure {func}[{}]", list(captures)),
+        LoadCapture { index } => format!("load_capture {index}"),
+        Class { name } => format!("class {}", s(*name)),
+        Inherit { class, superclass, .. } => format!("inherit {class}, {superclass}"),
+        Method { class, name, method } => format!("method {class}, {}, {method}", s(*name)),
+        CellNew { value } => format!("cell_new {value}"),
+        CellGet { cell } => format!("cell_get {cell}"),
+        CellSet { cell, value } => format!("cell_set {cell}, {value}"),
+        Print { value } => format!("print {value}"),
+        Jump { dest: d, args } => format!("jump {}", dest(*d, args)),
+        Branch { cond, then_dest, then_args, else_dest, else_args } => {
+            format!("branch {cond}, {}, {}", dest(*then_dest, then_args), dest(*else_dest, else_args))
+        }
+        Return { value } => format!("return {value}"),
+    }
+}

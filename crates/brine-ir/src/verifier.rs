@@ -1,0 +1,265 @@
+//! The IR verifier: structural, type and SSA dominance checks.
+//!
+//! It runs after lowering (and, later, after every pass) in debug builds.
+
+use crate::entities::{Block, FuncId, Inst, Value};
+use crate::function::{Function, Module, ValueDef};
+use crate::inst::{InstKind, Type};
+
+/// A verifier error: where and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifierError {
+    pub function: FuncId,
+    pub message: String,
+}
+
+impl std::fmt::Display for VerifierError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.function, self.message)
+    }
+}
+
+pub fn verify_module(module: &Module) -> Result<(), Vec<VerifierError>> {
+    let mut errors = Vec::new();
+    for i in 0..module.functions.len() {
+        verify_function(module, FuncId::new(i), &mut errors);
+    }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Immediate dominators, indexed by block (None for unreachable blocks).
+/// The iterative algorithm of Cooper, Harvey and Kennedy.
+pub fn dominators(f: &Function) -> Vec<Option<Block>> {
+    let n = f.blocks.len();
+    // Reverse postorder.
+    let mut order = Vec::new();
+    let mut visited = vec![false; n];
+    let mut stack = vec![(f.entry(), 0usize)];
+    visited[f.entry().index()] = true;
+    while let Some((b, i)) = stack.pop() {
+        let succs: Vec<Block> = f
+            .terminator(b)
+            .map(|t| f.inst(t).kind.successors().into_iter().map(|(s, _)| s).collect())
+            .unwrap_or_default();
+        if i < succs.len() {
+            stack.push((b, i + 1));
+            let s = succs[i];
+            if !visited[s.index()] {
+                visited[s.index()] = true;
+                stack.push((s, 0));
+            }
+        } else {
+            order.push(b);
+        }
+    }
+    order.reverse();
+    let mut rpo_index = vec![usize::MAX; n];
+    for (i, b) in order.iter().enumerate() {
+        rpo_index[b.index()] = i;
+    }
+    let mut preds: Vec<Vec<Block>> = vec![Vec::new(); n];
+    for &b in &order {
+        if let Some(t) = f.terminator(b) {
+            for (s, _) in f.inst(t).kind.successors() {
+                preds[s.index()].push(b);
+            }
+        }
+    }
+    let mut idom: Vec<Option<Block>> = vec![None; n];
+    idom[f.entry().index()] = Some(f.entry());
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in order.iter().skip(1) {
+            let mut new: Option<Block> = None;
+            for &p in &preds[b.index()] {
+                if idom[p.index()].is_none() {
+                    continue;
+                }
+                new = Some(match new {
+                    None => p,
+                    Some(mut a) => {
+                        let mut c = p;
+                        while a != c {
+                            while rpo_index[a.index()] > rpo_index[c.index()] {
+                                a = idom[a.index()].unwrap();
+                            }
+                            while rpo_index[c.index()] > rpo_index[a.index()] {
+                                c = idom[c.index()].unwrap();
+                            }
+                        }
+                        a
+                    }
+                });
+            }
+            if new.is_some() && idom[b.index()] != new {
+                idom[b.index()] = new;
+                changed = true;
+            }
+        }
+    }
+    idom
+}
+
+fn dominates(idom: &[Option<Block>], a: Block, mut b: Block) -> bool {
+    loop {
+        if a == b {
+            return true;
+        }
+        match idom[b.index()] {
+            Some(d) if d != b => b = d,
+            _ => return false,
+        }
+    }
+}
+
+fn verify_function(module: &Module, id: FuncId, errors: &mut Vec<VerifierError>) {
+    let f = module.function(id);
+    let mut err = |message: String| errors.push(VerifierError { function: id, message });
+    if f.layout.is_empty() {
+        err("function has no blocks".into());
+        return;
+    }
+    let entry = f.entry();
+    if f.block(entry).params.len() != f.arity as usize + 2 {
+        err(format!("entry block has {} params, expected arity + 2", f.block(entry).params.len()));
+    }
+    // Engines pass arguments by position: the entry params are the first values.
+    if f.block(entry).params.iter().enumerate().any(|(i, p)| p.index() != i) {
+        err("entry block params are not the function's first values".into());
+    }
+    // Where each instruction sits: (block, position).
+    let mut position: Vec<Option<(Block, usize)>> = vec![None; f.insts.len()];
+    for &b in &f.layout {
+        let insts = &f.block(b).insts;
+        if insts.is_empty() {
+            err(format!("{b} is empty"));
+            continue;
+        }
+        for (i, &inst) in insts.iter().enumerate() {
+            if position[inst.index()].is_some() {
+                err(format!("{inst} appears twice"));
+            }
+            position[inst.index()] = Some((b, i));
+            let last = i + 1 == insts.len();
+            if f.inst(inst).kind.is_terminator() != last {
+                err(format!("{b}: terminator misplaced at {inst}"));
+            }
+        }
+        for (i, &p) in f.block(b).params.iter().enumerate() {
+            if f.values[p.index()].def != ValueDef::Param(b, i as u32) {
+                err(format!("{b}: param {p} has a wrong definition"));
+            }
+        }
+    }
+    let idom = dominators(f);
+    // Does the definition of `v` dominate position `(b, i)`?
+    let defined_before = |v: Value, b: Block, i: usize| -> bool {
+        match f.values.get(v.index()).map(|d| d.def) {
+            None => false,
+            Some(ValueDef::Param(pb, _)) => idom[pb.index()].is_some() && dominates(&idom, pb, b),
+            Some(ValueDef::Result(inst)) => match position[inst.index()] {
+                None => false,
+                Some((db, di)) if db == b => di < i,
+                Some((db, _)) => dominates(&idom, db, b),
+            },
+        }
+    };
+    let ty = |v: Value| f.values.get(v.index()).map(|d| d.ty);
+    for &b in &f.layout {
+        for (i, &inst) in f.block(b).insts.iter().enumerate() {
+            let data = f.inst(inst);
+            let kind = &data.kind;
+            kind.for_each_arg(|v| {
+                if !defined_before(v, b, i) {
+                    err(format!("{inst} in {b}: {v} is used where its definition does not dominate"));
+                }
+            });
+            check_types(module, f, inst, kind, &ty, &mut err);
+            if data.result.map(|r| f.values[r.index()].def)
+                != kind.result_type().map(|_| ValueDef::Result(inst))
+            {
+                err(format!("{inst}: result does not match its kind"));
+            }
+            if let Some(site) = kind.site()
+                && site.index() >= module.sites.len()
+            {
+                err(format!("{inst}: site {site} out of range"));
+            }
+            for (succ, args) in kind.successors() {
+                if !f.layout.contains(&succ) {
+                    err(format!("{inst}: jump to {succ}, which is not in the layout"));
+                } else if args.len() != f.block(succ).params.len() {
+                    err(format!(
+                        "{inst}: {} args to {succ}, which has {} params",
+                        args.len(),
+                        f.block(succ).params.len()
+                    ));
+                } else {
+                    for (a, p) in args.iter().zip(&f.block(succ).params) {
+                        if ty(*a) != ty(*p) {
+                            err(format!("{inst}: arg {a} to {succ} has the wrong type"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn check_types(
+    module: &Module,
+    f: &Function,
+    inst: Inst,
+    kind: &InstKind,
+    ty: &dyn Fn(Value) -> Option<Type>,
+    err: &mut dyn FnMut(String),
+) {
+    match kind {
+        InstKind::Branch { cond, .. } => {
+            if ty(*cond) != Some(Type::Bool) {
+                err(format!("{inst}: branch condition {cond} is not a bool"));
+            }
+        }
+        InstKind::Jump { .. } => {}
+        _ => kind.for_each_arg(|v| {
+            if ty(v) != Some(Type::Val) {
+                err(format!("{inst}: operand {v} is not a val"));
+            }
+        }),
+    }
+    match kind {
+        InstKind::Closure { func, captures } => match module.functions.get(func.index()) {
+            None => err(format!("{inst}: closure of unknown function {func}")),
+            Some(callee) if callee.ncaptures as usize != captures.len() => err(format!(
+                "{inst}: {func} captures {} values, closure gives {}",
+                callee.ncaptures,
+                captures.len()
+            )),
+            _ => {}
+        },
+        InstKind::LoadCapture { index } if *index >= f.ncaptures => {
+            err(format!("{inst}: capture {index} out of range"));
+        }
+        InstKind::Str(s)
+        | InstKind::GetProp { name: s, .. }
+        | InstKind::SetProp { name: s, .. }
+        | InstKind::Invoke { name: s, .. }
+        | InstKind::SuperInvoke { name: s, .. }
+        | InstKind::GetSuper { name: s, .. }
+        | InstKind::Class { name: s }
+        | InstKind::Method { name: s, .. }
+            if s.index() >= module.strings.len() =>
+        {
+            err(format!("{inst}: string {s} out of range"));
+        }
+        InstKind::GetGlobal { global, .. }
+        | InstKind::SetGlobal { global, .. }
+        | InstKind::DefineGlobal { global, .. }
+            if global.index() >= module.globals.len() =>
+        {
+            err(format!("{inst}: global {global} out of range"));
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,344 @@
+//! `brine-runtime`: what every Lox program needs while it runs, whichever
+//! engine runs it.
+//!
+//! It owns the value representation ([`value`]), the object layouts
+//! ([`object`]), the heap and its mark-sweep collector ([`heap`], [`gc`]),
+//! interned strings, classes, instances and their shapes, the native
+//! functions, the printing of values, the pending runtime error and the
+//! buffered standard output.
+//!
+//! It must not know how code runs: nothing here knows the IR interpreter, the
+//! code generator or Lox syntax. Engines keep their Lox values where the
+//! collector can see them: in [`Runtime::stack`] (the interpreter's frames),
+//! or pushed as temporary roots with [`Runtime::push_root`].
+//!
+//! Object pointers passed to the safe methods of [`Runtime`] must point at
+//! live objects of that runtime (of the kind the signature names): that is
+//! the contract every engine keeps, so those methods are not `unsafe fn`.
+
+// The methods above take object pointers by design (see the module doc).
+#![allow(clippy::not_unsafe_ptr_arg_deref)]
+
+pub mod gc;
+pub mod heap;
+pub mod natives;
+pub mod number;
+pub mod object;
+mod objects;
+pub mod output;
+mod strings;
+#[cfg(test)]
+mod tests;
+pub mod value;
+
+use object::*;
+use std::collections::HashMap;
+pub use value::Value;
+
+/// A runtime error on its way out: the message and the `[line N] in f()`
+/// lines that the frames it passed through have added.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingError {
+    pub message: String,
+    pub trace: Vec<String>,
+}
+
+/// The state of one running Lox program.
+pub struct Runtime {
+    pub heap: heap::Heap,
+    /// Global variable slots; `Value::UNDEF` until defined.
+    pub globals: Vec<Value>,
+    /// Global name (string object) for each slot.
+    pub global_names: Vec<Value>,
+    global_index: HashMap<Vec<u8>, u32>,
+    /// The interpreter's value stack: every slot below `len()` is a root.
+    pub stack: Vec<Value>,
+    /// Temporary roots pushed by Rust code that holds values across an allocation.
+    roots: Vec<Value>,
+    /// Values the runtime keeps for the whole run: function prototypes,
+    /// string constants of loaded code. Roots.
+    pub constants: Vec<Value>,
+    /// The interned strings, by content. Weak: the sweep removes dead ones.
+    strings: strings::StringTable,
+    /// The pending runtime error, if any.
+    pub error: Option<PendingError>,
+    /// Buffered standard output.
+    pub out: output::Output,
+    /// Interned "init", used for class calls.
+    pub init_string: Value,
+    /// Collect at every allocation (`BRINE_GC_STRESS=1`).
+    pub gc_stress: bool,
+    /// The collector's gray stack, kept to reuse its memory.
+    gray: Vec<*mut ObjHeader>,
+    /// Scratch buffer for building strings (`concat`).
+    scratch: Vec<u8>,
+    /// When the runtime was created (`clock()` counts from here).
+    start: std::time::Instant,
+}
+
+// SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
+// (intern table, gray stack, object fields) points into that heap. Moving the
+// whole runtime to another thread moves all of it.
+unsafe impl Send for Runtime {}
+
+impl Runtime {
+    /// A fresh runtime with the native functions (`clock`) defined as globals.
+    /// Reads `BRINE_GC_STRESS` from the environment.
+    pub fn new() -> Runtime {
+        let stress = std::env::var_os("BRINE_GC_STRESS").is_some_and(|v| !v.is_empty() && v != "0");
+        Runtime::with_gc_stress(stress)
+    }
+
+    /// Like [`Runtime::new`], with GC stress mode set explicitly instead of
+    /// read from the environment.
+    pub fn with_gc_stress(gc_stress: bool) -> Runtime {
+        let mut rt = Runtime {
+            heap: heap::Heap::new(),
+            globals: Vec::new(),
+            global_names: Vec::new(),
+            global_index: HashMap::new(),
+            stack: Vec::new(),
+            roots: Vec::new(),
+            constants: Vec::new(),
+            strings: strings::StringTable::default(),
+            error: None,
+            out: output::Output::stdout(),
+            init_string: Value::NIL,
+            gc_stress,
+            gray: Vec::new(),
+            scratch: Vec::new(),
+            start: std::time::Instant::now(),
+        };
+        rt.init_string = rt.intern(b"init");
+        natives::define_all(&mut rt);
+        rt
+    }
+
+    // ---- roots -------------------------------------------------------------
+
+    /// Keeps `v` alive until the matching `pop_root`.
+    pub fn push_root(&mut self, v: Value) {
+        self.roots.push(v);
+    }
+    pub fn pop_root(&mut self) {
+        self.roots.pop();
+    }
+
+    // ---- strings -----------------------------------------------------------
+
+    /// The interned string with these bytes (allocated if new).
+    pub fn intern(&mut self, bytes: &[u8]) -> Value {
+        if let Some(string) = self.strings.get(bytes) {
+            return Value::object(string);
+        }
+        let string = self.alloc_string(bytes);
+        self.strings.insert(string);
+        Value::object(string)
+    }
+    /// `a + b` for two string values: the interned concatenation.
+    pub fn concat(&mut self, a: Value, b: Value) -> Value {
+        let mut buf = std::mem::take(&mut self.scratch);
+        buf.clear();
+        // SAFETY: both operands are live strings (the caller checked).
+        unsafe {
+            buf.extend_from_slice(objects::string_bytes(a));
+            buf.extend_from_slice(objects::string_bytes(b));
+        }
+        // The operands are no longer needed: `intern` may collect them.
+        let result = self.intern(&buf);
+        if buf.capacity() <= 1 << 20 {
+            self.scratch = buf;
+        }
+        result
+    }
+
+    // ---- globals -----------------------------------------------------------
+
+    /// The slot of the global with this name, created (as UNDEF) on first use.
+    /// Slots are stable for the whole run, so the REPL keeps its globals.
+    pub fn global_slot(&mut self, name: &[u8]) -> u32 {
+        if let Some(&slot) = self.global_index.get(name) {
+            return slot;
+        }
+        let string = self.intern(name);
+        let slot = self.globals.len() as u32;
+        self.globals.push(Value::UNDEF);
+        self.global_names.push(string);
+        self.global_index.insert(name.to_vec(), slot);
+        slot
+    }
+
+    // ---- errors ------------------------------------------------------------
+
+    /// Records a runtime error and returns `Value::ERROR` for the caller to
+    /// propagate.
+    pub fn raise(&mut self, message: impl Into<String>) -> Value {
+        self.error = Some(PendingError { message: message.into(), trace: Vec::new() });
+        Value::ERROR
+    }
+    /// Adds one `[line N] in name()` (or `in script`) line to the pending
+    /// error's trace, for a frame the error passes through.
+    pub fn add_trace(&mut self, line: u32, function: Value) {
+        let Some(error) = self.error.as_mut() else { return };
+        let entry = if function.is_kind(ObjKind::String) {
+            // SAFETY: `function` is a live string.
+            let name = unsafe { objects::string_bytes(function) };
+            format!("[line {line}] in {}()", String::from_utf8_lossy(name))
+        } else {
+            format!("[line {line}] in script")
+        };
+        error.trace.push(entry);
+    }
+    /// Takes the pending error (the engine prints it and exits 70, or the REPL
+    /// prints it and carries on).
+    pub fn take_error(&mut self) -> Option<PendingError> {
+        self.error.take()
+    }
+
+    // ---- objects -----------------------------------------------------------
+
+    /// A function prototype. `name` is a string value, or nil for the script.
+    /// The caller keeps it alive (typically in `constants`).
+    pub fn new_function(
+        &mut self,
+        name: Value,
+        arity: u32,
+        ncaptures: u32,
+        func_id: u32,
+        kind: FunctionKind,
+    ) -> *mut ObjFunction {
+        let obj = self.alloc(std::mem::size_of::<ObjFunction>(), ObjKind::Function, &[name]);
+        // SAFETY: a fresh object of the right size.
+        unsafe {
+            objects::init(obj, |header| ObjFunction {
+                header,
+                arity,
+                ncaptures,
+                func_id,
+                kind,
+                counter: 0,
+                name,
+                code: std::ptr::null(),
+            })
+        }
+    }
+    /// A closure of `function` with its captures set to nil; the caller fills
+    /// them in through `ObjClosure::captures` before any other allocation
+    /// can observe them (or roots the closure first).
+    pub fn new_closure(&mut self, function: *mut ObjFunction) -> *mut ObjClosure {
+        // SAFETY: `function` is a live function.
+        let ncaptures = unsafe { (*function).ncaptures };
+        let size = std::mem::size_of::<ObjClosure>() + ncaptures as usize * 8;
+        let obj = self.alloc(size, ObjKind::Closure, &[Value::object(function)]);
+        // SAFETY: a fresh object with room for `ncaptures` values.
+        unsafe {
+            let closure = objects::init(obj, |header| ObjClosure { header, function, ncaptures });
+            let captures = ObjClosure::captures(closure);
+            for i in 0..ncaptures as usize {
+                captures.add(i).write(Value::NIL);
+            }
+            closure
+        }
+    }
+    pub fn new_cell(&mut self, value: Value) -> *mut ObjCell {
+        let obj = self.alloc(std::mem::size_of::<ObjCell>(), ObjKind::Cell, &[value]);
+        // SAFETY: a fresh object of the right size.
+        unsafe { objects::init(obj, |header| ObjCell { header, value }) }
+    }
+    /// A class with no methods and no superclass.
+    pub fn new_class(&mut self, name: Value) -> *mut ObjClass {
+        self.new_class_impl(name)
+    }
+    /// Makes `sub` inherit from `sup`: records the superclass and copies its
+    /// methods down (before `sub`'s own methods are added).
+    pub fn class_inherit(&mut self, sub: *mut ObjClass, sup: *mut ObjClass) {
+        // SAFETY: both are live classes, whose method tables are valid.
+        unsafe {
+            (*sub).superclass = sup;
+            if sub == sup {
+                return;
+            }
+            let inherited = (*(*sup).methods).clone();
+            (*(*sub).methods).extend(inherited);
+            if (*sub).init.is_nil() {
+                (*sub).init = (*sup).init;
+            }
+            (*sub).inline_hint = (*sub).inline_hint.max((*sup).inline_hint);
+        }
+    }
+    /// Adds (or overrides) a method; `name` is a string, `method` a closure.
+    pub fn class_add_method(&mut self, class: *mut ObjClass, name: Value, method: Value) {
+        debug_assert!(name.is_kind(ObjKind::String));
+        // SAFETY: `class` is a live class with a valid method table.
+        unsafe {
+            (*(*class).methods).insert(name.as_ptr(), method);
+            if name == self.init_string {
+                (*class).init = method;
+            }
+        }
+    }
+    /// The method named `name` (inherited ones included), or None.
+    pub fn class_find_method(&self, class: *mut ObjClass, name: Value) -> Option<Value> {
+        if !name.is_object() {
+            return None;
+        }
+        // SAFETY: `class` is a live class with a valid method table.
+        unsafe { (*(*class).methods).get(&name.as_ptr::<ObjString>()).copied() }
+    }
+    /// A fresh instance of `class`, with no fields.
+    pub fn new_instance(&mut self, class: *mut ObjClass) -> *mut ObjInstance {
+        self.new_instance_impl(class)
+    }
+    /// The field `name` of `instance`, or None.
+    pub fn instance_get_field(&self, instance: *mut ObjInstance, name: Value) -> Option<Value> {
+        if !name.is_object() {
+            return None;
+        }
+        // SAFETY: `instance` is live; its shape's slot table maps each of its
+        // fields to a slot below its capacity.
+        unsafe {
+            let slots = &*(*(*instance).shape).slots;
+            slots.get(&name.as_ptr::<ObjString>()).map(|&index| *ObjInstance::slot(instance, index))
+        }
+    }
+    /// Sets (adding if new) the field `name` of `instance`.
+    pub fn instance_set_field(&mut self, instance: *mut ObjInstance, name: Value, value: Value) {
+        self.instance_set_field_impl(instance, name, value)
+    }
+    pub fn new_bound_method(&mut self, receiver: Value, method: *mut ObjClosure) -> *mut ObjBoundMethod {
+        let keep = [receiver, Value::object(method)];
+        let obj = self.alloc(std::mem::size_of::<ObjBoundMethod>(), ObjKind::BoundMethod, &keep);
+        // SAFETY: a fresh object of the right size.
+        unsafe { objects::init(obj, |header| ObjBoundMethod { header, receiver, method }) }
+    }
+    pub fn new_native(&mut self, name: &str, arity: u32, function: NativeFn) -> *mut ObjNative {
+        let name = self.intern(name.as_bytes());
+        let obj = self.alloc(std::mem::size_of::<ObjNative>(), ObjKind::Native, &[name]);
+        // SAFETY: a fresh object of the right size.
+        unsafe { objects::init(obj, |header| ObjNative { header, arity, name, function }) }
+    }
+
+    // ---- values ------------------------------------------------------------
+
+    /// Lox `==`.
+    pub fn values_equal(a: Value, b: Value) -> bool {
+        if a.is_number() && b.is_number() { a.as_number() == b.as_number() } else { a == b }
+    }
+    /// Appends what `print` shows for `v`.
+    pub fn display(&self, v: Value, out: &mut Vec<u8>) {
+        objects::display(v, out)
+    }
+
+    // ---- collection ----------------------------------------------------------
+
+    /// Runs a full collection now.
+    pub fn collect_garbage(&mut self) {
+        gc::collect(self)
+    }
+}
+
+impl Default for Runtime {
+    fn default() -> Self {
+        Self::new()
+    }
+}

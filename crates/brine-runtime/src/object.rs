@@ -1,0 +1,245 @@
+//! Heap object layouts.
+//!
+//! Every object starts with an [`ObjHeader`]. The layouts are `#[repr(C)]`
+//! and fixed: native code (the code generator) loads and stores their fields
+//! at the offsets these structs define, so a change here is a change to the
+//! code generator's ABI too.
+//!
+//! Objects are allocated only by the heap (`crate::heap`), never on the Rust
+//! stack or with `Box`. Pointers between objects are raw pointers, kept alive
+//! by the mark phase (`crate::gc`). Rust-owned side tables inside an object
+//! (method tables, shape maps) are dropped when the sweep frees the object.
+
+use crate::value::Value;
+use std::collections::HashMap;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum ObjKind {
+    /// A free heap cell (on a free list). Never reachable from a value.
+    Free = 0,
+    String = 1,
+    Function = 2,
+    Closure = 3,
+    Cell = 4,
+    Class = 5,
+    Instance = 6,
+    BoundMethod = 7,
+    Native = 8,
+    Shape = 9,
+    Array = 10,
+}
+
+#[derive(Debug)]
+#[repr(C)]
+pub struct ObjHeader {
+    pub kind: ObjKind,
+    /// Set by the mark phase, cleared by the sweep.
+    pub marked: bool,
+    /// Heap bookkeeping (the size class index, or `LARGE`).
+    pub size_class: u8,
+    pub flags: u8,
+    /// Kind-specific small field (unused by most kinds).
+    pub aux: u32,
+}
+
+/// An interned, immutable byte string. The bytes follow the struct.
+#[repr(C)]
+pub struct ObjString {
+    pub header: ObjHeader,
+    /// FNV-1a hash of the bytes.
+    pub hash: u32,
+    pub len: u32,
+    // `len` bytes follow.
+}
+
+impl ObjString {
+    /// The string's bytes.
+    ///
+    /// # Safety
+    /// `this` must point at a live string object.
+    pub unsafe fn bytes<'a>(this: *const ObjString) -> &'a [u8] {
+        // SAFETY: the heap allocates `len` bytes directly after the struct,
+        // and strings are immutable.
+        unsafe {
+            let data = (this as *const u8).add(std::mem::size_of::<ObjString>());
+            std::slice::from_raw_parts(data, (*this).len as usize)
+        }
+    }
+}
+
+/// What kind of Lox function an IR function is.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum FunctionKind {
+    Script = 0,
+    Function = 1,
+    Method = 2,
+    Initializer = 3,
+}
+
+/// A function prototype: one per IR function, created when a module is loaded.
+#[repr(C)]
+pub struct ObjFunction {
+    pub header: ObjHeader,
+    pub arity: u32,
+    /// Number of captured values a closure of this function holds.
+    pub ncaptures: u32,
+    /// The IR function id (`brine_ir::FuncId`) inside the runtime's module.
+    pub func_id: u32,
+    pub kind: FunctionKind,
+    /// Entry count, for tier-up.
+    pub counter: u32,
+    /// The function's name (a string), or nil for the script.
+    pub name: Value,
+    /// The code slot: the entry every call jumps through. Null while the
+    /// function runs in the interpreter only.
+    pub code: *const u8,
+}
+
+/// A function value: a prototype plus its captured values.
+#[repr(C)]
+pub struct ObjClosure {
+    pub header: ObjHeader,
+    pub function: *mut ObjFunction,
+    pub ncaptures: u32,
+    // `ncaptures` Values follow.
+}
+
+impl ObjClosure {
+    /// Pointer to the first captured value.
+    ///
+    /// # Safety
+    /// `this` must point at a live closure.
+    pub unsafe fn captures(this: *mut ObjClosure) -> *mut Value {
+        // SAFETY: the heap allocates `ncaptures` Values after the struct,
+        // whose size is a multiple of 8.
+        unsafe { (this as *mut u8).add(std::mem::size_of::<ObjClosure>()) as *mut Value }
+    }
+}
+
+/// A heap cell holding a captured variable that is assigned.
+#[repr(C)]
+pub struct ObjCell {
+    pub header: ObjHeader,
+    pub value: Value,
+}
+
+#[repr(C)]
+pub struct ObjClass {
+    pub header: ObjHeader,
+    pub name: Value,
+    /// The superclass, or null.
+    pub superclass: *mut ObjClass,
+    /// The `init` method (a closure value), or nil. Cached from `methods`.
+    pub init: Value,
+    /// The shape of a fresh instance of this class (no fields).
+    pub root_shape: *mut ObjShape,
+    /// How many inline field slots new instances get: the most fields any
+    /// instance of the class has had so far (slack tracking).
+    pub inline_hint: u32,
+    /// Method name (string object) to closure value. Inherited methods are
+    /// copied down when the class inherits. Owned by Rust; dropped on sweep.
+    pub methods: *mut HashMap<*mut ObjString, Value>,
+}
+
+/// A hidden class: maps field names to slot indexes. Shapes form a tree per
+/// class: adding a field follows (or creates) a transition to a child shape.
+#[repr(C)]
+pub struct ObjShape {
+    pub header: ObjHeader,
+    pub class: *mut ObjClass,
+    pub parent: *mut ObjShape,
+    /// The field added by the transition from the parent (null for a root).
+    pub key: *mut ObjString,
+    /// Number of fields an instance with this shape has.
+    pub slot_count: u32,
+    /// Field name to slot index. Owned by Rust; dropped on sweep.
+    pub slots: *mut HashMap<*mut ObjString, u32>,
+    /// Field name to child shape. Owned by Rust; dropped on sweep.
+    pub transitions: *mut HashMap<*mut ObjString, *mut ObjShape>,
+}
+
+#[repr(C)]
+pub struct ObjInstance {
+    pub header: ObjHeader,
+    pub shape: *mut ObjShape,
+    /// Slots past `inline_cap` live here (allocated by Rust, length
+    /// `overflow_cap`), or null.
+    pub overflow: *mut Value,
+    pub inline_cap: u32,
+    pub overflow_cap: u32,
+    // `inline_cap` Values follow.
+}
+
+impl ObjInstance {
+    /// Pointer to the first inline slot.
+    ///
+    /// # Safety
+    /// `this` must point at a live instance.
+    pub unsafe fn inline_slots(this: *mut ObjInstance) -> *mut Value {
+        // SAFETY: the heap allocates `inline_cap` Values after the struct.
+        unsafe { (this as *mut u8).add(std::mem::size_of::<ObjInstance>()) as *mut Value }
+    }
+
+    /// Pointer to slot `index` (inline or overflow).
+    ///
+    /// # Safety
+    /// `this` must point at a live instance and `index` must be below
+    /// `inline_cap + overflow_cap`.
+    #[inline]
+    pub unsafe fn slot(this: *mut ObjInstance, index: u32) -> *mut Value {
+        // SAFETY: the caller's contract: the index is inside the inline
+        // slots or the overflow array.
+        unsafe {
+            let inline = (*this).inline_cap;
+            if index < inline {
+                Self::inline_slots(this).add(index as usize)
+            } else {
+                debug_assert!(index - inline < (*this).overflow_cap);
+                (*this).overflow.add((index - inline) as usize)
+            }
+        }
+    }
+}
+
+#[repr(C)]
+pub struct ObjBoundMethod {
+    pub header: ObjHeader,
+    pub receiver: Value,
+    pub method: *mut ObjClosure,
+}
+
+/// The signature of a native function: the runtime, the arguments, their count.
+/// Returns the result, or `Value::ERROR` after raising a runtime error.
+pub type NativeFn = fn(&mut crate::Runtime, &[Value]) -> Value;
+
+#[repr(C)]
+pub struct ObjNative {
+    pub header: ObjHeader,
+    /// Expected number of arguments.
+    pub arity: u32,
+    pub name: Value,
+    pub function: NativeFn,
+}
+
+/// A fixed-size array of values: the raw primitive under the standard
+/// library's lists (DESIGN.md section 10). Reserved; not used yet.
+#[repr(C)]
+pub struct ObjArray {
+    pub header: ObjHeader,
+    pub len: u32,
+    pub _pad: u32,
+    // `len` Values follow.
+}
+
+impl ObjArray {
+    /// Pointer to the first element.
+    ///
+    /// # Safety
+    /// `this` must point at a live array.
+    pub unsafe fn items(this: *mut ObjArray) -> *mut Value {
+        // SAFETY: the heap allocates `len` Values after the struct.
+        unsafe { (this as *mut u8).add(std::mem::size_of::<ObjArray>()) as *mut Value }
+    }
+}

@@ -1,0 +1,89 @@
+//! `brine`: the command-line program.
+//!
+//! It parses the command line and drives the pipeline: front end, IR, and
+//! an engine (for now the IR interpreter). It owns the process-level
+//! conventions: exit codes (64 usage, 65 compile error, 70 runtime error,
+//! 74 unreadable file), the big stack the program runs on, and the REPL.
+//! It must not hold compiler logic of its own.
+
+mod driver;
+mod repl;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+pub const EXIT_USAGE: u8 = 64;
+pub const EXIT_COMPILE: u8 = 65;
+pub const EXIT_RUNTIME: u8 = 70;
+pub const EXIT_IO: u8 = 74;
+
+#[derive(Parser)]
+#[command(name = "brine", version, about = "An ahead-of-time compiler and tiered JIT for Lox.")]
+#[command(after_help = "With no command, brine starts a REPL.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a Lox program in memory and run it.
+    Run {
+        /// The Lox source file.
+        file: PathBuf,
+        /// Which engine runs the program.
+        #[arg(long, value_enum, default_value_t = Engine::Interp)]
+        engine: Engine,
+    },
+    /// Show a stage of the compilation.
+    Emit {
+        /// Which stage to print.
+        #[arg(value_enum)]
+        stage: Stage,
+        /// The Lox source file.
+        file: PathBuf,
+    },
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+pub enum Engine {
+    /// The reference IR interpreter.
+    Interp,
+}
+
+#[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
+enum Stage {
+    /// Brine's IR, as lowered from the source.
+    Ir,
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let code = match cli.command {
+        None => driver::on_big_stack(repl::run),
+        Some(Command::Run { file, engine }) => match read_source(&file) {
+            Ok(source) => driver::on_big_stack(move || driver::run_file(&source, engine)),
+            Err(code) => code,
+        },
+        Some(Command::Emit { stage: Stage::Ir, file }) => match read_source(&file) {
+            Ok(source) => driver::on_big_stack(move || driver::emit_ir(&source)),
+            Err(code) => code,
+        },
+    };
+    ExitCode::from(code)
+}
+
+fn read_source(path: &PathBuf) -> Result<Vec<u8>, u8> {
+    std::fs::read(path).map_err(|e| {
+        eprintln!("brine: cannot read '{}': {e}", path.display());
+        EXIT_IO
+    })
+}

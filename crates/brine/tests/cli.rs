@@ -1,0 +1,104 @@
+//! The command line's contract: exit codes, streams, the REPL.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+fn brine(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("brine starts");
+    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn temp_file(name: &str, text: &[u8]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("brine-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn usage_errors_exit_64() {
+    assert_eq!(brine(&["frobnicate"], "").status.code(), Some(64));
+    assert_eq!(brine(&["run"], "").status.code(), Some(64));
+    let out = brine(&["run", "--engine=nope", "x.lox"], "");
+    assert_eq!(out.status.code(), Some(64));
+}
+
+#[test]
+fn help_exits_0_and_names_the_commands() {
+    let out = brine(&["--help"], "");
+    assert_eq!(out.status.code(), Some(0));
+    let help = text(&out.stdout);
+    assert!(help.contains("run") && help.contains("emit"), "{help}");
+}
+
+#[test]
+fn unreadable_file_exits_74() {
+    let out = brine(&["run", "/nonexistent/dir/prog.lox"], "");
+    assert_eq!(out.status.code(), Some(74));
+    assert!(text(&out.stderr).contains("cannot read"));
+}
+
+#[test]
+fn compile_error_exits_65_with_nothing_on_stdout() {
+    let path = temp_file("compile_error.lox", b"print \"ok\";\nprint 1 +;\nvar;\n");
+    let out = brine(&["run", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(65));
+    assert_eq!(text(&out.stdout), "");
+    assert_eq!(
+        text(&out.stderr),
+        "[line 2] Error at ';': Expect expression.\n[line 3] Error at ';': Expect variable name.\n"
+    );
+}
+
+#[test]
+fn runtime_error_exits_70_after_flushing_stdout() {
+    let path = temp_file("runtime_error.lox", b"print \"before\";\nprint -\"x\";\nprint \"after\";\n");
+    let out = brine(&["run", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(70));
+    assert_eq!(text(&out.stdout), "before\n");
+    assert_eq!(text(&out.stderr), "Operand must be a number.\n[line 2] in script\n");
+}
+
+#[test]
+fn invalid_utf8_source_is_a_diagnostic() {
+    let path = temp_file("bytes.lox", b"print \"\xff\xfe\";\n\xff\n");
+    let out = brine(&["run", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(65));
+    assert_eq!(text(&out.stderr), "[line 2] Error: Unexpected character.\n");
+}
+
+#[test]
+fn emit_ir_prints_the_script() {
+    let path = temp_file("emit.lox", b"print 1 + 2;\n");
+    let out = brine(&["emit", "ir", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0));
+    let ir = text(&out.stdout);
+    assert!(ir.contains("function f0 \"\"(arity 0, captures 0, script, line"), "{ir}");
+    assert!(ir.contains("add v"), "{ir}");
+}
+
+#[test]
+fn repl_keeps_globals_continues_lines_and_survives_errors() {
+    let session = "var a = 1;\nfun add(x) {\n  return a + x;\n}\nprint add(2);\nprint nope;\nprint 1 +;\na = 10;\nprint add(2);\n";
+    let out = brine(&[], session);
+    assert_eq!(out.status.code(), Some(0), "stderr: {}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> =
+        stdout.lines().map(|l| l.trim_start_matches(['>', '.', ' '])).filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines, ["3", "12"], "stdout: {stdout}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("Undefined variable 'nope'."), "{stderr}");
+    assert!(stderr.contains("Error at ';': Expect expression."), "{stderr}");
+}

@@ -1,0 +1,679 @@
+//! The conformance runner: runs every `tests/lox/**/*.lox` program under each
+//! selected engine and checks its stdout, stderr and exit code against the
+//! expectations written in the program's comments (the format of the book's
+//! test suite, see DESIGN.md section 12):
+//!
+//! - `// expect: TEXT`: the next line of stdout is TEXT (to the end of the
+//!   line, trailing spaces included; a bare `// expect:` is an empty line).
+//! - `// expect runtime error: MSG`: stderr's first line is MSG and its second
+//!   is `[line N] in ...`, N being the comment's line; exit code 70.
+//! - `// Error at 'x': MSG`, `// Error at end: MSG`, `// Error: MSG`: stderr
+//!   has the line `[line N] Error at 'x': MSG`, N being the comment's line;
+//!   exit code 65.
+//! - `// [line N] Error...`: stderr has the line `[line N] Error...`.
+//! - `// expect stderr: TEXT`: when present, stderr is exactly these lines.
+//! - `// skip-engine: NAME`: the test does not run under engine NAME.
+//!
+//! A program with compile errors prints nothing on stdout, and its stderr is
+//! exactly the expected error lines, in order. Without any error expected,
+//! stderr is empty and the exit code is 0.
+//!
+//! Environment:
+//! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`).
+//! - `BRINE_TEST_FILTER`: only the tests whose path (relative to tests/lox)
+//!   contains this substring.
+//! - `BRINE_TEST_TIMEOUT`: seconds before a test is killed (default 60, 300
+//!   under GC stress).
+//! - `BRINE_BIN`: the `brine` binary to test instead of the one cargo built.
+//! - `BRINE_GC_STRESS_TESTS=1`: also run the whole corpus with
+//!   `BRINE_GC_STRESS=1` set for the programs (`conformance_gc_stress`).
+
+use std::ffi::OsString;
+use std::fmt::Write as _;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+/// Exit codes of the `brine` conventions.
+const EXIT_OK: i32 = 0;
+const EXIT_COMPILE: i32 = 65;
+const EXIT_RUNTIME: i32 = 70;
+
+/// How many lines of a long output a failure report shows.
+const REPORT_LINES: usize = 40;
+
+/// One way of running a Lox program. Adding an engine is adding a variant,
+/// its name in [`Engine::ALL`]/[`Engine::name`], and its arm in [`Engine::plan`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+enum Engine {
+    /// `brine run --engine=interp FILE`: the reference IR interpreter.
+    Interp,
+}
+
+impl Engine {
+    const ALL: &[Engine] = &[Engine::Interp];
+
+    fn name(self) -> &'static str {
+        match self {
+            Engine::Interp => "interp",
+        }
+    }
+
+    fn from_name(name: &str) -> Option<Engine> {
+        Engine::ALL.iter().copied().find(|e| e.name() == name)
+    }
+
+    /// The commands that run `file` under this engine. `scratch` is a
+    /// directory private to this run, for what a build step produces.
+    ///
+    /// The next engines are one arm each:
+    /// ```text
+    /// Engine::Jit => Plan::single(brine(), ["run", "--engine=jit", file]),
+    /// Engine::Aot => {
+    ///     let exe = scratch.join("exe");
+    ///     Plan {
+    ///         steps: vec![
+    ///             Step::new(brine(), [os("build"), file.into(), os("-o"), exe.clone().into()]),
+    ///             Step::new(exe, []),
+    ///         ],
+    ///     }
+    /// }
+    /// ```
+    fn plan(self, file: &Path, _scratch: &Path) -> Plan {
+        match self {
+            Engine::Interp => Plan::single(brine(), [os("run"), os("--engine=interp"), file.into()]),
+        }
+    }
+}
+
+/// What running one test under one engine means: a sequence of commands.
+/// Every step but the last is a build step: when one exits with a non-zero
+/// code, its output and exit code are the test's result (so a compile error
+/// comes from the build step of an ahead-of-time engine).
+struct Plan {
+    steps: Vec<Step>,
+}
+
+impl Plan {
+    fn single(program: PathBuf, args: impl IntoIterator<Item = OsString>) -> Plan {
+        Plan { steps: vec![Step::new(program, args)] }
+    }
+
+    /// Whether some step writes into the scratch directory.
+    fn builds(&self) -> bool {
+        self.steps.len() > 1
+    }
+}
+
+struct Step {
+    program: PathBuf,
+    args: Vec<OsString>,
+}
+
+impl Step {
+    fn new(program: PathBuf, args: impl IntoIterator<Item = OsString>) -> Step {
+        Step { program, args: args.into_iter().collect() }
+    }
+}
+
+fn os(s: &str) -> OsString {
+    OsString::from(s)
+}
+
+/// The `brine` binary under test.
+fn brine() -> PathBuf {
+    match std::env::var_os("BRINE_BIN") {
+        Some(bin) if !bin.is_empty() => PathBuf::from(bin),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_brine")),
+    }
+}
+
+fn corpus_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/lox")
+}
+
+// ---------------------------------------------------------------------------
+// Expectations
+
+/// What a test file says its run must produce.
+#[derive(Debug, Default)]
+struct Expectations {
+    /// `// expect:` lines, in order.
+    stdout: Vec<String>,
+    /// Full `[line N] Error...` lines, in order.
+    compile_errors: Vec<String>,
+    /// The message and the line of `// expect runtime error:`.
+    runtime_error: Option<(String, usize)>,
+    /// `// expect stderr:` lines: when present, the whole of stderr.
+    stderr: Option<Vec<String>>,
+    /// Engines named by `// skip-engine:`.
+    skip_engines: Vec<String>,
+}
+
+impl Expectations {
+    fn exit_code(&self) -> i32 {
+        if !self.compile_errors.is_empty() {
+            EXIT_COMPILE
+        } else if self.runtime_error.is_some() {
+            EXIT_RUNTIME
+        } else {
+            EXIT_OK
+        }
+    }
+}
+
+/// Parses the expectation comments of a test file. An error means the test
+/// file itself is malformed.
+fn parse_expectations(source: &str) -> Result<Expectations, String> {
+    let mut exp = Expectations::default();
+    for (index, raw) in source.split('\n').enumerate() {
+        let line_no = index + 1;
+        let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(text) = after(line, "// expect: ") {
+            exp.stdout.push(text.to_string());
+        } else if line.ends_with("// expect:") {
+            exp.stdout.push(String::new());
+        } else if let Some(text) = after(line, "// expect stderr: ") {
+            exp.stderr.get_or_insert_with(Vec::new).push(text.to_string());
+        } else if let Some(msg) = after(line, "// expect runtime error: ") {
+            if let Some((_, previous)) = &exp.runtime_error {
+                return Err(format!(
+                    "line {line_no}: a second runtime error (the first is on line {previous})"
+                ));
+            }
+            exp.runtime_error = Some((msg.to_string(), line_no));
+        } else if let Some(engine) = after(line, "// skip-engine: ") {
+            let engine = engine.trim();
+            if Engine::from_name(engine).is_none() && !FUTURE_ENGINES.contains(&engine) {
+                return Err(format!("line {line_no}: unknown engine `{engine}` in skip-engine"));
+            }
+            exp.skip_engines.push(engine.to_string());
+        } else if let Some(rest) = after(line, "// [line ") {
+            // `// [line N] Error...`
+            let Some((number, error)) = rest.split_once("] ") else {
+                return Err(format!("line {line_no}: malformed `// [line N] Error` comment"));
+            };
+            if number.parse::<usize>().is_err() || !error.starts_with("Error") {
+                return Err(format!("line {line_no}: malformed `// [line N] Error` comment"));
+            }
+            exp.compile_errors.push(format!("[line {number}] {error}"));
+        } else if let Some(error) = after(line, "// Error") {
+            exp.compile_errors.push(format!("[line {line_no}] Error{error}"));
+        }
+    }
+    if !exp.compile_errors.is_empty() {
+        if let Some((_, line)) = &exp.runtime_error {
+            return Err(format!("line {line}: a runtime error is expected, but so are compile errors"));
+        }
+        if !exp.stdout.is_empty() {
+            return Err("compile errors are expected, but so is output".to_string());
+        }
+    }
+    Ok(exp)
+}
+
+/// Names that `// skip-engine:` may use before their engine exists.
+const FUTURE_ENGINES: &[&str] = &["jit", "aot"];
+
+/// The text after the first occurrence of `marker` in `line`.
+fn after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
+    line.find(marker).map(|at| &line[at + marker.len()..])
+}
+
+// ---------------------------------------------------------------------------
+// Running
+
+struct Outcome {
+    stdout: String,
+    stderr: String,
+    /// `None` when the process was killed by a signal.
+    code: Option<i32>,
+    timed_out: bool,
+}
+
+struct RunConfig {
+    gc_stress: bool,
+    timeout: Duration,
+}
+
+fn execute(plan: &Plan, config: &RunConfig) -> Result<Outcome, String> {
+    let mut last = None;
+    for (index, step) in plan.steps.iter().enumerate() {
+        let outcome = run_process(step, config)?;
+        let is_last = index + 1 == plan.steps.len();
+        if !is_last && (outcome.timed_out || outcome.code != Some(0)) {
+            return Ok(outcome);
+        }
+        if !is_last && !outcome.stdout.is_empty() {
+            return Err(format!("build step printed on stdout:\n{}", outcome.stdout));
+        }
+        last = Some(outcome);
+    }
+    last.ok_or_else(|| "the engine's plan has no step".to_string())
+}
+
+fn run_process(step: &Step, config: &RunConfig) -> Result<Outcome, String> {
+    let mut command = Command::new(&step.program);
+    command.args(&step.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    if config.gc_stress {
+        command.env("BRINE_GC_STRESS", "1");
+    } else {
+        command.env_remove("BRINE_GC_STRESS");
+    }
+    let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", step.program.display()))?;
+    let stdout_reader = read_in_background(child.stdout.take());
+    let stderr_reader = read_in_background(child.stderr.take());
+
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(1);
+    let mut timed_out = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) => {}
+            Err(e) => return Err(format!("waiting for the program: {e}")),
+        }
+        if start.elapsed() >= config.timeout {
+            timed_out = true;
+            // The process may have exited in between; then kill fails harmlessly.
+            let _ = child.kill();
+            break child.wait().map_err(|e| format!("waiting for the killed program: {e}"))?;
+        }
+        thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(25));
+    };
+    let stdout = stdout_reader.join().unwrap_or_default();
+    let stderr = stderr_reader.join().unwrap_or_default();
+    Ok(Outcome {
+        stdout: String::from_utf8_lossy(&stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&stderr).into_owned(),
+        code: status.code(),
+        timed_out,
+    })
+}
+
+fn read_in_background(pipe: Option<impl Read + Send + 'static>) -> thread::JoinHandle<Vec<u8>> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.read_to_end(&mut bytes);
+        }
+        bytes
+    })
+}
+
+// ---------------------------------------------------------------------------
+// Checking
+
+/// Compares an outcome with the expectations; returns the failure report.
+fn check(exp: &Expectations, outcome: &Outcome, timeout: Duration) -> Option<String> {
+    let mut report = String::new();
+    if outcome.timed_out {
+        let _ = writeln!(report, "  timed out after {} s (killed)", timeout.as_secs());
+    }
+
+    let expected_code = exp.exit_code();
+    if outcome.code != Some(expected_code) {
+        let actual = match outcome.code {
+            Some(code) => code.to_string(),
+            None => "none (killed by a signal)".to_string(),
+        };
+        let _ = writeln!(report, "  exit code: expected {expected_code}, got {actual}");
+    }
+
+    let actual_stdout = lines(&outcome.stdout);
+    let stdout_ok =
+        actual_stdout.lines == exp.stdout && (outcome.stdout.is_empty() || actual_stdout.ends_with_newline);
+    if !stdout_ok {
+        let _ = writeln!(report, "  stdout differs:");
+        diff(&mut report, &exp.stdout, &actual_stdout.lines);
+        if !actual_stdout.ends_with_newline && !outcome.stdout.is_empty() {
+            let _ = writeln!(report, "    (stdout does not end with a newline)");
+        }
+    }
+
+    let actual_stderr = lines(&outcome.stderr).lines;
+    if let Some(expected) = &exp.stderr {
+        if &actual_stderr != expected {
+            let _ = writeln!(report, "  stderr differs:");
+            diff(&mut report, expected, &actual_stderr);
+        }
+    } else if !exp.compile_errors.is_empty() {
+        if actual_stderr != exp.compile_errors {
+            let _ = writeln!(report, "  compile errors differ:");
+            diff(&mut report, &exp.compile_errors, &actual_stderr);
+        }
+    } else if let Some((message, line)) = &exp.runtime_error {
+        let trace_prefix = format!("[line {line}] in ");
+        let message_ok = actual_stderr.first() == Some(message);
+        let trace_ok = actual_stderr.get(1).is_some_and(|l| l.starts_with(&trace_prefix));
+        if !message_ok || !trace_ok {
+            let _ = writeln!(report, "  runtime error differs:");
+            let _ = writeln!(report, "    expected: {message}");
+            let _ = writeln!(report, "              {trace_prefix}...");
+            let _ = writeln!(report, "    actual stderr:");
+            quote(&mut report, &actual_stderr);
+        }
+    } else if !actual_stderr.is_empty() {
+        let _ = writeln!(report, "  stderr should be empty, got:");
+        quote(&mut report, &actual_stderr);
+    }
+
+    (!report.is_empty()).then_some(report)
+}
+
+struct Lines {
+    lines: Vec<String>,
+    ends_with_newline: bool,
+}
+
+/// Splits output into lines; a final newline does not start another line.
+fn lines(text: &str) -> Lines {
+    let ends_with_newline = text.ends_with('\n');
+    let body = text.strip_suffix('\n').unwrap_or(text);
+    let lines = if text.is_empty() { Vec::new() } else { body.split('\n').map(str::to_string).collect() };
+    Lines { lines, ends_with_newline }
+}
+
+/// Writes the first difference between two line lists and both lists around it.
+fn diff(report: &mut String, expected: &[String], actual: &[String]) {
+    let first =
+        expected.iter().zip(actual).position(|(e, a)| e != a).unwrap_or(expected.len().min(actual.len()));
+    let _ = writeln!(
+        report,
+        "    first difference at line {} (expected {} lines, got {})",
+        first + 1,
+        expected.len(),
+        actual.len()
+    );
+    let _ = writeln!(report, "    expected: {}", show(expected.get(first)));
+    let _ = writeln!(report, "    actual:   {}", show(actual.get(first)));
+    let from = first.saturating_sub(3);
+    let _ = writeln!(report, "    --- expected (from line {}) ---", from + 1);
+    quote(report, &expected[from.min(expected.len())..]);
+    let _ = writeln!(report, "    --- actual (from line {}) ---", from + 1);
+    quote(report, &actual[from.min(actual.len())..]);
+}
+
+fn show(line: Option<&String>) -> String {
+    match line {
+        Some(line) => format!("`{line}`"),
+        None => "(no line)".to_string(),
+    }
+}
+
+fn quote(report: &mut String, lines: &[String]) {
+    for line in lines.iter().take(REPORT_LINES) {
+        let _ = writeln!(report, "    | {line}");
+    }
+    if lines.len() > REPORT_LINES {
+        let _ = writeln!(report, "    | ... ({} more lines)", lines.len() - REPORT_LINES);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The corpus
+
+struct TestFile {
+    /// Relative to tests/lox, with `/` separators.
+    name: String,
+    path: PathBuf,
+    expectations: Result<Expectations, String>,
+}
+
+fn collect_lox_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    let entries = std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("cannot read the corpus directory {}: {e}", dir.display()));
+    for entry in entries {
+        let path = entry.expect("cannot read a corpus directory entry").path();
+        if path.is_dir() {
+            collect_lox_files(&path, out);
+        } else if path.extension().is_some_and(|ext| ext == "lox") {
+            out.push(path);
+        }
+    }
+}
+
+fn load_corpus(filter: Option<&str>) -> Vec<TestFile> {
+    let root = corpus_dir();
+    let mut paths = Vec::new();
+    collect_lox_files(&root, &mut paths);
+    let mut tests: Vec<TestFile> = paths
+        .into_iter()
+        .map(|path| {
+            let relative = path.strip_prefix(&root).unwrap_or(&path);
+            let name = relative
+                .components()
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .collect::<Vec<_>>()
+                .join("/");
+            TestFile { name, path, expectations: Err(String::new()) }
+        })
+        .filter(|t| filter.is_none_or(|f| t.name.contains(f)))
+        .collect();
+    tests.sort_by(|a, b| a.name.cmp(&b.name));
+    for test in &mut tests {
+        test.expectations = match std::fs::read(&test.path) {
+            Ok(bytes) => parse_expectations(&String::from_utf8_lossy(&bytes)),
+            Err(e) => Err(format!("cannot read the test file: {e}")),
+        };
+    }
+    tests
+}
+
+fn selected_engines() -> Vec<Engine> {
+    let spec = std::env::var("BRINE_ENGINES").unwrap_or_default();
+    if spec.trim().is_empty() {
+        return vec![Engine::Interp];
+    }
+    let mut engines = Vec::new();
+    for name in spec.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+        let engine = Engine::from_name(name).unwrap_or_else(|| {
+            let known: Vec<_> = Engine::ALL.iter().map(|e| e.name()).collect();
+            panic!("BRINE_ENGINES: unknown engine `{name}` (known: {})", known.join(", "))
+        });
+        if !engines.contains(&engine) {
+            engines.push(engine);
+        }
+    }
+    engines
+}
+
+enum Verdict {
+    Pass,
+    Skip,
+    Fail(String),
+}
+
+fn run_one(test: &TestFile, engine: Engine, job: usize, config: &RunConfig) -> Verdict {
+    let exp = match &test.expectations {
+        Ok(exp) => exp,
+        Err(e) => return Verdict::Fail(format!("  malformed test file: {e}\n")),
+    };
+    if exp.skip_engines.iter().any(|name| name == engine.name()) {
+        return Verdict::Skip;
+    }
+    let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance").join(format!(
+        "{}-{}-{job}",
+        std::process::id(),
+        engine.name()
+    ));
+    let plan = engine.plan(&test.path, &scratch);
+    if plan.builds()
+        && let Err(e) = std::fs::create_dir_all(&scratch)
+    {
+        return Verdict::Fail(format!("  cannot create {}: {e}\n", scratch.display()));
+    }
+    let verdict = match execute(&plan, config) {
+        Ok(outcome) => match check(exp, &outcome, config.timeout) {
+            None => Verdict::Pass,
+            Some(report) => Verdict::Fail(report),
+        },
+        Err(e) => Verdict::Fail(format!("  {e}\n")),
+    };
+    if plan.builds() {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
+    verdict
+}
+
+/// Serializes the corpus runs of the tests of this file: each already uses
+/// every core.
+static CORPUS_RUN: Mutex<()> = Mutex::new(());
+
+fn run_corpus(label: &str, gc_stress: bool) {
+    let _guard = CORPUS_RUN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    let filter = std::env::var("BRINE_TEST_FILTER").ok().filter(|f| !f.is_empty());
+    let default_timeout = if gc_stress { 300 } else { 60 };
+    let timeout_secs = std::env::var("BRINE_TEST_TIMEOUT")
+        .ok()
+        .and_then(|s| s.trim().parse::<u64>().ok())
+        .unwrap_or(default_timeout);
+    let config = RunConfig { gc_stress, timeout: Duration::from_secs(timeout_secs) };
+    let engines = selected_engines();
+    let tests = load_corpus(filter.as_deref());
+    if tests.is_empty() {
+        assert!(filter.is_some(), "no .lox test found under {}", corpus_dir().display());
+        println!("{label}: no test matches BRINE_TEST_FILTER={}", filter.unwrap_or_default());
+        println!("0 passed, 0 failed");
+        return;
+    }
+
+    let jobs: Vec<(usize, Engine)> =
+        engines.iter().flat_map(|&engine| (0..tests.len()).map(move |index| (index, engine))).collect();
+    let verdicts: Vec<Mutex<Option<Verdict>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let workers = thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
+    let started = Instant::now();
+    thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let job = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&(index, engine)) = jobs.get(job) else { break };
+                    let verdict = run_one(&tests[index], engine, job, &config);
+                    *verdicts[job].lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
+                }
+            });
+        }
+    });
+
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut summaries = Vec::new();
+    for &engine in &engines {
+        let (mut engine_passed, mut engine_failed, mut engine_skipped) = (0, 0, 0);
+        for (job, &(index, job_engine)) in jobs.iter().enumerate() {
+            if job_engine != engine {
+                continue;
+            }
+            let verdict = verdicts[job].lock().unwrap_or_else(|p| p.into_inner()).take();
+            match verdict {
+                Some(Verdict::Pass) => engine_passed += 1,
+                Some(Verdict::Skip) => engine_skipped += 1,
+                Some(Verdict::Fail(report)) => {
+                    engine_failed += 1;
+                    let test = &tests[index];
+                    println!(
+                        "FAIL [{}{}] {} ({})",
+                        engine.name(),
+                        if gc_stress { ", gc stress" } else { "" },
+                        test.name,
+                        test.path.display()
+                    );
+                    print!("{report}");
+                }
+                None => {
+                    engine_failed += 1;
+                    println!("FAIL [{}] {}: the test did not run", engine.name(), tests[index].name);
+                }
+            }
+        }
+        summaries.push(format!(
+            "{}: {engine_passed} passed, {engine_failed} failed, {engine_skipped} skipped",
+            engine.name()
+        ));
+        passed += engine_passed;
+        failed += engine_failed;
+    }
+    println!(
+        "{label}: {} tests, {} engines, {:.1} s",
+        tests.len(),
+        engines.len(),
+        started.elapsed().as_secs_f64()
+    );
+    for summary in summaries {
+        println!("{summary}");
+    }
+    println!("{passed} passed, {failed} failed");
+    assert!(failed == 0, "{failed} conformance test runs failed (see above)");
+}
+
+#[test]
+fn conformance() {
+    run_corpus("conformance", false);
+}
+
+#[test]
+fn conformance_gc_stress() {
+    if std::env::var("BRINE_GC_STRESS_TESTS").is_ok_and(|v| v == "1") {
+        run_corpus("conformance under GC stress", true);
+    } else {
+        println!("conformance_gc_stress skipped: set BRINE_GC_STRESS_TESTS=1 to run it");
+    }
+}
+
+#[cfg(test)]
+mod runner_tests {
+    use super::*;
+
+    #[test]
+    fn parses_every_kind_of_expectation() {
+        let source = "print 1; // expect: 1  \n\
+                      x; // expect runtime error: Boom.\n\
+                      // expect stderr: Boom.\n\
+                      // skip-engine: jit\n";
+        let exp = parse_expectations(source).unwrap();
+        assert_eq!(exp.stdout, vec!["1  ".to_string()]);
+        assert_eq!(exp.runtime_error, Some(("Boom.".to_string(), 2)));
+        assert_eq!(exp.stderr, Some(vec!["Boom.".to_string()]));
+        assert_eq!(exp.skip_engines, vec!["jit".to_string()]);
+        assert_eq!(exp.exit_code(), EXIT_RUNTIME);
+
+        let source = "\nvar = 1; // Error at '=': Expect variable name.\n// [line 9] Error at end: Expect '}' after block.\n";
+        let exp = parse_expectations(source).unwrap();
+        assert_eq!(
+            exp.compile_errors,
+            vec![
+                "[line 2] Error at '=': Expect variable name.".to_string(),
+                "[line 9] Error at end: Expect '}' after block.".to_string(),
+            ]
+        );
+        assert_eq!(exp.exit_code(), EXIT_COMPILE);
+    }
+
+    #[test]
+    fn rejects_contradictory_expectations() {
+        assert!(parse_expectations("a; // Error at 'a': X.\nb; // expect runtime error: Y.\n").is_err());
+        assert!(parse_expectations("print 1; // expect: 1\nvar; // Error at ';': X.\n").is_err());
+        assert!(parse_expectations("// skip-engine: nonesuch\n").is_err());
+    }
+
+    #[test]
+    fn checks_outputs() {
+        let exp = parse_expectations("print 1; // expect: 1\nx; // expect runtime error: Boom.\n").unwrap();
+        let good = Outcome {
+            stdout: "1\n".to_string(),
+            stderr: "Boom.\n[line 2] in script\n".to_string(),
+            code: Some(70),
+            timed_out: false,
+        };
+        assert!(check(&exp, &good, Duration::from_secs(1)).is_none());
+        let bad = Outcome { stdout: "1".to_string(), ..good };
+        assert!(check(&exp, &bad, Duration::from_secs(1)).is_some());
+    }
+}

@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Brine's whole test suite: what CI runs (via .ci/run) and what a developer
+# runs before committing. It needs only a Rust toolchain (rustup's cargo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "scripts/test.sh: cargo is not installed; install Rust with rustup (https://rustup.rs)" >&2
+  exit 1
+fi
+
+# Unit tests, IR golden tests, the frontend fuzz target (bounded) and the
+# conformance corpus in every engine. Debug assertions are on (the test
+# profile), so the IR verifier runs after every lowering.
+export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
+export BRINE_ENGINES="${BRINE_ENGINES:-interp}"
+# The conformance runner also runs the whole corpus under GC stress.
+export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
+cargo test --workspace --all-targets
+
+# The release build is what users run; make sure it builds and runs.
+cargo build --release --bin brine
+./target/release/brine run examples/hello.lox >/dev/null
