@@ -18,9 +18,8 @@ mod program;
 pub use program::Program;
 
 use brine_ir::{BinaryOp, FuncId, Function, InstKind, UnaryOp, Value as V};
-use brine_runtime::object::{
-    ObjBoundMethod, ObjClass, ObjClosure, ObjFunction, ObjInstance, ObjKind, ObjNative,
-};
+use brine_runtime::object::ObjClosure;
+use brine_runtime::ops::{CallPlan, NumOp};
 use brine_runtime::{Runtime, Value};
 
 /// How much native stack a run may use before "Stack overflow.": the limit
@@ -46,12 +45,11 @@ pub struct Interp<'a> {
     stack_limit: usize,
     /// Scratch space for block arguments (parallel copies).
     scratch: Vec<Value>,
-    print_buf: Vec<u8>,
 }
 
 impl<'a> Interp<'a> {
     pub fn new(rt: &'a mut Runtime, program: &'a Program, limit: StackLimit) -> Interp<'a> {
-        Interp { rt, program, stack_limit: limit.0, scratch: Vec::new(), print_buf: Vec::new() }
+        Interp { rt, program, stack_limit: limit.0, scratch: Vec::new() }
     }
 
     /// Runs a script function (arity 0). On a runtime error the error is
@@ -71,97 +69,30 @@ impl<'a> Interp<'a> {
     /// Calls the value at `stack[base]` with `this` at `base + 1` and `argc`
     /// arguments after it. Returns the result or `Value::ERROR`.
     pub fn call_value(&mut self, base: usize, argc: usize) -> Value {
-        let callee = self.rt.stack[base];
-        match callee.obj_kind() {
-            Some(ObjKind::Closure) => self.call_closure(callee.as_ptr(), base, argc),
-            Some(ObjKind::BoundMethod) => {
-                let bm: *mut ObjBoundMethod = callee.as_ptr();
-                // SAFETY: `callee` is a live bound method (it is on the stack).
-                let (receiver, method) = unsafe { ((*bm).receiver, (*bm).method) };
-                self.rt.stack[base] = Value::object(method);
-                self.rt.stack[base + 1] = receiver;
-                self.call_closure(method, base, argc)
-            }
-            Some(ObjKind::Class) => self.call_class(callee.as_ptr(), base, argc),
-            Some(ObjKind::Native) => {
-                let native: *mut ObjNative = callee.as_ptr();
-                // SAFETY: `callee` is a live native (it is on the stack).
-                let (arity, function) = unsafe { ((*native).arity, (*native).function) };
-                if arity as usize != argc {
-                    return self.rt.raise(format!("Expected {arity} arguments but got {argc}."));
-                }
-                let args: Vec<Value> = self.rt.stack[base + 2..base + 2 + argc].to_vec();
+        let (callee, this) = (self.rt.stack[base], self.rt.stack[base + 1]);
+        let plan = self.rt.plan_call(callee, this, argc);
+        self.run_plan(plan, base, argc)
+    }
+
+    fn run_plan(&mut self, plan: CallPlan, base: usize, argc: usize) -> Value {
+        match plan {
+            CallPlan::Native(function) => {
+                // A copy: the native may use the stack.
+                let args = self.rt.stack[base + 2..base + 2 + argc].to_vec();
                 function(self.rt, &args)
             }
-            _ => self.rt.raise("Can only call functions and classes."),
-        }
-    }
-
-    fn call_closure(&mut self, closure: *mut ObjClosure, base: usize, argc: usize) -> Value {
-        // SAFETY: the closure is live (it is on the stack), and its function
-        // prototype is kept alive by the program's constants.
-        let function: *mut ObjFunction = unsafe { (*closure).function };
-        let (arity, func_id) = unsafe { ((*function).arity, (*function).func_id) };
-        if arity as usize != argc {
-            return self.rt.raise(format!("Expected {arity} arguments but got {argc}."));
-        }
-        self.run(FuncId(func_id), base)
-    }
-
-    fn call_class(&mut self, class: *mut ObjClass, base: usize, argc: usize) -> Value {
-        let instance = Value::object(self.rt.new_instance(class));
-        // The instance is the receiver, and it is rooted on the stack.
-        self.rt.stack[base + 1] = instance;
-        // SAFETY: the class is live: it is still referenced from the stack.
-        let init = unsafe { (*class).init };
-        if init.is_nil() {
-            if argc != 0 {
-                return self.rt.raise(format!("Expected 0 arguments but got {argc}."));
+            CallPlan::Closure(closure, this) => {
+                self.rt.stack[base] = Value::object(closure);
+                self.rt.stack[base + 1] = this;
+                self.run(closure_func_id(closure), base)
             }
-            return instance;
-        }
-        self.rt.stack[base] = init;
-        let result = self.call_closure(init.as_ptr(), base, argc);
-        if result.is_error() { result } else { instance }
-    }
-
-    /// Looks up the method `name` of an instance's class, or its field.
-    fn invoke(&mut self, name: Value, base: usize, argc: usize) -> Value {
-        let receiver = self.rt.stack[base + 1];
-        if !receiver.is_kind(ObjKind::Instance) {
-            return self.rt.raise("Only instances have methods.");
-        }
-        let instance: *mut ObjInstance = receiver.as_ptr();
-        if let Some(field) = self.rt.instance_get_field(instance, name) {
-            self.rt.stack[base] = field;
-            self.rt.stack[base + 1] = Value::NIL;
-            return self.call_value(base, argc);
-        }
-        // SAFETY: a live instance's shape and class are live.
-        let class = unsafe { (*(*instance).shape).class };
-        self.invoke_from_class(class, name, base, argc)
-    }
-
-    fn invoke_from_class(&mut self, class: *mut ObjClass, name: Value, base: usize, argc: usize) -> Value {
-        match self.rt.class_find_method(class, name) {
-            Some(method) => {
-                self.rt.stack[base] = method;
-                self.call_closure(method.as_ptr(), base, argc)
+            CallPlan::Init(closure, instance) => {
+                self.rt.stack[base] = Value::object(closure);
+                self.rt.stack[base + 1] = instance;
+                let result = self.run(closure_func_id(closure), base);
+                if result.is_error() { result } else { instance }
             }
-            None => self.undefined_property(name),
-        }
-    }
-
-    fn undefined_property(&mut self, name: Value) -> Value {
-        let mut text = Vec::new();
-        self.rt.display(name, &mut text);
-        self.rt.raise(format!("Undefined property '{}'.", String::from_utf8_lossy(&text)))
-    }
-
-    fn bind_method(&mut self, class: *mut ObjClass, name: Value, receiver: Value) -> Value {
-        match self.rt.class_find_method(class, name) {
-            Some(method) => Value::object(self.rt.new_bound_method(receiver, method.as_ptr())),
-            None => self.undefined_property(name),
+            CallPlan::Done(v) => v,
         }
     }
 
@@ -197,8 +128,7 @@ impl<'a> Interp<'a> {
                         let a = get!(arg);
                         match op {
                             UnaryOp::Not => Value::bool(!a.is_truthy()),
-                            UnaryOp::Neg if a.is_number() => Value::number(-a.as_number()),
-                            UnaryOp::Neg => self.rt.raise("Operand must be a number."),
+                            UnaryOp::Neg => self.rt.negate(a),
                         }
                     }
                     InstKind::Binary { op, lhs, rhs, .. } => self.binary(*op, get!(lhs), get!(rhs)),
@@ -206,12 +136,12 @@ impl<'a> Interp<'a> {
                     InstKind::GetGlobal { global, .. } => {
                         let slot = program.global_slot(*global);
                         let v = self.rt.globals[slot];
-                        if v.is_undef() { self.undefined_variable(slot) } else { v }
+                        if v.is_undef() { self.rt.undefined_variable(slot) } else { v }
                     }
                     InstKind::SetGlobal { global, value, .. } => {
                         let slot = program.global_slot(*global);
                         if self.rt.globals[slot].is_undef() {
-                            self.undefined_variable(slot)
+                            self.rt.undefined_variable(slot)
                         } else {
                             self.rt.globals[slot] = get!(value);
                             Value::NIL
@@ -222,68 +152,36 @@ impl<'a> Interp<'a> {
                         Value::NIL
                     }
                     InstKind::GetProp { obj, name, .. } => {
-                        let o = get!(obj);
-                        if o.is_kind(ObjKind::Instance) {
-                            let instance: *mut ObjInstance = o.as_ptr();
-                            let name = program.string(*name);
-                            match self.rt.instance_get_field(instance, name) {
-                                Some(v) => v,
-                                None => {
-                                    // SAFETY: a live instance's shape and class are live.
-                                    let class = unsafe { (*(*instance).shape).class };
-                                    self.bind_method(class, name, o)
-                                }
-                            }
-                        } else {
-                            self.rt.raise("Only instances have properties.")
-                        }
+                        self.rt.get_property(get!(obj), program.string(*name))
                     }
                     InstKind::SetProp { obj, name, value, .. } => {
-                        let o = get!(obj);
-                        if o.is_kind(ObjKind::Instance) {
-                            let v = get!(value);
-                            self.rt.instance_set_field(o.as_ptr(), program.string(*name), v);
-                            Value::NIL
-                        } else {
-                            self.rt.raise("Only instances have fields.")
-                        }
+                        self.rt.set_property(get!(obj), program.string(*name), get!(value))
                     }
                     InstKind::Invoke { obj, name, args, .. } => {
-                        let new_base = self.push_frame(base, func, Value::NIL, get!(obj), args);
-                        let r = self.invoke(program.string(*name), new_base, args.len());
-                        self.rt.stack.truncate(new_base);
-                        r
+                        match self.rt.invoke_target(get!(obj), program.string(*name)) {
+                            Ok((callee, this)) => self.call(base, func, callee, this, args),
+                            Err(e) => e,
+                        }
                     }
                     InstKind::SuperInvoke { this, superclass, name, args, .. } => {
-                        let sup = get!(superclass);
-                        let new_base = self.push_frame(base, func, Value::NIL, get!(this), args);
-                        let r =
-                            self.invoke_from_class(sup.as_ptr(), program.string(*name), new_base, args.len());
-                        self.rt.stack.truncate(new_base);
-                        r
+                        match self.rt.super_target(get!(superclass), program.string(*name)) {
+                            Ok(method) => self.call(base, func, method, get!(this), args),
+                            Err(e) => e,
+                        }
                     }
                     InstKind::GetSuper { this, superclass, name, .. } => {
-                        let sup = get!(superclass);
-                        self.bind_method(sup.as_ptr(), program.string(*name), get!(this))
+                        self.rt.get_super(get!(this), get!(superclass), program.string(*name))
                     }
                     InstKind::Call { callee, args, .. } => {
-                        let new_base = self.push_frame(base, func, get!(callee), Value::NIL, args);
-                        let r = self.call_value(new_base, args.len());
-                        self.rt.stack.truncate(new_base);
-                        r
+                        self.call(base, func, get!(callee), Value::NIL, args)
                     }
                     InstKind::Closure { func: f, captures } => {
-                        let closure = self.rt.new_closure(program.function_object(*f));
-                        // SAFETY: the closure was just allocated with room for
-                        // `ncaptures` values, which the verifier checked equals
-                        // `captures.len()`; nothing allocates in between.
-                        unsafe {
-                            let slots = ObjClosure::captures(closure);
-                            for (i, c) in captures.iter().enumerate() {
-                                *slots.add(i) = get!(c);
-                            }
+                        self.scratch.clear();
+                        for c in captures {
+                            self.scratch.push(get!(c));
                         }
-                        Value::object(closure)
+                        // The captured values are also in this frame, so rooted.
+                        self.rt.make_closure(program.function_object(*f), &self.scratch)
                     }
                     InstKind::LoadCapture { index } => {
                         let closure: *mut ObjClosure = self.rt.stack[base].as_ptr();
@@ -293,13 +191,7 @@ impl<'a> Interp<'a> {
                     }
                     InstKind::Class { name } => Value::object(self.rt.new_class(program.string(*name))),
                     InstKind::Inherit { class, superclass, .. } => {
-                        let sup = get!(superclass);
-                        if sup.is_kind(ObjKind::Class) {
-                            self.rt.class_inherit(get!(class).as_ptr(), sup.as_ptr());
-                            Value::NIL
-                        } else {
-                            self.rt.raise("Superclass must be a class.")
-                        }
+                        self.rt.inherit(get!(class), get!(superclass))
                     }
                     InstKind::Method { class, name, method } => {
                         self.rt.class_add_method(get!(class).as_ptr(), program.string(*name), get!(method));
@@ -318,12 +210,7 @@ impl<'a> Interp<'a> {
                         Value::NIL
                     }
                     InstKind::Print { value } => {
-                        let mut buf = std::mem::take(&mut self.print_buf);
-                        buf.clear();
-                        self.rt.display(get!(value), &mut buf);
-                        buf.push(b'\n');
-                        self.rt.out.write(&buf);
-                        self.print_buf = buf;
+                        self.rt.print_value(get!(value));
                         Value::NIL
                     }
                     InstKind::Jump { dest, args } => {
@@ -362,10 +249,13 @@ impl<'a> Interp<'a> {
         unsafe { (*self.program.function_object(id)).name }
     }
 
-    fn undefined_variable(&mut self, slot: usize) -> Value {
-        let mut text = Vec::new();
-        self.rt.display(self.rt.global_names[slot], &mut text);
-        self.rt.raise(format!("Undefined variable '{}'.", String::from_utf8_lossy(&text)))
+    /// Calls `callee` with receiver `this` and the values `args` of the
+    /// frame at `base`, in a new frame after it.
+    fn call(&mut self, base: usize, func: &Function, callee: Value, this: Value, args: &[V]) -> Value {
+        let new_base = self.push_frame(base, func, callee, this, args);
+        let r = self.call_value(new_base, args.len());
+        self.rt.stack.truncate(new_base);
+        r
     }
 
     /// Pushes a callee frame's first slots after the current frame; returns its base.
@@ -395,27 +285,24 @@ impl<'a> Interp<'a> {
     }
 
     fn binary(&mut self, op: BinaryOp, a: Value, b: Value) -> Value {
-        if a.is_number() && b.is_number() {
-            let (x, y) = (a.as_number(), b.as_number());
-            return match op {
-                BinaryOp::Add => Value::number(x + y),
-                BinaryOp::Sub => Value::number(x - y),
-                BinaryOp::Mul => Value::number(x * y),
-                BinaryOp::Div => Value::number(x / y),
-                BinaryOp::Lt => Value::bool(x < y),
-                BinaryOp::Le => Value::bool(x <= y),
-                BinaryOp::Gt => Value::bool(x > y),
-                BinaryOp::Ge => Value::bool(x >= y),
-                BinaryOp::Eq => Value::bool(x == y),
-                BinaryOp::Ne => Value::bool(x != y),
-            };
-        }
-        match op {
-            BinaryOp::Eq => Value::bool(Runtime::values_equal(a, b)),
-            BinaryOp::Ne => Value::bool(!Runtime::values_equal(a, b)),
-            BinaryOp::Add if a.is_kind(ObjKind::String) && b.is_kind(ObjKind::String) => self.rt.concat(a, b),
-            BinaryOp::Add => self.rt.raise("Operands must be two numbers or two strings."),
-            _ => self.rt.raise("Operands must be numbers."),
-        }
+        let num = match op {
+            BinaryOp::Add => return self.rt.add(a, b),
+            BinaryOp::Eq => return Value::bool(Runtime::values_equal(a, b)),
+            BinaryOp::Ne => return Value::bool(!Runtime::values_equal(a, b)),
+            BinaryOp::Sub => NumOp::Sub,
+            BinaryOp::Mul => NumOp::Mul,
+            BinaryOp::Div => NumOp::Div,
+            BinaryOp::Lt => NumOp::Lt,
+            BinaryOp::Le => NumOp::Le,
+            BinaryOp::Gt => NumOp::Gt,
+            BinaryOp::Ge => NumOp::Ge,
+        };
+        self.rt.num_op(num, a, b)
     }
+}
+
+/// The IR function a closure runs.
+fn closure_func_id(closure: *mut ObjClosure) -> FuncId {
+    // SAFETY: a live closure's function prototype is live.
+    FuncId(unsafe { (*(*closure).function).func_id })
 }

@@ -25,6 +25,7 @@ pub mod natives;
 pub mod number;
 pub mod object;
 mod objects;
+pub mod ops;
 pub mod output;
 mod strings;
 #[cfg(test)]
@@ -44,7 +45,16 @@ pub struct PendingError {
 }
 
 /// The state of one running Lox program.
+///
+/// `#[repr(C)]` because compiled code reads its first fields at fixed
+/// offsets (`Runtime::OFFSET_*`): keep them first and in this order.
+#[repr(C)]
 pub struct Runtime {
+    /// "Stack overflow." once the stack pointer goes below this address
+    /// (0: no limit). Read by every compiled function's prologue.
+    pub stack_limit: usize,
+    /// `globals.as_ptr()`, kept current: compiled code loads global slots from it.
+    pub globals_base: *mut Value,
     pub heap: heap::Heap,
     /// Global variable slots; `Value::UNDEF` until defined.
     pub globals: Vec<Value>,
@@ -72,6 +82,8 @@ pub struct Runtime {
     gray: Vec<*mut ObjHeader>,
     /// Scratch buffer for building strings (`concat`).
     scratch: Vec<u8>,
+    /// Scratch buffer for `print`.
+    print_buf: Vec<u8>,
     /// When the runtime was created (`clock()` counts from here).
     start: std::time::Instant,
 }
@@ -94,6 +106,8 @@ impl Runtime {
     pub fn with_gc_stress(gc_stress: bool) -> Runtime {
         let mut rt = Runtime {
             heap: heap::Heap::new(),
+            stack_limit: 0,
+            globals_base: std::ptr::null_mut(),
             globals: Vec::new(),
             global_names: Vec::new(),
             global_index: HashMap::new(),
@@ -107,6 +121,7 @@ impl Runtime {
             gc_stress,
             gray: Vec::new(),
             scratch: Vec::new(),
+            print_buf: Vec::new(),
             start: std::time::Instant::now(),
         };
         rt.init_string = rt.intern(b"init");
@@ -163,6 +178,7 @@ impl Runtime {
         let string = self.intern(name);
         let slot = self.globals.len() as u32;
         self.globals.push(Value::UNDEF);
+        self.globals_base = self.globals.as_mut_ptr();
         self.global_names.push(string);
         self.global_index.insert(name.to_vec(), slot);
         slot
@@ -219,6 +235,7 @@ impl Runtime {
                 counter: 0,
                 name,
                 code: std::ptr::null(),
+                entry: std::ptr::null(),
             })
         }
     }

@@ -92,10 +92,18 @@ pub struct ObjFunction {
     pub counter: u32,
     /// The function's name (a string), or nil for the script.
     pub name: Value,
-    /// The code slot: the entry every call jumps through. Null while the
-    /// function runs in the interpreter only.
+    /// The code slot: the entry every call from compiled code jumps
+    /// through, `fn(rt, callee, this, arg0, .., argN-1) -> value`. Null while
+    /// the function runs in the interpreter only.
     pub code: *const u8,
+    /// The same code behind a fixed signature, for calls from Rust:
+    /// [`ArrayEntry`]. Null while the function runs in the interpreter only.
+    pub entry: *const u8,
 }
+
+/// The signature of [`ObjFunction::entry`]: the runtime, the callee closure,
+/// the receiver (nil for a plain function) and a pointer to the arguments.
+pub type ArrayEntry = unsafe extern "C" fn(*mut crate::Runtime, Value, Value, *const Value) -> Value;
 
 /// A function value: a prototype plus its captured values.
 #[repr(C)]
