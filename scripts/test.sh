@@ -13,7 +13,7 @@ fi
 # conformance corpus in every engine. Debug assertions are on (the test
 # profile), so the IR verifier runs after every lowering.
 export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
-export BRINE_ENGINES="${BRINE_ENGINES:-interp}"
+export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit}"
 # The conformance runner also runs the whole corpus under GC stress.
 export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
 cargo test --workspace --all-targets

@@ -56,6 +56,19 @@ impl Program {
         }
     }
 
+    /// The function prototypes, by function id.
+    pub fn function_objects(&self) -> &[*mut ObjFunction] {
+        &self.functions
+    }
+    /// The interned string constants, by string id.
+    pub fn strings(&self) -> &[Value] {
+        &self.strings
+    }
+    /// The runtime global slots, by global id.
+    pub fn global_slots(&self) -> &[u32] {
+        &self.globals
+    }
+
     #[inline]
     pub fn function_object(&self, id: FuncId) -> *mut ObjFunction {
         self.functions[id.index()]

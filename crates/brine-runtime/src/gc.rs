@@ -1,10 +1,12 @@
 //! The mark-sweep collector (DESIGN.md section 6).
 //!
-//! Marking starts from the runtime's roots, traced precisely: `globals`,
+//! Marking starts from the runtime's roots. Precise roots: `globals`,
 //! `global_names`, `stack` (all of it), the temporary roots of
-//! `Runtime::push_root`, `constants` and `init_string`. It uses an explicit
-//! gray stack, so deep structures (long linked lists) never recurse on the
-//! Rust stack. Interned strings are weak: the intern table drops the ones
+//! `Runtime::push_root`, `constants` and `init_string`. Conservative roots,
+//! when `Runtime::native_stack_base` is set: every object that a word of the
+//! native machine stack (or a callee-saved register) refers to
+//! ([`crate::stack`]). Marking uses an explicit gray stack, so deep
+//! structures (long linked lists) never recurse on the Rust stack. Interned strings are weak: the intern table drops the ones
 //! marking did not reach. Then the heap sweeps (`crate::heap::Heap::sweep`),
 //! calling `finalize` on each dead object to drop its Rust-owned side tables.
 
@@ -21,6 +23,7 @@ pub(crate) fn collect(rt: &mut Runtime) {
         marker.value(v);
     }
     marker.value(rt.init_string);
+    crate::stack::scan_native_stack(&rt.heap, rt.native_stack_base, &mut |obj| marker.object(obj));
     marker.drain();
     rt.gray = marker.gray;
     rt.strings.remove_unmarked();
@@ -47,8 +50,9 @@ impl Marker {
             return;
         }
         // SAFETY: every non-null object pointer the collector meets comes
-        // from a root or a live object's field, and so points at a live
-        // object (all layouts start with the header).
+        // from a root, a live object's field or `Heap::find_object` (the
+        // stack scan), and so points at a live object (all layouts start
+        // with the header).
         unsafe {
             debug_assert!((*obj).kind != ObjKind::Free, "GC reached a freed object at {obj:?}");
             if (*obj).marked {

@@ -10,9 +10,10 @@
 //!   tracked by address.
 //!
 //! Pages are registered by address, so [`Heap::find_object`] can tell cheaply
-//! whether a word points at (or into) a live object: one hash lookup and a
-//! division, or a range lookup for large objects. The conservative stack
-//! scan relies on it.
+//! whether a word points at (or into) a live object: a check against the
+//! heap's address range, then one hash lookup and a division, or a range
+//! lookup for large objects. The conservative stack scan (`crate::stack`)
+//! relies on it.
 //!
 //! The heap does not know roots or object contents: the collector
 //! (`crate::gc`) sets mark bits, then calls `Heap::sweep`, which frees every
@@ -148,6 +149,11 @@ pub struct Heap {
     empty_pages: Vec<*mut u8>,
     /// Large objects: address to size in bytes.
     large: BTreeMap<usize, usize>,
+    /// Every page and large object ever allocated lies in `[lowest,
+    /// highest)`: [`Heap::find_object`] rejects words outside at once. The
+    /// range only grows (released memory just makes it loose).
+    lowest: usize,
+    highest: usize,
     allocated: usize,
     threshold: usize,
     collections: u64,
@@ -174,6 +180,8 @@ impl Heap {
             page_index: HashMap::default(),
             empty_pages: Vec::new(),
             large: BTreeMap::new(),
+            lowest: usize::MAX,
+            highest: 0,
             allocated: 0,
             threshold: MIN_THRESHOLD,
             collections: 0,
@@ -261,6 +269,7 @@ impl Heap {
         } as usize;
         let cell_size = SIZE_CLASSES[class] as usize;
         let ncells = (PAGE_SIZE / cell_size) as u32;
+        self.note_range(base, PAGE_SIZE);
         self.page_index.insert(base, self.pages.len() as u32);
         self.pages.push(PageMeta { base, class: class as u8, ncells, used: 0 });
         let state = &mut self.classes[class];
@@ -277,14 +286,26 @@ impl Heap {
         if obj.is_null() {
             alloc::handle_alloc_error(layout);
         }
+        self.note_range(obj as usize, size);
         self.large.insert(obj as usize, size);
         self.allocated += size;
         obj.cast()
     }
 
+    /// Widens `[lowest, highest)` to cover `size` bytes at `start`.
+    fn note_range(&mut self, start: usize, size: usize) {
+        self.lowest = self.lowest.min(start);
+        self.highest = self.highest.max(start + size);
+    }
+
     /// The live object that `addr` points at or into, if any. `addr` may be
-    /// any word: this is the test the conservative stack scan uses.
+    /// any word: this is the test the conservative stack scan uses, so words
+    /// outside the heap's address range are rejected with two compares.
+    #[inline]
     pub fn find_object(&self, addr: usize) -> Option<*mut ObjHeader> {
+        if addr < self.lowest || addr >= self.highest {
+            return None;
+        }
         let base = addr & !(PAGE_SIZE - 1);
         if let Some(&idx) = self.page_index.get(&base) {
             let page = &self.pages[idx as usize];

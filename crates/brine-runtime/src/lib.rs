@@ -19,6 +19,7 @@
 // The methods above take object pointers by design (see the module doc).
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
+pub mod abi;
 pub mod gc;
 pub mod heap;
 pub mod natives;
@@ -27,6 +28,7 @@ pub mod object;
 mod objects;
 pub mod ops;
 pub mod output;
+pub mod stack;
 mod strings;
 #[cfg(test)]
 mod tests;
@@ -78,6 +80,10 @@ pub struct Runtime {
     pub init_string: Value,
     /// Collect at every allocation (`BRINE_GC_STRESS=1`).
     pub gc_stress: bool,
+    /// Where the conservative scan of native frames stops ([`crate::stack`]): an
+    /// address in a frame of this thread above every frame that runs native
+    /// code, or 0 when no native frames are live (nothing is scanned).
+    pub native_stack_base: usize,
     /// The collector's gray stack, kept to reuse its memory.
     gray: Vec<*mut ObjHeader>,
     /// Scratch buffer for building strings (`concat`).
@@ -119,6 +125,7 @@ impl Runtime {
             out: output::Output::stdout(),
             init_string: Value::NIL,
             gc_stress,
+            native_stack_base: 0,
             gray: Vec::new(),
             scratch: Vec::new(),
             print_buf: Vec::new(),

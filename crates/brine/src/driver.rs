@@ -2,10 +2,11 @@
 //! and the REPL.
 
 use crate::{EXIT_COMPILE, EXIT_RUNTIME, Engine};
+use brine_codegen::jit::{Jit, JitLinks};
 use brine_frontend::Diagnostic;
 use brine_interp::{Interp, Program, StackLimit};
 use brine_ir::FuncId;
-use brine_runtime::{PendingError, Runtime};
+use brine_runtime::{PendingError, Runtime, Value, abi};
 use std::io::Write;
 
 /// Stack for the thread that compiles and runs the program: deep Lox
@@ -78,15 +79,69 @@ pub fn compile(source: &[u8], program: &mut Program) -> Result<FuncId, Vec<Diagn
     Ok(script)
 }
 
-/// Runs a compiled script; on a runtime error prints it and returns false.
-pub fn execute(rt: &mut Runtime, program: &mut Program, script: FuncId, _engine: Engine) -> bool {
-    program.sync(rt);
-    let ok = Interp::new(rt, program, stack_limit()).run_script(script).is_ok();
-    rt.out.flush();
-    if !ok && let Some(error) = rt.take_error() {
-        print_runtime_error(&error);
+/// A program being run: its runtime, its module, and the engine's state.
+/// The REPL keeps one for the whole session.
+pub struct Session {
+    pub rt: Runtime,
+    pub program: Program,
+    engine: Engine,
+    jit: Option<Jit>,
+}
+
+impl Session {
+    pub fn new(engine: Engine) -> Session {
+        Session { rt: Runtime::new(), program: Program::new(), engine, jit: None }
     }
-    ok
+
+    /// Runs a compiled script; on a runtime error prints it and returns false.
+    pub fn execute(&mut self, script: FuncId) -> bool {
+        self.program.sync(&mut self.rt);
+        let ok = match self.engine {
+            Engine::Interp => {
+                Interp::new(&mut self.rt, &self.program, stack_limit()).run_script(script).is_ok()
+            }
+            Engine::Jit => self.run_jit(script),
+        };
+        self.rt.out.flush();
+        if !ok && let Some(error) = self.rt.take_error() {
+            print_runtime_error(&error);
+        }
+        ok
+    }
+
+    fn run_jit(&mut self, script: FuncId) -> bool {
+        let jit = match &mut self.jit {
+            Some(jit) => jit,
+            None => match Jit::new() {
+                Ok(jit) => self.jit.insert(jit),
+                Err(e) => {
+                    self.rt.raise(format!("Cannot start the JIT: {e}."));
+                    return false;
+                }
+            },
+        };
+        let links = JitLinks {
+            strings: self.program.strings(),
+            functions: self.program.function_objects(),
+            globals: self.program.global_slots(),
+        };
+        if let Err(e) = jit.compile(&self.program.module, &links) {
+            self.rt.raise(format!("Internal compiler error: {e}"));
+            return false;
+        }
+        let function = self.program.function_object(script);
+        let result = brine_runtime::stack::with_native_frames(&mut self.rt, |rt| {
+            let marker = 0u8;
+            let here = std::ptr::addr_of!(marker) as usize;
+            rt.stack_limit = here.saturating_sub(STACK_SIZE - STACK_MARGIN);
+            let closure = rt.new_closure(function);
+            // SAFETY: the runtime is live and owned by this thread; the
+            // closure's function was just compiled; a script takes no
+            // arguments. Compiled frames are scanned conservatively.
+            unsafe { abi::call_compiled(rt, closure, Value::NIL, std::ptr::null()) }
+        });
+        !result.is_error()
+    }
 }
 
 pub fn run_file(source: &[u8], engine: Engine) -> u8 {
@@ -98,8 +153,9 @@ pub fn run_file(source: &[u8], engine: Engine) -> u8 {
             return EXIT_COMPILE;
         }
     };
-    let mut rt = Runtime::new();
-    if execute(&mut rt, &mut program, script, engine) { 0 } else { EXIT_RUNTIME }
+    let mut session = Session::new(engine);
+    session.program = program;
+    if session.execute(script) { 0 } else { EXIT_RUNTIME }
 }
 
 pub fn emit_ir(source: &[u8]) -> u8 {

@@ -33,7 +33,7 @@ enum Command {
         /// The Lox source file.
         file: PathBuf,
         /// Which engine runs the program.
-        #[arg(long, value_enum, default_value_t = Engine::Interp)]
+        #[arg(long, value_enum, default_value_t = Engine::Jit)]
         engine: Engine,
     },
     /// Show a stage of the compilation.
@@ -50,6 +50,8 @@ enum Command {
 pub enum Engine {
     /// The reference IR interpreter.
     Interp,
+    /// Baseline native code from Cranelift.
+    Jit,
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]

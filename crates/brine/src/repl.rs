@@ -1,9 +1,8 @@
 //! The REPL: one runtime and one growing module for the whole session, so
 //! globals, functions and classes carry over between entries.
 
-use crate::{Engine, driver};
-use brine_interp::Program;
-use brine_runtime::Runtime;
+use crate::Engine;
+use crate::driver::{self, Session};
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
@@ -47,8 +46,7 @@ pub fn run() -> u8 {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    let mut rt = Runtime::new();
-    let mut program = Program::new();
+    let mut session = Session::new(Engine::Jit);
     let mut entry = String::new();
     loop {
         let prompt = if entry.is_empty() { "> " } else { "... " };
@@ -64,9 +62,9 @@ pub fn run() -> u8 {
                     continue;
                 }
                 let _ = editor.add_history_entry(text.trim_end());
-                match driver::compile(text.as_bytes(), &mut program) {
+                match driver::compile(text.as_bytes(), &mut session.program) {
                     Ok(script) => {
-                        driver::execute(&mut rt, &mut program, script, Engine::Interp);
+                        session.execute(script);
                     }
                     Err(diagnostics) => driver::print_diagnostics(&diagnostics),
                 }
@@ -82,7 +80,7 @@ pub fn run() -> u8 {
     if let Some(h) = &history {
         let _ = editor.save_history(h);
     }
-    rt.out.flush();
+    session.rt.out.flush();
     0
 }
 

@@ -52,14 +52,17 @@ const REPORT_LINES: usize = 40;
 enum Engine {
     /// `brine run --engine=interp FILE`: the reference IR interpreter.
     Interp,
+    /// `brine run --engine=jit FILE`: baseline native code.
+    Jit,
 }
 
 impl Engine {
-    const ALL: &[Engine] = &[Engine::Interp];
+    const ALL: &[Engine] = &[Engine::Interp, Engine::Jit];
 
     fn name(self) -> &'static str {
         match self {
             Engine::Interp => "interp",
+            Engine::Jit => "jit",
         }
     }
 
@@ -86,6 +89,7 @@ impl Engine {
     fn plan(self, file: &Path, _scratch: &Path) -> Plan {
         match self {
             Engine::Interp => Plan::single(brine(), [os("run"), os("--engine=interp"), file.into()]),
+            Engine::Jit => Plan::single(brine(), [os("run"), os("--engine=jit"), file.into()]),
         }
     }
 }

@@ -1,0 +1,43 @@
+//! `brine-codegen`: native code from Brine IR, with Cranelift.
+//!
+//! It owns the translation of IR functions to Cranelift IR ([`translate`])
+//! and the back ends that turn them into running code: [`jit`] (machine code
+//! in memory, for `brine run`) and, later, an object file for `brine build`.
+//! Compiled code calls into the runtime only through the `extern "C"`
+//! helpers of `brine_runtime::abi`, and reads runtime structures only at the
+//! offsets that module publishes.
+//!
+//! It must not know Lox syntax, or how the interpreter runs.
+
+pub mod jit;
+pub mod translate;
+
+use brine_ir::{FuncId, GlobalId, StrId};
+use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
+use cranelift_frontend::FunctionBuilder;
+
+type ClValue = cranelift_codegen::ir::Value;
+
+/// How compiled code refers to the module's constants: interned strings,
+/// function prototypes and global slots. The JIT embeds their addresses;
+/// an object file would load them from a table filled at start-up.
+pub trait Links {
+    /// The string constant `id` as a value.
+    fn string(&self, b: &mut FunctionBuilder, id: StrId) -> ClValue;
+    /// The prototype (`*mut ObjFunction`) of function `id`.
+    fn function(&self, b: &mut FunctionBuilder, id: FuncId) -> ClValue;
+    /// The runtime slot index of global `id`.
+    fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> ClValue;
+    /// The address of global `id`'s slot, given the runtime pointer.
+    fn global_addr(&self, b: &mut FunctionBuilder, rt: ClValue, id: GlobalId) -> ClValue {
+        let base = b.ins().load(
+            types::I64,
+            MemFlagsData::trusted(),
+            rt,
+            brine_runtime::abi::offsets::RT_GLOBALS_BASE,
+        );
+        let slot = self.global_slot(b, id);
+        let offset = b.ins().ishl_imm_u(slot, 3);
+        b.ins().iadd(base, offset)
+    }
+}

@@ -1,0 +1,630 @@
+//! Translation of one IR function to Cranelift IR: the baseline tier.
+//!
+//! Every Lox value is an `i64` (a NaN-boxed word); IR `bool`s are `i8`.
+//! Number arithmetic and comparison, truthiness, equality, global access,
+//! captured variables and cells are inline; a call to a closure of the right
+//! arity jumps through the callee's code slot; everything else calls a
+//! runtime helper (`brine_runtime::abi`). After every operation that can
+//! fail, a compare against `Value::ERROR` branches to the function's one
+//! error block, which adds the frame's trace line and returns the error.
+
+use crate::Links;
+use brine_ir::{self as ir, BinaryOp, InstKind, UnaryOp};
+use brine_runtime::abi::offsets;
+use brine_runtime::object::ObjKind;
+use brine_runtime::value::{OBJ_TAG, QNAN, Value as RtValue};
+use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
+use cranelift_codegen::ir::{
+    AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, types,
+};
+use cranelift_codegen::isa::CallConv;
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{FuncId as ClFuncId, Module};
+use std::collections::HashMap;
+
+type ClValue = cranelift_codegen::ir::Value;
+type ClBlock = cranelift_codegen::ir::Block;
+
+const PTR_MASK: i64 = !(OBJ_TAG as i64);
+const ERROR: i64 = RtValue::ERROR.0 as i64;
+const NIL: i64 = RtValue::NIL.0 as i64;
+const TRUE: i64 = RtValue::TRUE.0 as i64;
+const FALSE: i64 = RtValue::FALSE.0 as i64;
+const UNDEF: i64 = RtValue::UNDEF.0 as i64;
+
+/// The signature of a compiled Lox function of `arity` parameters:
+/// `(rt, callee, this, args...) -> value`.
+pub fn lox_signature(call_conv: CallConv, arity: usize) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    sig.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), arity + 3));
+    sig.returns.push(AbiParam::new(types::I64));
+    sig
+}
+
+/// The signature of an array entry: `(rt, callee, this, argv) -> value`.
+pub fn entry_signature(call_conv: CallConv) -> Signature {
+    lox_signature(call_conv, 1)
+}
+
+/// The signature of a helper.
+pub fn helper_signature(call_conv: CallConv, h: &brine_runtime::abi::Helper) -> Signature {
+    let mut sig = Signature::new(call_conv);
+    for i in 0..h.params {
+        let ty = if h.u32_param == Some(i) { types::I32 } else { types::I64 };
+        sig.params.push(AbiParam::new(ty));
+    }
+    if h.returns {
+        sig.returns.push(AbiParam::new(types::I64));
+    }
+    sig
+}
+
+/// What the translation of one function needs from the module being built.
+pub struct Env<'a, M: Module> {
+    pub module: &'a mut M,
+    pub ir: &'a ir::Module,
+    pub links: &'a dyn Links,
+    /// Cranelift ids of the helpers, by name.
+    pub helpers: &'a HashMap<&'static str, ClFuncId>,
+    /// Cranelift ids of each IR function's fast entry.
+    pub functions: &'a [ClFuncId],
+}
+
+fn block_args(values: &[ClValue]) -> Vec<BlockArg> {
+    values.iter().map(|&v| BlockArg::Value(v)).collect()
+}
+
+struct Translator<'a, 'b, M: Module> {
+    env: &'b mut Env<'a, M>,
+    b: FunctionBuilder<'b>,
+    func: &'a ir::Function,
+    id: ir::FuncId,
+    rt: ClValue,
+    values: Vec<Option<ClValue>>,
+    blocks: Vec<Option<ClBlock>>,
+    error_block: ClBlock,
+    /// Scratch memory for argument and capture arrays passed to helpers.
+    argv: Option<(cranelift_codegen::ir::StackSlot, usize)>,
+    helper_refs: HashMap<&'static str, cranelift_codegen::ir::FuncRef>,
+    call_conv: CallConv,
+}
+
+/// Blocks in reverse postorder from the entry: definitions before uses.
+fn reverse_postorder(f: &ir::Function) -> Vec<ir::Block> {
+    let mut visited = vec![false; f.blocks.len()];
+    let mut order = Vec::new();
+    let mut stack = vec![(f.entry(), 0usize)];
+    visited[f.entry().index()] = true;
+    while let Some((b, i)) = stack.pop() {
+        let succs: Vec<ir::Block> = f
+            .terminator(b)
+            .map(|t| f.inst(t).kind.successors().into_iter().map(|(s, _)| s).collect())
+            .unwrap_or_default();
+        if i < succs.len() {
+            stack.push((b, i + 1));
+            let s = succs[i];
+            if !visited[s.index()] {
+                visited[s.index()] = true;
+                stack.push((s, 0));
+            }
+        } else {
+            order.push(b);
+        }
+    }
+    order.reverse();
+    order
+}
+
+fn max_args(f: &ir::Function) -> usize {
+    f.insts
+        .iter()
+        .map(|d| match &d.kind {
+            InstKind::Invoke { args, .. }
+            | InstKind::SuperInvoke { args, .. }
+            | InstKind::Call { args, .. } => args.len(),
+            InstKind::Closure { captures, .. } => captures.len(),
+            _ => 0,
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// Translates IR function `id` into `ctx_func`, whose signature is set.
+pub fn translate_function<M: Module>(
+    env: &mut Env<'_, M>,
+    id: ir::FuncId,
+    ctx_func: &mut cranelift_codegen::ir::Function,
+    fbc: &mut FunctionBuilderContext,
+) {
+    let func = env.ir.function(id);
+    let call_conv = ctx_func.signature.call_conv;
+    let frontend_config = env.module.target_config();
+    let mut b = FunctionBuilder::new(ctx_func, fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    let rt = params[0];
+    let error_block = b.create_block();
+    b.append_block_param(error_block, types::I64);
+    let mut t = Translator {
+        env,
+        b,
+        func,
+        id,
+        rt,
+        values: vec![None; func.values.len()],
+        blocks: vec![None; func.blocks.len()],
+        error_block,
+        argv: None,
+        helper_refs: HashMap::new(),
+        call_conv,
+    };
+    let n = max_args(func);
+    if n > 0 {
+        let slot =
+            t.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (n * 8) as u32, 3));
+        t.argv = Some((slot, n));
+    }
+    t.prologue(&params[1..]);
+    for block in reverse_postorder(func) {
+        t.block(block);
+    }
+    t.error_tail();
+    t.b.seal_all_blocks();
+    t.b.finalize(frontend_config);
+}
+
+impl<'a, M: Module> Translator<'a, '_, M> {
+    fn cl_block(&mut self, b: ir::Block) -> ClBlock {
+        if let Some(cb) = self.blocks[b.index()] {
+            return cb;
+        }
+        let cb = self.b.create_block();
+        for &p in &self.func.block(b).params {
+            let ty = match self.func.value_type(p) {
+                ir::Type::Bool => types::I8,
+                ir::Type::F64 => types::F64,
+                _ => types::I64,
+            };
+            let v = self.b.append_block_param(cb, ty);
+            self.values[p.index()] = Some(v);
+        }
+        self.blocks[b.index()] = Some(cb);
+        cb
+    }
+
+    fn val(&self, v: ir::Value) -> ClValue {
+        self.values[v.index()].expect("IR value used before its definition")
+    }
+
+    fn vals(&self, vs: &[ir::Value]) -> Vec<ClValue> {
+        vs.iter().map(|&v| self.val(v)).collect()
+    }
+
+    fn iconst(&mut self, bits: i64) -> ClValue {
+        self.b.ins().iconst(types::I64, bits)
+    }
+
+    fn helper(&mut self, name: &'static str) -> cranelift_codegen::ir::FuncRef {
+        if let Some(&r) = self.helper_refs.get(name) {
+            return r;
+        }
+        let id = self.env.helpers[name];
+        let r = self.env.module.declare_func_in_func(id, self.b.func);
+        self.helper_refs.insert(name, r);
+        r
+    }
+
+    fn call_helper(&mut self, name: &'static str, args: &[ClValue]) -> ClValue {
+        let f = self.helper(name);
+        let call = self.b.ins().call(f, args);
+        self.b.inst_results(call).first().copied().unwrap_or_else(|| self.b.ins().iconst(types::I64, NIL))
+    }
+
+    /// Branches to the error block when `v` is `Value::ERROR`.
+    fn check_error(&mut self, v: ClValue, line: u32) {
+        let is_error = self.b.ins().icmp_imm_s(IntCC::Equal, v, ERROR);
+        let cont = self.b.create_block();
+        let line = self.b.ins().iconst(types::I64, line as i64);
+        self.b.ins().brif(is_error, self.error_block, &[BlockArg::Value(line)], cont, &[]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn line(&self, site: ir::SiteId) -> u32 {
+        self.env.ir.site_line(site)
+    }
+
+    /// Stores `values` in the argument array and returns its address.
+    fn argv(&mut self, values: &[ClValue]) -> ClValue {
+        match self.argv {
+            Some((slot, cap)) if !values.is_empty() => {
+                debug_assert!(values.len() <= cap);
+                for (i, &v) in values.iter().enumerate() {
+                    self.b.ins().stack_store(types::I64, v, slot, (i * 8) as i32);
+                }
+                self.b.ins().stack_addr(types::I64, slot, 0)
+            }
+            _ => self.b.ins().iconst(types::I64, 0),
+        }
+    }
+
+    fn is_number(&mut self, v: ClValue) -> ClValue {
+        let masked = self.b.ins().band_imm_s(v, QNAN as i64);
+        self.b.ins().icmp_imm_s(IntCC::NotEqual, masked, QNAN as i64)
+    }
+
+    fn untag(&mut self, v: ClValue) -> ClValue {
+        self.b.ins().band_imm_s(v, PTR_MASK)
+    }
+
+    fn bool_value(&mut self, c: ClValue) -> ClValue {
+        let t = self.iconst(TRUE);
+        let f = self.iconst(FALSE);
+        self.b.ins().select(c, t, f)
+    }
+
+    fn prologue(&mut self, ir_params: &[ClValue]) {
+        // The stack check: "Stack overflow." is reported at the call site.
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), self.rt, offsets::RT_STACK_LIMIT);
+        let ok = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, sp, limit);
+        let overflow = self.b.create_block();
+        let body = self.cl_block(self.func.entry());
+        self.b.ins().brif(ok, body, &block_args(ir_params), overflow, &[]);
+        self.b.switch_to_block(overflow);
+        let e = self.call_helper("brine_stack_overflow", &[self.rt]);
+        self.b.ins().return_(&[e]);
+    }
+
+    fn error_tail(&mut self) {
+        self.b.switch_to_block(self.error_block);
+        let line = self.b.block_params(self.error_block)[0];
+        let fobj = self.env.links.function(&mut self.b, self.id);
+        self.call_helper("brine_trace", &[self.rt, line, fobj]);
+        let e = self.iconst(ERROR);
+        self.b.ins().return_(&[e]);
+    }
+
+    fn block(&mut self, block: ir::Block) {
+        let cb = self.cl_block(block);
+        self.b.switch_to_block(cb);
+        for &inst in &self.func.block(block).insts {
+            let data = self.func.inst(inst);
+            if let Some(v) = self.inst(&data.kind)
+                && let Some(r) = data.result
+            {
+                self.values[r.index()] = Some(v);
+            }
+        }
+    }
+
+    /// Translates one instruction; returns its result.
+    fn inst(&mut self, kind: &InstKind) -> Option<ClValue> {
+        let rt = self.rt;
+        let v = match kind {
+            InstKind::Nil => self.iconst(NIL),
+            InstKind::Bool(x) => self.iconst(if *x { TRUE } else { FALSE }),
+            InstKind::Number(n) => self.iconst(n.to_bits() as i64),
+            InstKind::Str(s) => self.env.links.string(&mut self.b, *s),
+            InstKind::Unary { op: UnaryOp::Not, arg, .. } => {
+                let t = self.truthy(self.val(*arg));
+                let f = self.iconst(FALSE);
+                let tr = self.iconst(TRUE);
+                self.b.ins().select(t, f, tr)
+            }
+            InstKind::Unary { op: UnaryOp::Neg, arg, site } => {
+                let a = self.val(*arg);
+                let is_num = self.is_number(a);
+                let fast = self.b.create_block();
+                let slow = self.b.create_block();
+                let merge = self.b.create_block();
+                let r = self.b.append_block_param(merge, types::I64);
+                self.b.ins().brif(is_num, fast, &[], slow, &[]);
+                self.b.switch_to_block(fast);
+                let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
+                let neg = self.b.ins().fneg(fa);
+                let bits = self.b.ins().bitcast(types::I64, MemFlagsData::new(), neg);
+                self.b.ins().jump(merge, &[BlockArg::Value(bits)]);
+                self.b.switch_to_block(slow);
+                let s = self.call_helper("brine_negate", &[rt, a]);
+                self.b.ins().jump(merge, &[BlockArg::Value(s)]);
+                self.b.switch_to_block(merge);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::Binary { op, lhs, rhs, site } => {
+                self.binary(*op, self.val(*lhs), self.val(*rhs), *site)
+            }
+            InstKind::Truthy(v) => self.truthy(self.val(*v)),
+            InstKind::GetGlobal { global, site } => {
+                let addr = self.env.links.global_addr(&mut self.b, rt, *global);
+                let v = self.b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+                self.check_defined(v, *global, *site);
+                v
+            }
+            InstKind::SetGlobal { global, value, site } => {
+                let addr = self.env.links.global_addr(&mut self.b, rt, *global);
+                let old = self.b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+                self.check_defined(old, *global, *site);
+                let v = self.val(*value);
+                self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                return None;
+            }
+            InstKind::DefineGlobal { global, value } => {
+                let addr = self.env.links.global_addr(&mut self.b, rt, *global);
+                let v = self.val(*value);
+                self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
+                return None;
+            }
+            InstKind::GetProp { obj, name, site } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                let r = self.call_helper("brine_get_property", &[rt, self.val(*obj), name]);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::SetProp { obj, name, value, site } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                let r = self.call_helper("brine_set_property", &[rt, self.val(*obj), name, self.val(*value)]);
+                self.check_error(r, self.line(*site));
+                return None;
+            }
+            InstKind::Invoke { obj, name, args, site } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                let args = self.vals(args);
+                let argv = self.argv(&args);
+                let argc = self.iconst(args.len() as i64);
+                let r = self.call_helper("brine_invoke", &[rt, self.val(*obj), name, argv, argc]);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::SuperInvoke { this, superclass, name, args, site } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                let args = self.vals(args);
+                let argv = self.argv(&args);
+                let argc = self.iconst(args.len() as i64);
+                let r = self.call_helper(
+                    "brine_super_invoke",
+                    &[rt, self.val(*this), self.val(*superclass), name, argv, argc],
+                );
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::GetSuper { this, superclass, name, site } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                let r =
+                    self.call_helper("brine_get_super", &[rt, self.val(*this), self.val(*superclass), name]);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::Call { callee, args, site } => self.call(self.val(*callee), &self.vals(args), *site),
+            InstKind::Closure { func, captures } => {
+                let captures = self.vals(captures);
+                let argv = self.argv(&captures);
+                let n = self.iconst(captures.len() as i64);
+                let f = self.env.links.function(&mut self.b, *func);
+                self.call_helper("brine_closure", &[rt, f, argv, n])
+            }
+            InstKind::LoadCapture { index } => {
+                let callee = self.val(self.func.block(self.func.entry()).params[0]);
+                let ptr = self.untag(callee);
+                let offset = offsets::CLOSURE_CAPTURES + 8 * *index as i32;
+                self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offset)
+            }
+            InstKind::Class { name } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                self.call_helper("brine_class", &[rt, name])
+            }
+            InstKind::Inherit { class, superclass, site } => {
+                let r = self.call_helper("brine_inherit", &[rt, self.val(*class), self.val(*superclass)]);
+                self.check_error(r, self.line(*site));
+                return None;
+            }
+            InstKind::Method { class, name, method } => {
+                let name = self.env.links.string(&mut self.b, *name);
+                self.call_helper("brine_method", &[rt, self.val(*class), name, self.val(*method)]);
+                return None;
+            }
+            InstKind::CellNew { value } => self.call_helper("brine_cell_new", &[rt, self.val(*value)]),
+            InstKind::CellGet { cell } => {
+                let ptr = self.untag(self.val(*cell));
+                self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CELL_VALUE)
+            }
+            InstKind::CellSet { cell, value } => {
+                let ptr = self.untag(self.val(*cell));
+                let v = self.val(*value);
+                self.b.ins().store(MemFlagsData::trusted(), v, ptr, offsets::CELL_VALUE);
+                return None;
+            }
+            InstKind::Print { value } => {
+                self.call_helper("brine_print", &[rt, self.val(*value)]);
+                return None;
+            }
+            InstKind::Jump { dest, args } => {
+                let target = self.cl_block(*dest);
+                let args = block_args(&self.vals(args));
+                self.b.ins().jump(target, &args);
+                return None;
+            }
+            InstKind::Branch { cond, then_dest, then_args, else_dest, else_args } => {
+                let then_b = self.cl_block(*then_dest);
+                let else_b = self.cl_block(*else_dest);
+                let ta = block_args(&self.vals(then_args));
+                let ea = block_args(&self.vals(else_args));
+                let c = self.val(*cond);
+                self.b.ins().brif(c, then_b, &ta, else_b, &ea);
+                return None;
+            }
+            InstKind::Return { value } => {
+                let v = self.val(*value);
+                self.b.ins().return_(&[v]);
+                return None;
+            }
+        };
+        Some(v)
+    }
+
+    fn truthy(&mut self, v: ClValue) -> ClValue {
+        let not_nil = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, NIL);
+        let not_false = self.b.ins().icmp_imm_s(IntCC::NotEqual, v, FALSE);
+        self.b.ins().band(not_nil, not_false)
+    }
+
+    fn check_defined(&mut self, v: ClValue, global: ir::GlobalId, site: ir::SiteId) {
+        let undefined = self.b.ins().icmp_imm_s(IntCC::Equal, v, UNDEF);
+        let error = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().brif(undefined, error, &[], cont, &[]);
+        self.b.switch_to_block(error);
+        let slot = self.env.links.global_slot(&mut self.b, global);
+        self.call_helper("brine_undefined_variable", &[self.rt, slot]);
+        let line = self.line(site) as i64;
+        let line = self.b.ins().iconst(types::I64, line);
+        self.b.ins().jump(self.error_block, &[BlockArg::Value(line)]);
+        self.b.switch_to_block(cont);
+    }
+
+    fn binary(&mut self, op: BinaryOp, a: ClValue, b: ClValue, site: ir::SiteId) -> ClValue {
+        let a_num = self.is_number(a);
+        let b_num = self.is_number(b);
+        let both = self.b.ins().band(a_num, b_num);
+        if let BinaryOp::Eq | BinaryOp::Ne = op {
+            // IEEE equality for two numbers, identity otherwise (strings are interned).
+            let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
+            let fb = self.b.ins().bitcast(types::F64, MemFlagsData::new(), b);
+            let feq = self.b.ins().fcmp(FloatCC::Equal, fa, fb);
+            let ieq = self.b.ins().icmp(IntCC::Equal, a, b);
+            let eq = self.b.ins().select(both, feq, ieq);
+            let (t, f) = if op == BinaryOp::Eq { (TRUE, FALSE) } else { (FALSE, TRUE) };
+            let t = self.iconst(t);
+            let f = self.iconst(f);
+            return self.b.ins().select(eq, t, f);
+        }
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        self.b.ins().brif(both, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
+        let fb = self.b.ins().bitcast(types::F64, MemFlagsData::new(), b);
+        let result = match op {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
+                let f = match op {
+                    BinaryOp::Add => self.b.ins().fadd(fa, fb),
+                    BinaryOp::Sub => self.b.ins().fsub(fa, fb),
+                    BinaryOp::Mul => self.b.ins().fmul(fa, fb),
+                    _ => self.b.ins().fdiv(fa, fb),
+                };
+                self.b.ins().bitcast(types::I64, MemFlagsData::new(), f)
+            }
+            _ => {
+                let cc = match op {
+                    BinaryOp::Lt => FloatCC::LessThan,
+                    BinaryOp::Le => FloatCC::LessThanOrEqual,
+                    BinaryOp::Gt => FloatCC::GreaterThan,
+                    _ => FloatCC::GreaterThanOrEqual,
+                };
+                let c = self.b.ins().fcmp(cc, fa, fb);
+                self.bool_value(c)
+            }
+        };
+        self.b.ins().jump(merge, &[BlockArg::Value(result)]);
+        self.b.switch_to_block(slow);
+        let s = match op {
+            BinaryOp::Add => self.call_helper("brine_add", &[self.rt, a, b]),
+            _ => {
+                let code = match op {
+                    BinaryOp::Sub => brine_runtime::ops::NumOp::Sub,
+                    BinaryOp::Mul => brine_runtime::ops::NumOp::Mul,
+                    BinaryOp::Div => brine_runtime::ops::NumOp::Div,
+                    BinaryOp::Lt => brine_runtime::ops::NumOp::Lt,
+                    BinaryOp::Le => brine_runtime::ops::NumOp::Le,
+                    BinaryOp::Gt => brine_runtime::ops::NumOp::Gt,
+                    _ => brine_runtime::ops::NumOp::Ge,
+                };
+                let code = self.b.ins().iconst(types::I32, code as i64);
+                self.call_helper("brine_num_op", &[self.rt, code, a, b])
+            }
+        };
+        self.b.ins().jump(merge, &[BlockArg::Value(s)]);
+        self.b.switch_to_block(merge);
+        self.check_error(r, self.line(site));
+        r
+    }
+
+    /// `callee(args)`: a direct jump through the code slot when the callee
+    /// is a closure of the right arity, else the generic helper.
+    fn call(&mut self, callee: ClValue, args: &[ClValue], site: ir::SiteId) -> ClValue {
+        let argc = args.len();
+        let check_kind = self.b.create_block();
+        let check_arity = self.b.create_block();
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        // Is it an object?
+        let tag = self.b.ins().band_imm_s(callee, OBJ_TAG as i64);
+        let is_obj = self.b.ins().icmp_imm_s(IntCC::Equal, tag, OBJ_TAG as i64);
+        self.b.ins().brif(is_obj, check_kind, &[], slow, &[]);
+        // A closure?
+        self.b.switch_to_block(check_kind);
+        let ptr = self.untag(callee);
+        let kind = self.b.ins().load(types::I8, MemFlagsData::trusted(), ptr, offsets::HEADER_KIND);
+        let is_closure = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Closure as i64);
+        self.b.ins().brif(is_closure, check_arity, &[], slow, &[]);
+        // Of the right arity?
+        self.b.switch_to_block(check_arity);
+        let function = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CLOSURE_FUNCTION);
+        let arity = self.b.ins().load(types::I32, MemFlagsData::trusted(), function, offsets::FUNCTION_ARITY);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, arity, argc as i64);
+        self.b.ins().brif(same, fast, &[], slow, &[]);
+        // Jump through the code slot.
+        self.b.switch_to_block(fast);
+        let code = self.b.ins().load(types::I64, MemFlagsData::trusted(), function, offsets::FUNCTION_CODE);
+        let sig = self.b.import_signature(lox_signature(self.call_conv, argc));
+        let nil = self.iconst(NIL);
+        let mut call_args = vec![self.rt, callee, nil];
+        call_args.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, code, &call_args);
+        let fr = self.b.inst_results(call)[0];
+        self.b.ins().jump(merge, &[BlockArg::Value(fr)]);
+        // Anything else: the runtime decides.
+        self.b.switch_to_block(slow);
+        let argv = self.argv(args);
+        let n = self.iconst(argc as i64);
+        let sr = self.call_helper("brine_call", &[self.rt, callee, argv, n]);
+        self.b.ins().jump(merge, &[BlockArg::Value(sr)]);
+        self.b.switch_to_block(merge);
+        self.check_error(r, self.line(site));
+        r
+    }
+}
+
+/// Builds the array entry of a function of `arity` parameters: loads the
+/// arguments from `argv` and calls the fast entry `target`.
+pub fn translate_entry<M: Module>(
+    module: &mut M,
+    target: ClFuncId,
+    arity: usize,
+    ctx_func: &mut cranelift_codegen::ir::Function,
+    fbc: &mut FunctionBuilderContext,
+) {
+    let frontend_config = module.target_config();
+    let mut b = FunctionBuilder::new(ctx_func, fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let mut args = vec![p[0], p[1], p[2]];
+    for i in 0..arity {
+        args.push(b.ins().load(types::I64, MemFlagsData::trusted(), p[3], (i * 8) as i32));
+    }
+    let f = module.declare_func_in_func(target, b.func);
+    let call = b.ins().call(f, &args);
+    let r = b.inst_results(call)[0];
+    b.ins().return_(&[r]);
+    b.finalize(frontend_config);
+}

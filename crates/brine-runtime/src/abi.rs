@@ -1,0 +1,350 @@
+//! The `extern "C"` helpers that compiled code calls: the slow paths of its
+//! inline fast paths, and every operation it does not inline.
+//!
+//! Every helper takes the runtime as its first argument and values as
+//! 64-bit words; a helper that can fail returns `Value::ERROR` with the
+//! error pending. The code generator declares them by the names in
+//! [`HELPERS`] (the JIT binds those names to these addresses; a built
+//! executable links them from the `brine-rt` library).
+//!
+//! # Safety
+//! Compiled code calls these with the runtime pointer it was given, which
+//! points at the live runtime of the running program, on the thread that
+//! owns it. Helpers that call back into compiled code hold no `&mut
+//! Runtime` across that call: the callee takes its own.
+
+use crate::Runtime;
+use crate::object::{ArrayEntry, ObjCell, ObjClosure, ObjFunction};
+use crate::ops::{CallPlan, NumOp};
+use crate::value::Value;
+
+/// Calls a compiled closure through its array entry.
+///
+/// # Safety
+/// `rt` is the live runtime; `closure` a live closure whose function is
+/// compiled; `argv` points at the function's arity many values.
+pub unsafe fn call_compiled(
+    rt: *mut Runtime,
+    closure: *mut ObjClosure,
+    this: Value,
+    argv: *const Value,
+) -> Value {
+    // SAFETY: the caller's contract; the prototype outlives the call.
+    unsafe {
+        let entry = (*(*closure).function).entry;
+        if entry.is_null() {
+            return (*rt).raise("Internal error: calling a function that was not compiled.");
+        }
+        let entry: ArrayEntry = std::mem::transmute::<*const u8, ArrayEntry>(entry);
+        entry(rt, Value::object(closure), this, argv)
+    }
+}
+
+/// Runs a call plan made by [`Runtime::plan_call`] for compiled code.
+///
+/// # Safety
+/// As [`call_compiled`]; `argv` points at `argc` values.
+unsafe fn run_plan(rt: *mut Runtime, plan: CallPlan, argv: *const Value, argc: usize) -> Value {
+    // SAFETY: the caller's contract.
+    unsafe {
+        match plan {
+            CallPlan::Closure(closure, this) => call_compiled(rt, closure, this, argv),
+            CallPlan::Init(closure, instance) => {
+                // The instance stays reachable: it is the callee's `this`.
+                let result = call_compiled(rt, closure, instance, argv);
+                if result.is_error() { result } else { instance }
+            }
+            CallPlan::Native(function) => {
+                let args = if argc == 0 { &[][..] } else { std::slice::from_raw_parts(argv, argc) };
+                function(&mut *rt, args)
+            }
+            CallPlan::Done(v) => v,
+        }
+    }
+}
+
+/// `a + b` when not both numbers (or always, from unspecialized code).
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_add(rt: *mut Runtime, a: Value, b: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).add(a, b) }
+}
+
+/// `a op b` for `-`, `*`, `/`, `<`, `<=`, `>`, `>=` ([`NumOp`] codes).
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_num_op(rt: *mut Runtime, op: u32, a: Value, b: Value) -> Value {
+    // SAFETY: see the module doc.
+    let rt = unsafe { &mut *rt };
+    match NumOp::from_u32(op) {
+        Some(op) => rt.num_op(op, a, b),
+        None => rt.raise("Internal error: bad operator code."),
+    }
+}
+
+/// `-a`.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_negate(rt: *mut Runtime, a: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).negate(a) }
+}
+
+/// Raises "Undefined variable" for global slot `slot`.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_undefined_variable(rt: *mut Runtime, slot: u64) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).undefined_variable(slot as usize) }
+}
+
+/// `obj.name`.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_get_property(rt: *mut Runtime, obj: Value, name: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).get_property(obj, name) }
+}
+
+/// `obj.name = value`; returns nil.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_set_property(
+    rt: *mut Runtime,
+    obj: Value,
+    name: Value,
+    value: Value,
+) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).set_property(obj, name, value) }
+}
+
+/// `super.name`.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_get_super(
+    rt: *mut Runtime,
+    this: Value,
+    superclass: Value,
+    name: Value,
+) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).get_super(this, superclass, name) }
+}
+
+/// `obj.name(args)`.
+///
+/// # Safety
+/// See the module doc; `argv` points at `argc` values.
+pub unsafe extern "C" fn brine_invoke(
+    rt: *mut Runtime,
+    obj: Value,
+    name: Value,
+    argv: *const Value,
+    argc: u64,
+) -> Value {
+    // SAFETY: see the module doc; the `&mut` ends before the call.
+    unsafe {
+        let (callee, this) = match (*rt).invoke_target(obj, name) {
+            Ok(target) => target,
+            Err(e) => return e,
+        };
+        let plan = (*rt).plan_call(callee, this, argc as usize);
+        run_plan(rt, plan, argv, argc as usize)
+    }
+}
+
+/// `super.name(args)` with receiver `this`.
+///
+/// # Safety
+/// See the module doc; `argv` points at `argc` values.
+pub unsafe extern "C" fn brine_super_invoke(
+    rt: *mut Runtime,
+    this: Value,
+    superclass: Value,
+    name: Value,
+    argv: *const Value,
+    argc: u64,
+) -> Value {
+    // SAFETY: see the module doc; the `&mut` ends before the call.
+    unsafe {
+        let method = match (*rt).super_target(superclass, name) {
+            Ok(m) => m,
+            Err(e) => return e,
+        };
+        let plan = (*rt).plan_call(method, this, argc as usize);
+        run_plan(rt, plan, argv, argc as usize)
+    }
+}
+
+/// `callee(args)`, for every kind of callee.
+///
+/// # Safety
+/// See the module doc; `argv` points at `argc` values.
+pub unsafe extern "C" fn brine_call(rt: *mut Runtime, callee: Value, argv: *const Value, argc: u64) -> Value {
+    // SAFETY: see the module doc; the `&mut` ends before the call.
+    unsafe {
+        let plan = (*rt).plan_call(callee, Value::NIL, argc as usize);
+        run_plan(rt, plan, argv, argc as usize)
+    }
+}
+
+/// A new closure of `function` capturing the `n` values at `captures`.
+///
+/// # Safety
+/// See the module doc; `captures` points at `n` values, the function's
+/// capture count.
+pub unsafe extern "C" fn brine_closure(
+    rt: *mut Runtime,
+    function: *mut ObjFunction,
+    captures: *const Value,
+    n: u64,
+) -> Value {
+    // SAFETY: see the module doc.
+    unsafe {
+        let captures = if n == 0 { &[][..] } else { std::slice::from_raw_parts(captures, n as usize) };
+        (*rt).make_closure(function, captures)
+    }
+}
+
+/// A new class named `name`.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_class(rt: *mut Runtime, name: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { Value::object((*rt).new_class(name)) }
+}
+
+/// `class < superclass`; returns nil.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_inherit(rt: *mut Runtime, class: Value, superclass: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).inherit(class, superclass) }
+}
+
+/// Adds a method to a class; returns nil.
+///
+/// # Safety
+/// See the module doc; `class` is a class and `method` a closure.
+pub unsafe extern "C" fn brine_method(rt: *mut Runtime, class: Value, name: Value, method: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).class_add_method(class.as_ptr(), name, method) };
+    Value::NIL
+}
+
+/// A new cell holding `value`.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_cell_new(rt: *mut Runtime, value: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { Value::object::<ObjCell>((*rt).new_cell(value)) }
+}
+
+/// `print value;`; returns nil.
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_print(rt: *mut Runtime, value: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).print_value(value) };
+    Value::NIL
+}
+
+/// Adds the `[line N] in f()` line of a frame an error passes through.
+///
+/// # Safety
+/// See the module doc; `function` is a live function prototype.
+pub unsafe extern "C" fn brine_trace(rt: *mut Runtime, line: u64, function: *mut ObjFunction) {
+    // SAFETY: see the module doc.
+    unsafe {
+        let name = (*function).name;
+        (*rt).add_trace(line as u32, name);
+    }
+}
+
+/// Raises "Stack overflow." (called by a prologue whose check failed).
+///
+/// # Safety
+/// See the module doc.
+pub unsafe extern "C" fn brine_stack_overflow(rt: *mut Runtime) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).raise("Stack overflow.") }
+}
+
+/// A helper's name, its address, and its parameter count (all parameters
+/// and the result are 64-bit words, except where `u32_param` says a
+/// parameter is 32-bit). `returns` is false for helpers without a result.
+pub struct Helper {
+    pub name: &'static str,
+    pub address: *const u8,
+    pub params: usize,
+    pub u32_param: Option<usize>,
+    pub returns: bool,
+}
+
+macro_rules! helper {
+    ($f:ident, $params:expr) => {
+        helper!($f, $params, None, true)
+    };
+    ($f:ident, $params:expr, $u32:expr, $ret:expr) => {
+        Helper {
+            name: stringify!($f),
+            address: $f as *const u8,
+            params: $params,
+            u32_param: $u32,
+            returns: $ret,
+        }
+    };
+}
+
+/// Every helper compiled code may call.
+pub fn helpers() -> Vec<Helper> {
+    vec![
+        helper!(brine_add, 3),
+        helper!(brine_num_op, 4, Some(1), true),
+        helper!(brine_negate, 2),
+        helper!(brine_undefined_variable, 2),
+        helper!(brine_get_property, 3),
+        helper!(brine_set_property, 4),
+        helper!(brine_get_super, 4),
+        helper!(brine_invoke, 5),
+        helper!(brine_super_invoke, 6),
+        helper!(brine_call, 4),
+        helper!(brine_closure, 4),
+        helper!(brine_class, 2),
+        helper!(brine_inherit, 3),
+        helper!(brine_method, 4),
+        helper!(brine_cell_new, 2),
+        helper!(brine_print, 2),
+        helper!(brine_trace, 3, None, false),
+        helper!(brine_stack_overflow, 1),
+    ]
+}
+
+/// Offsets compiled code uses.
+pub mod offsets {
+    use crate::Runtime;
+    use crate::object::*;
+    use std::mem::offset_of;
+
+    pub const RT_STACK_LIMIT: i32 = offset_of!(Runtime, stack_limit) as i32;
+    pub const RT_GLOBALS_BASE: i32 = offset_of!(Runtime, globals_base) as i32;
+    pub const HEADER_KIND: i32 = offset_of!(ObjHeader, kind) as i32;
+    pub const CLOSURE_FUNCTION: i32 = offset_of!(ObjClosure, function) as i32;
+    pub const CLOSURE_CAPTURES: i32 = std::mem::size_of::<ObjClosure>() as i32;
+    pub const FUNCTION_ARITY: i32 = offset_of!(ObjFunction, arity) as i32;
+    pub const FUNCTION_CODE: i32 = offset_of!(ObjFunction, code) as i32;
+    pub const CELL_VALUE: i32 = offset_of!(ObjCell, value) as i32;
+}
