@@ -13,9 +13,21 @@ fi
 # conformance corpus in every engine. Debug assertions are on (the test
 # profile), so the IR verifier runs after every lowering.
 export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
-export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit}"
+export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,aot}"
 # The conformance runner also runs the whole corpus under GC stress.
 export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
+# `brine build` links executables with `cc` against the runtime library
+# (target/debug/libbrine_rt.a), which only a build of the whole workspace makes.
+if ! command -v cc >/dev/null 2>&1; then
+  echo "scripts/test.sh: no C compiler 'cc' to link built executables; installing gcc" >&2
+  if command -v apt-get >/dev/null 2>&1; then
+    (apt-get update && apt-get install -y gcc) >/dev/null
+  else
+    echo "scripts/test.sh: install a C toolchain (cc) and run again" >&2
+    exit 1
+  fi
+fi
+cargo build --workspace
 cargo test --workspace --all-targets
 
 # The release build is what users run; make sure it builds and runs.

@@ -9,7 +9,9 @@
 //!
 //! It must not know Lox syntax, or how the interpreter runs.
 
+pub mod emit;
 pub mod jit;
+pub mod object;
 pub mod translate;
 
 use brine_ir::{FuncId, GlobalId, StrId};

@@ -4,8 +4,8 @@
 //! Every helper takes the runtime as its first argument and values as
 //! 64-bit words; a helper that can fail returns `Value::ERROR` with the
 //! error pending. The code generator declares them by the names in
-//! [`HELPERS`] (the JIT binds those names to these addresses; a built
-//! executable links them from the `brine-rt` library).
+//! [`helpers`] (the JIT binds those names to these addresses; a built
+//! executable links them, unmangled, from the `brine-rt` library).
 //!
 //! # Safety
 //! Compiled code calls these with the runtime pointer it was given, which
@@ -67,6 +67,7 @@ unsafe fn run_plan(rt: *mut Runtime, plan: CallPlan, argv: *const Value, argc: u
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_add(rt: *mut Runtime, a: Value, b: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).add(a, b) }
@@ -76,6 +77,7 @@ pub unsafe extern "C" fn brine_add(rt: *mut Runtime, a: Value, b: Value) -> Valu
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_num_op(rt: *mut Runtime, op: u32, a: Value, b: Value) -> Value {
     // SAFETY: see the module doc.
     let rt = unsafe { &mut *rt };
@@ -89,6 +91,7 @@ pub unsafe extern "C" fn brine_num_op(rt: *mut Runtime, op: u32, a: Value, b: Va
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_negate(rt: *mut Runtime, a: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).negate(a) }
@@ -98,6 +101,7 @@ pub unsafe extern "C" fn brine_negate(rt: *mut Runtime, a: Value) -> Value {
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_undefined_variable(rt: *mut Runtime, slot: u64) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).undefined_variable(slot as usize) }
@@ -107,6 +111,7 @@ pub unsafe extern "C" fn brine_undefined_variable(rt: *mut Runtime, slot: u64) -
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_get_property(rt: *mut Runtime, obj: Value, name: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).get_property(obj, name) }
@@ -116,6 +121,7 @@ pub unsafe extern "C" fn brine_get_property(rt: *mut Runtime, obj: Value, name: 
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_set_property(
     rt: *mut Runtime,
     obj: Value,
@@ -130,6 +136,7 @@ pub unsafe extern "C" fn brine_set_property(
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_get_super(
     rt: *mut Runtime,
     this: Value,
@@ -144,6 +151,7 @@ pub unsafe extern "C" fn brine_get_super(
 ///
 /// # Safety
 /// See the module doc; `argv` points at `argc` values.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_invoke(
     rt: *mut Runtime,
     obj: Value,
@@ -166,6 +174,7 @@ pub unsafe extern "C" fn brine_invoke(
 ///
 /// # Safety
 /// See the module doc; `argv` points at `argc` values.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_super_invoke(
     rt: *mut Runtime,
     this: Value,
@@ -189,6 +198,7 @@ pub unsafe extern "C" fn brine_super_invoke(
 ///
 /// # Safety
 /// See the module doc; `argv` points at `argc` values.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_call(rt: *mut Runtime, callee: Value, argv: *const Value, argc: u64) -> Value {
     // SAFETY: see the module doc; the `&mut` ends before the call.
     unsafe {
@@ -202,6 +212,7 @@ pub unsafe extern "C" fn brine_call(rt: *mut Runtime, callee: Value, argv: *cons
 /// # Safety
 /// See the module doc; `captures` points at `n` values, the function's
 /// capture count.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_closure(
     rt: *mut Runtime,
     function: *mut ObjFunction,
@@ -219,6 +230,7 @@ pub unsafe extern "C" fn brine_closure(
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_class(rt: *mut Runtime, name: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { Value::object((*rt).new_class(name)) }
@@ -228,6 +240,7 @@ pub unsafe extern "C" fn brine_class(rt: *mut Runtime, name: Value) -> Value {
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_inherit(rt: *mut Runtime, class: Value, superclass: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).inherit(class, superclass) }
@@ -237,6 +250,7 @@ pub unsafe extern "C" fn brine_inherit(rt: *mut Runtime, class: Value, superclas
 ///
 /// # Safety
 /// See the module doc; `class` is a class and `method` a closure.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_method(rt: *mut Runtime, class: Value, name: Value, method: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).class_add_method(class.as_ptr(), name, method) };
@@ -247,6 +261,7 @@ pub unsafe extern "C" fn brine_method(rt: *mut Runtime, class: Value, name: Valu
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_cell_new(rt: *mut Runtime, value: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { Value::object::<ObjCell>((*rt).new_cell(value)) }
@@ -256,6 +271,7 @@ pub unsafe extern "C" fn brine_cell_new(rt: *mut Runtime, value: Value) -> Value
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_print(rt: *mut Runtime, value: Value) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).print_value(value) };
@@ -266,6 +282,7 @@ pub unsafe extern "C" fn brine_print(rt: *mut Runtime, value: Value) -> Value {
 ///
 /// # Safety
 /// See the module doc; `function` is a live function prototype.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_trace(rt: *mut Runtime, line: u64, function: *mut ObjFunction) {
     // SAFETY: see the module doc.
     unsafe {
@@ -278,6 +295,7 @@ pub unsafe extern "C" fn brine_trace(rt: *mut Runtime, line: u64, function: *mut
 ///
 /// # Safety
 /// See the module doc.
+#[unsafe(no_mangle)]
 pub unsafe extern "C" fn brine_stack_overflow(rt: *mut Runtime) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).raise("Stack overflow.") }

@@ -22,6 +22,7 @@
 pub mod abi;
 pub mod gc;
 pub mod heap;
+pub mod image;
 pub mod natives;
 pub mod number;
 pub mod object;
@@ -44,6 +45,30 @@ pub use value::Value;
 pub struct PendingError {
     pub message: String,
     pub trace: Vec<String>,
+}
+
+impl PendingError {
+    /// What is printed for the error: the message, then the trace, whose
+    /// middle is elided when it is very deep (runaway recursion).
+    pub fn report(&self) -> String {
+        const KEEP: usize = 40;
+        let mut text = format!("{}\n", self.message);
+        let trace = &self.trace;
+        let mut push = |lines: &[String]| {
+            for line in lines {
+                text.push_str(line);
+                text.push('\n');
+            }
+        };
+        if trace.len() <= 2 * KEEP {
+            push(trace);
+        } else {
+            push(&trace[..KEEP]);
+            push(&[format!("... {} more frames ...", trace.len() - 2 * KEEP)]);
+            push(&trace[trace.len() - KEEP..]);
+        }
+        text
+    }
 }
 
 /// The state of one running Lox program.

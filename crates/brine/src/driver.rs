@@ -1,13 +1,16 @@
 //! The pipeline from source to a running program, shared by `run`, `emit`
 //! and the REPL.
 
-use crate::{EXIT_COMPILE, EXIT_RUNTIME, Engine};
+use crate::{EXIT_COMPILE, EXIT_IO, EXIT_RUNTIME, EXIT_SOFTWARE, Engine, Stage};
 use brine_codegen::jit::{Jit, JitLinks};
 use brine_frontend::Diagnostic;
 use brine_interp::{Interp, Program, StackLimit};
 use brine_ir::FuncId;
 use brine_runtime::{PendingError, Runtime, Value, abi};
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
 
 /// Stack for the thread that compiles and runs the program: deep Lox
 /// recursion (100,000 frames) must fit.
@@ -40,26 +43,9 @@ pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
     }
 }
 
-/// Prints a runtime error: the message and the trace, shortened in the
-/// middle when very deep.
+/// Prints a runtime error: the message and the trace.
 pub fn print_runtime_error(error: &PendingError) {
-    const KEEP: usize = 40;
-    let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{}", error.message);
-    let trace = &error.trace;
-    if trace.len() <= 2 * KEEP {
-        for line in trace {
-            let _ = writeln!(err, "{line}");
-        }
-    } else {
-        for line in &trace[..KEEP] {
-            let _ = writeln!(err, "{line}");
-        }
-        let _ = writeln!(err, "... {} more frames ...", trace.len() - 2 * KEEP);
-        for line in &trace[trace.len() - KEEP..] {
-            let _ = writeln!(err, "{line}");
-        }
-    }
+    let _ = std::io::stderr().lock().write_all(error.report().as_bytes());
 }
 
 /// Parses, resolves and lowers `source` into `program`; returns the script.
@@ -158,16 +144,133 @@ pub fn run_file(source: &[u8], engine: Engine) -> u8 {
     if session.execute(script) { 0 } else { EXIT_RUNTIME }
 }
 
-pub fn emit_ir(source: &[u8]) -> u8 {
+/// `brine emit STAGE`: prints one stage of the compilation of `source`.
+pub fn emit(source: &[u8], stage: Stage) -> u8 {
     let mut program = Program::new();
-    match compile(source, &mut program) {
-        Ok(_) => {
-            print!("{}", brine_ir::printer::print_module(&program.module));
+    if let Err(diagnostics) = compile(source, &mut program) {
+        print_diagnostics(&diagnostics);
+        return EXIT_COMPILE;
+    }
+    let text = match stage {
+        Stage::Ir => Ok(brine_ir::printer::print_module(&program.module)),
+        Stage::Clif | Stage::Asm => {
+            // Native code embeds the runtime objects of the program's constants.
+            let mut rt = Runtime::new();
+            program.sync(&mut rt);
+            let links = JitLinks {
+                strings: program.strings(),
+                functions: program.function_objects(),
+                globals: program.global_slots(),
+            };
+            if stage == Stage::Clif {
+                brine_codegen::emit::clif_text(&program.module, &links)
+            } else {
+                brine_codegen::emit::asm_text(&program.module, &links)
+            }
+        }
+    };
+    match text {
+        Ok(text) => {
+            let mut out = std::io::stdout().lock();
+            let _ = out.write_all(text.as_bytes()).and_then(|_| out.flush());
             0
         }
+        Err(e) => {
+            eprintln!("brine: internal compiler error: {e}");
+            EXIT_SOFTWARE
+        }
+    }
+}
+
+/// Where the runtime library for built executables is: `$BRINE_RT_LIB`, or
+/// `libbrine_rt.a` next to the `brine` executable (where cargo builds it).
+fn runtime_library() -> Result<PathBuf, String> {
+    if let Some(path) = std::env::var_os("BRINE_RT_LIB") {
+        let path = PathBuf::from(path);
+        return if path.is_file() {
+            Ok(path)
+        } else {
+            Err(format!("BRINE_RT_LIB names '{}', which is not a file", path.display()))
+        };
+    }
+    let exe = std::env::current_exe().map_err(|e| format!("cannot locate the brine executable: {e}"))?;
+    let path = exe.with_file_name("libbrine_rt.a");
+    if path.is_file() {
+        Ok(path)
+    } else {
+        Err(format!(
+            "cannot find the runtime library '{}'; build it with `cargo build --release` (it is part of the \
+             workspace) or set BRINE_RT_LIB to its path",
+            path.display()
+        ))
+    }
+}
+
+/// `brine build`: compiles `source` to an object file and links it with the
+/// runtime library into the executable `output`.
+pub fn build(source: &[u8], output: &Path, verbose: bool) -> u8 {
+    let mut program = Program::new();
+    let script = match compile(source, &mut program) {
+        Ok(s) => s,
         Err(diagnostics) => {
             print_diagnostics(&diagnostics);
-            EXIT_COMPILE
+            return EXIT_COMPILE;
+        }
+    };
+    let library = match runtime_library() {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("brine: {e}");
+            return EXIT_IO;
+        }
+    };
+    let object = match brine_codegen::object::compile_object(&program.module, script) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("brine: internal compiler error: {e}");
+            return EXIT_SOFTWARE;
+        }
+    };
+    let dir = std::env::temp_dir().join(format!("brine-build-{}", std::process::id()));
+    let object_path = dir.join("program.o");
+    if let Err(e) = std::fs::create_dir_all(&dir).and_then(|_| std::fs::write(&object_path, &object)) {
+        eprintln!("brine: cannot write '{}': {e}", object_path.display());
+        return EXIT_IO;
+    }
+    let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
+    let started = Instant::now();
+    let status = Command::new(&cc)
+        .arg(&object_path)
+        .arg(&library)
+        .arg("-o")
+        .arg(output)
+        .args(["-Wl,--gc-sections", "-Wl,--strip-debug"])
+        .args(["-lpthread", "-ldl", "-lm", "-lgcc_s", "-lc"])
+        .status();
+    let _ = std::fs::remove_dir_all(&dir);
+    match status {
+        Ok(s) if s.success() => {
+            if verbose {
+                let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+                eprintln!(
+                    "brine: linked '{}' in {} ms ({} bytes)",
+                    output.display(),
+                    started.elapsed().as_millis(),
+                    size
+                );
+            }
+            0
+        }
+        Ok(s) => {
+            eprintln!("brine: the linker ({}) failed: {s}", cc.to_string_lossy());
+            EXIT_IO
+        }
+        Err(e) => {
+            eprintln!(
+                "brine: cannot run the linker '{}': {e} (install a C toolchain, e.g. Debian's gcc)",
+                cc.to_string_lossy()
+            );
+            EXIT_IO
         }
     }
 }

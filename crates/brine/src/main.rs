@@ -16,6 +16,7 @@ use std::process::ExitCode;
 pub const EXIT_USAGE: u8 = 64;
 pub const EXIT_COMPILE: u8 = 65;
 pub const EXIT_RUNTIME: u8 = 70;
+pub const EXIT_SOFTWARE: u8 = 70;
 pub const EXIT_IO: u8 = 74;
 
 #[derive(Parser)]
@@ -36,6 +37,20 @@ enum Command {
         #[arg(long, value_enum, default_value_t = Engine::Jit)]
         engine: Engine,
     },
+    /// Compile a Lox program to a standalone native executable.
+    Build {
+        /// The Lox source file.
+        file: PathBuf,
+        /// Where to write the executable.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Optimization level: 0 (fast compile, baseline code; the only level so far).
+        #[arg(short = 'O', default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=0))]
+        opt_level: u8,
+        /// Report the link time and the executable's size on stderr.
+        #[arg(short, long)]
+        verbose: bool,
+    },
     /// Show a stage of the compilation.
     Emit {
         /// Which stage to print.
@@ -55,9 +70,13 @@ pub enum Engine {
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
-enum Stage {
+pub enum Stage {
     /// Brine's IR, as lowered from the source.
     Ir,
+    /// The Cranelift IR of each function's baseline code.
+    Clif,
+    /// The disassembled machine code of each function's baseline code.
+    Asm,
 }
 
 fn main() -> ExitCode {
@@ -75,8 +94,12 @@ fn main() -> ExitCode {
             Ok(source) => driver::on_big_stack(move || driver::run_file(&source, engine)),
             Err(code) => code,
         },
-        Some(Command::Emit { stage: Stage::Ir, file }) => match read_source(&file) {
-            Ok(source) => driver::on_big_stack(move || driver::emit_ir(&source)),
+        Some(Command::Build { file, output, opt_level: _, verbose }) => match read_source(&file) {
+            Ok(source) => driver::on_big_stack(move || driver::build(&source, &output, verbose)),
+            Err(code) => code,
+        },
+        Some(Command::Emit { stage, file }) => match read_source(&file) {
+            Ok(source) => driver::on_big_stack(move || driver::emit(&source, stage)),
             Err(code) => code,
         },
     };

@@ -102,3 +102,60 @@ fn repl_keeps_globals_continues_lines_and_survives_errors() {
     assert!(stderr.contains("Undefined variable 'nope'."), "{stderr}");
     assert!(stderr.contains("Error at ';': Expect expression."), "{stderr}");
 }
+
+#[test]
+fn emit_clif_and_asm_show_native_code() {
+    let path = temp_file("emit_native.lox", b"fun add(a, b) { return a + b; }\nprint add(1, 2);\n");
+    let clif = brine(&["emit", "clif", path.to_str().unwrap()], "");
+    assert_eq!(clif.status.code(), Some(0), "{}", text(&clif.stderr));
+    let clif = text(&clif.stdout);
+    assert!(
+        clif.contains("; f1 \"add\"") && clif.contains("fadd") && clif.contains("get_stack_pointer"),
+        "{clif}"
+    );
+    let asm = brine(&["emit", "asm", path.to_str().unwrap()], "");
+    assert_eq!(asm.status.code(), Some(0), "{}", text(&asm.stderr));
+    let asm = text(&asm.stdout);
+    assert!(asm.contains("; f1 \"add\"") && asm.contains("brine_add"), "{asm}");
+}
+
+#[test]
+fn built_executable_runs_on_its_own() {
+    let src = temp_file(
+        "standalone.lox",
+        b"class A { init(n) { this.n = n; } }\nprint A(41).n + 1;\nprint nope;\n",
+    );
+    let dir = std::env::temp_dir().join(format!("brine-cli-exe-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("standalone");
+    let out = brine(&["build", src.to_str().unwrap(), "-o", exe.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    // Run it from elsewhere, with an empty environment: it needs nothing of Brine's.
+    let run = Command::new(&exe).env_clear().current_dir("/").output().unwrap();
+    assert_eq!(text(&run.stdout), "42\n");
+    assert_eq!(text(&run.stderr), "Undefined variable 'nope'.\n[line 3] in script\n");
+    assert_eq!(run.status.code(), Some(70));
+}
+
+#[test]
+fn build_reports_compile_errors_and_a_missing_runtime_library() {
+    let bad = temp_file("build_bad.lox", b"print (;\n");
+    let exe = std::env::temp_dir().join(format!("brine-cli-never-{}", std::process::id()));
+    let out = brine(&["build", bad.to_str().unwrap(), "-o", exe.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(65));
+    assert_eq!(text(&out.stderr), "[line 1] Error at ';': Expect expression.\n");
+    assert!(!exe.exists());
+
+    let good = temp_file("build_good.lox", b"print 1;\n");
+    let out = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["build", good.to_str().unwrap(), "-o", exe.to_str().unwrap()])
+        .env("BRINE_RT_LIB", "/nonexistent/libbrine_rt.a")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(74));
+    assert!(text(&out.stderr).contains("BRINE_RT_LIB"), "{}", text(&out.stderr));
+    assert_eq!(
+        brine(&["build", good.to_str().unwrap(), "-o", exe.to_str().unwrap(), "-O2"], "").status.code(),
+        Some(64)
+    );
+}

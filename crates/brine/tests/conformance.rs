@@ -54,15 +54,18 @@ enum Engine {
     Interp,
     /// `brine run --engine=jit FILE`: baseline native code.
     Jit,
+    /// `brine build FILE -o EXE`, then `EXE`: a standalone executable.
+    Aot,
 }
 
 impl Engine {
-    const ALL: &[Engine] = &[Engine::Interp, Engine::Jit];
+    const ALL: &[Engine] = &[Engine::Interp, Engine::Jit, Engine::Aot];
 
     fn name(self) -> &'static str {
         match self {
             Engine::Interp => "interp",
             Engine::Jit => "jit",
+            Engine::Aot => "aot",
         }
     }
 
@@ -72,24 +75,19 @@ impl Engine {
 
     /// The commands that run `file` under this engine. `scratch` is a
     /// directory private to this run, for what a build step produces.
-    ///
-    /// The next engines are one arm each:
-    /// ```text
-    /// Engine::Jit => Plan::single(brine(), ["run", "--engine=jit", file]),
-    /// Engine::Aot => {
-    ///     let exe = scratch.join("exe");
-    ///     Plan {
-    ///         steps: vec![
-    ///             Step::new(brine(), [os("build"), file.into(), os("-o"), exe.clone().into()]),
-    ///             Step::new(exe, []),
-    ///         ],
-    ///     }
-    /// }
-    /// ```
-    fn plan(self, file: &Path, _scratch: &Path) -> Plan {
+    fn plan(self, file: &Path, scratch: &Path) -> Plan {
         match self {
             Engine::Interp => Plan::single(brine(), [os("run"), os("--engine=interp"), file.into()]),
             Engine::Jit => Plan::single(brine(), [os("run"), os("--engine=jit"), file.into()]),
+            Engine::Aot => {
+                let exe = scratch.join("exe");
+                Plan {
+                    steps: vec![
+                        Step::new(brine(), [os("build"), file.into(), os("-o"), exe.clone().into()]),
+                        Step::new(exe, []),
+                    ],
+                }
+            }
         }
     }
 }

@@ -1,0 +1,263 @@
+//! The object-file back end, for `brine build`: the program's functions,
+//! its image (`brine_runtime::image`) and a `main` that hands the image to
+//! the runtime library, in one relocatable object.
+//!
+//! Compiled code reaches strings, function prototypes and global slots
+//! through the image's link table, which the runtime fills at start-up.
+
+use crate::Links;
+use crate::jit::baseline_flags;
+use crate::translate::{
+    Env, entry_signature, helper_signature, lox_signature, translate_entry, translate_function,
+};
+use brine_ir::{FuncId, GlobalId, StrId};
+use brine_runtime::image::{IMAGE_VERSION, layout};
+use cranelift_codegen::ir::{AbiParam, GlobalValue, InstBuilder, MemFlagsData, Signature, types};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_module::{DataDescription, DataId, FuncId as ClFuncId, Linkage, Module};
+use cranelift_object::{ObjectBuilder, ObjectModule};
+use std::cell::Cell;
+use std::collections::HashMap;
+
+/// Loads from the link table: strings first, then functions, then globals.
+struct TableLinks {
+    table: Cell<Option<GlobalValue>>,
+    nstrings: usize,
+    nfunctions: usize,
+}
+
+impl TableLinks {
+    fn entry(&self, b: &mut FunctionBuilder, index: usize) -> cranelift_codegen::ir::Value {
+        let gv = self.table.get().expect("link table declared in the function");
+        let base = b.ins().symbol_value(types::I64, gv);
+        b.ins().load(types::I64, MemFlagsData::trusted(), base, (index * 8) as i32)
+    }
+}
+
+impl Links for TableLinks {
+    fn string(&self, b: &mut FunctionBuilder, id: StrId) -> cranelift_codegen::ir::Value {
+        self.entry(b, id.index())
+    }
+    fn function(&self, b: &mut FunctionBuilder, id: FuncId) -> cranelift_codegen::ir::Value {
+        self.entry(b, self.nstrings + id.index())
+    }
+    fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> cranelift_codegen::ir::Value {
+        self.entry(b, self.nstrings + self.nfunctions + id.index())
+    }
+}
+
+/// Byte strings laid out in one data object.
+#[derive(Default)]
+struct Blob {
+    bytes: Vec<u8>,
+}
+
+impl Blob {
+    fn add(&mut self, s: &[u8]) -> (usize, usize) {
+        let offset = self.bytes.len();
+        self.bytes.extend_from_slice(s);
+        (offset, s.len())
+    }
+}
+
+fn put_u64(buf: &mut [u8], at: usize, v: u64) {
+    buf[at..at + 8].copy_from_slice(&v.to_le_bytes());
+}
+
+fn put_u32(buf: &mut [u8], at: usize, v: u32) {
+    buf[at..at + 4].copy_from_slice(&v.to_le_bytes());
+}
+
+fn err(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+/// Compiles `ir` (whose script is `script`) to a relocatable object file
+/// that defines `main`.
+pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, String> {
+    let isa_builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
+    let isa = isa_builder.finish(baseline_flags(true)).map_err(err)?;
+    let builder =
+        ObjectBuilder::new(isa, "brine_program", cranelift_module::default_libcall_names()).map_err(err)?;
+    let mut module = ObjectModule::new(builder);
+    let call_conv = module.isa().default_call_conv();
+
+    let mut helpers = HashMap::new();
+    for h in &brine_runtime::abi::helpers() {
+        let id =
+            module.declare_function(h.name, Linkage::Import, &helper_signature(call_conv, h)).map_err(err)?;
+        helpers.insert(h.name, id);
+    }
+    let (ns, nf, ng) = (ir.strings.len(), ir.functions.len(), ir.globals.len());
+    let links_id = module.declare_data("brine_links", Linkage::Local, true, false).map_err(err)?;
+
+    let mut functions = Vec::new();
+    let mut entries = Vec::new();
+    for (i, f) in ir.functions.iter().enumerate() {
+        let sig = lox_signature(call_conv, f.arity as usize);
+        functions.push(module.declare_function(&format!("brine_f{i}"), Linkage::Local, &sig).map_err(err)?);
+        entries.push(
+            module
+                .declare_function(&format!("brine_f{i}_entry"), Linkage::Local, &entry_signature(call_conv))
+                .map_err(err)?,
+        );
+    }
+
+    let links = TableLinks { table: Cell::new(None), nstrings: ns, nfunctions: nf };
+    let mut ctx = module.make_context();
+    let mut fbc = FunctionBuilderContext::new();
+    for i in 0..nf {
+        let id = FuncId::new(i);
+        let arity = ir.function(id).arity as usize;
+        ctx.func.signature = lox_signature(call_conv, arity);
+        links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
+        let mut env =
+            Env { module: &mut module, ir, links: &links, helpers: &helpers, functions: &functions };
+        translate_function(&mut env, id, &mut ctx.func, &mut fbc);
+        module
+            .define_function(functions[i], &mut ctx)
+            .map_err(|e| format!("compiling {}: {e:?}", ir.function(id).display_name()))?;
+        module.clear_context(&mut ctx);
+        ctx.func.signature = entry_signature(call_conv);
+        translate_entry(&mut module, functions[i], arity, &mut ctx.func, &mut fbc);
+        module.define_function(entries[i], &mut ctx).map_err(|e| format!("{e:?}"))?;
+        module.clear_context(&mut ctx);
+    }
+
+    // The link table, filled at start-up.
+    let mut desc = DataDescription::new();
+    desc.define_zeroinit(8 * (ns + nf + ng).max(1));
+    desc.set_align(8);
+    module.define_data(links_id, &desc).map_err(err)?;
+
+    let image_id = define_image(&mut module, ir, script, links_id, &functions, &entries)?;
+    define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;
+    module.finish().emit().map_err(err)
+}
+
+/// Defines the bytes blob, the string, global and function tables and the
+/// image that points at them all.
+fn define_image(
+    module: &mut ObjectModule,
+    ir: &brine_ir::Module,
+    script: FuncId,
+    links_id: DataId,
+    functions: &[ClFuncId],
+    entries: &[ClFuncId],
+) -> Result<DataId, String> {
+    let mut blob = Blob::default();
+    let strings: Vec<_> = ir.strings.iter().map(|s| blob.add(s)).collect();
+    let globals: Vec<_> = ir.globals.iter().map(|s| blob.add(s)).collect();
+    let names: Vec<_> = ir.functions.iter().map(|f| blob.add(&f.name)).collect();
+
+    let blob_id = module.declare_data("brine_bytes", Linkage::Local, false, false).map_err(err)?;
+    let mut desc = DataDescription::new();
+    desc.define(if blob.bytes.is_empty() { vec![0].into() } else { blob.bytes.into_boxed_slice() });
+    module.define_data(blob_id, &desc).map_err(err)?;
+
+    // A table of ImageBytes pointing into the blob.
+    let mut bytes_table = |name: &str, items: &[(usize, usize)]| -> Result<DataId, String> {
+        let id = module.declare_data(name, Linkage::Local, false, false).map_err(err)?;
+        let mut data = vec![0u8; (items.len() * layout::BYTES_SIZE).max(8)];
+        let mut desc = DataDescription::new();
+        let blob_gv = module.declare_data_in_data(blob_id, &mut desc);
+        for (i, &(offset, len)) in items.iter().enumerate() {
+            let at = i * layout::BYTES_SIZE;
+            put_u64(&mut data, at + 8, len as u64);
+            desc.write_data_addr(at as u32, blob_gv, offset as i64);
+        }
+        desc.define(data.into_boxed_slice());
+        desc.set_align(8);
+        module.define_data(id, &desc).map_err(err)?;
+        Ok(id)
+    };
+    let strings_id = bytes_table("brine_strings", &strings)?;
+    let globals_id = bytes_table("brine_globals", &globals)?;
+
+    let functions_id = module.declare_data("brine_functions", Linkage::Local, false, false).map_err(err)?;
+    let mut data = vec![0u8; (ir.functions.len() * layout::FUNCTION_SIZE).max(8)];
+    let mut desc = DataDescription::new();
+    let blob_gv = module.declare_data_in_data(blob_id, &mut desc);
+    for (i, f) in ir.functions.iter().enumerate() {
+        let at = i * layout::FUNCTION_SIZE;
+        let (offset, len) = names[i];
+        desc.write_data_addr((at + layout::FUNCTION_NAME) as u32, blob_gv, offset as i64);
+        put_u64(&mut data, at + layout::FUNCTION_NAME + 8, len as u64);
+        put_u32(&mut data, at + layout::FUNCTION_ARITY, f.arity);
+        put_u32(&mut data, at + layout::FUNCTION_NCAPTURES, f.ncaptures);
+        let kind = match f.kind {
+            brine_ir::FunctionKind::Script => 0,
+            brine_ir::FunctionKind::Function => 1,
+            brine_ir::FunctionKind::Method => 2,
+            brine_ir::FunctionKind::Initializer => 3,
+        };
+        put_u32(&mut data, at + layout::FUNCTION_KIND, kind);
+        let code = module.declare_func_in_data(functions[i], &mut desc);
+        desc.write_function_addr((at + layout::FUNCTION_CODE) as u32, code);
+        let entry = module.declare_func_in_data(entries[i], &mut desc);
+        desc.write_function_addr((at + layout::FUNCTION_ENTRY) as u32, entry);
+    }
+    desc.define(data.into_boxed_slice());
+    desc.set_align(8);
+    module.define_data(functions_id, &desc).map_err(err)?;
+
+    let image_id = module.declare_data("brine_image", Linkage::Local, false, false).map_err(err)?;
+    let mut data = vec![0u8; layout::IMAGE_SIZE];
+    let mut desc = DataDescription::new();
+    put_u64(&mut data, layout::IMAGE_VERSION_AT, IMAGE_VERSION);
+    put_u64(&mut data, layout::IMAGE_NFUNCTIONS, ir.functions.len() as u64);
+    put_u64(&mut data, layout::IMAGE_NSTRINGS, ir.strings.len() as u64);
+    put_u64(&mut data, layout::IMAGE_NGLOBALS, ir.globals.len() as u64);
+    put_u64(&mut data, layout::IMAGE_SCRIPT, script.index() as u64);
+    for (field, id) in [
+        (layout::IMAGE_FUNCTIONS, functions_id),
+        (layout::IMAGE_STRINGS, strings_id),
+        (layout::IMAGE_GLOBALS, globals_id),
+        (layout::IMAGE_LINKS, links_id),
+    ] {
+        let gv = module.declare_data_in_data(id, &mut desc);
+        desc.write_data_addr(field as u32, gv, 0);
+    }
+    desc.define(data.into_boxed_slice());
+    desc.set_align(8);
+    module.define_data(image_id, &desc).map_err(err)?;
+    Ok(image_id)
+}
+
+/// `int main(int argc, char **argv) { return brine_rt_main(&brine_image); }`
+fn define_main(
+    module: &mut ObjectModule,
+    image_id: DataId,
+    call_conv: cranelift_codegen::isa::CallConv,
+    ctx: &mut cranelift_codegen::Context,
+    fbc: &mut FunctionBuilderContext,
+) -> Result<(), String> {
+    let mut rt_main_sig = Signature::new(call_conv);
+    rt_main_sig.params.push(AbiParam::new(types::I64));
+    rt_main_sig.returns.push(AbiParam::new(types::I32));
+    let rt_main = module.declare_function("brine_rt_main", Linkage::Import, &rt_main_sig).map_err(err)?;
+    let mut main_sig = Signature::new(call_conv);
+    main_sig.params.push(AbiParam::new(types::I32));
+    main_sig.params.push(AbiParam::new(types::I64));
+    main_sig.returns.push(AbiParam::new(types::I32));
+    let main = module.declare_function("main", Linkage::Export, &main_sig).map_err(err)?;
+    ctx.func.signature = main_sig;
+    let frontend_config = module.target_config();
+    {
+        let mut b = FunctionBuilder::new(&mut ctx.func, fbc);
+        let block = b.create_block();
+        b.append_block_params_for_function_params(block);
+        b.switch_to_block(block);
+        b.seal_block(block);
+        let gv = module.declare_data_in_func(image_id, b.func);
+        let image = b.ins().symbol_value(types::I64, gv);
+        let callee = module.declare_func_in_func(rt_main, b.func);
+        let call = b.ins().call(callee, &[image]);
+        let code = b.inst_results(call)[0];
+        b.ins().return_(&[code]);
+        b.finalize(frontend_config);
+    }
+    module.define_function(main, ctx).map_err(|e| format!("{e:?}"))?;
+    module.clear_context(ctx);
+    Ok(())
+}

@@ -1,0 +1,151 @@
+//! The program image of a built executable: what `brine build` puts in the
+//! object file next to the machine code, and how the runtime loads it.
+//!
+//! The code generator writes these `#[repr(C)]` tables as data with
+//! relocations; at start-up [`load_and_run`] creates the runtime objects
+//! they describe and fills the link table through which compiled code reaches
+//! them: first one word per string constant (its value), then one per
+//! function (its prototype), then one per global (its slot index).
+
+use crate::object::FunctionKind;
+use crate::value::Value;
+use crate::{PendingError, Runtime, abi, stack};
+
+/// Bumped whenever these layouts change.
+pub const IMAGE_VERSION: u64 = 1;
+
+#[repr(C)]
+pub struct ImageBytes {
+    pub ptr: *const u8,
+    pub len: u64,
+}
+
+impl ImageBytes {
+    /// # Safety
+    /// `ptr` must point at `len` readable bytes that live as long as `'a`.
+    unsafe fn bytes<'a>(&self) -> &'a [u8] {
+        if self.len == 0 {
+            &[]
+        } else {
+            // SAFETY: the caller's contract.
+            unsafe { std::slice::from_raw_parts(self.ptr, self.len as usize) }
+        }
+    }
+}
+
+#[repr(C)]
+pub struct ImageFunction {
+    /// The Lox name (empty for the script).
+    pub name: ImageBytes,
+    pub arity: u32,
+    pub ncaptures: u32,
+    /// A [`FunctionKind`] as u32.
+    pub kind: u32,
+    pub _pad: u32,
+    /// The fast entry (the code slot's value).
+    pub code: *const u8,
+    /// The array entry.
+    pub entry: *const u8,
+}
+
+#[repr(C)]
+pub struct Image {
+    pub version: u64,
+    pub nfunctions: u64,
+    pub functions: *const ImageFunction,
+    pub nstrings: u64,
+    pub strings: *const ImageBytes,
+    pub nglobals: u64,
+    pub globals: *const ImageBytes,
+    /// `nstrings + nfunctions + nglobals` words, written at start-up.
+    pub links: *mut u64,
+    /// The script's function index.
+    pub script: u64,
+}
+
+/// Byte offsets of the fields, for the code generator.
+pub mod layout {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+    pub const BYTES_SIZE: usize = size_of::<ImageBytes>();
+    pub const FUNCTION_SIZE: usize = size_of::<ImageFunction>();
+    pub const FUNCTION_NAME: usize = offset_of!(ImageFunction, name);
+    pub const FUNCTION_ARITY: usize = offset_of!(ImageFunction, arity);
+    pub const FUNCTION_NCAPTURES: usize = offset_of!(ImageFunction, ncaptures);
+    pub const FUNCTION_KIND: usize = offset_of!(ImageFunction, kind);
+    pub const FUNCTION_CODE: usize = offset_of!(ImageFunction, code);
+    pub const FUNCTION_ENTRY: usize = offset_of!(ImageFunction, entry);
+    pub const IMAGE_SIZE: usize = size_of::<Image>();
+    pub const IMAGE_VERSION_AT: usize = offset_of!(Image, version);
+    pub const IMAGE_NFUNCTIONS: usize = offset_of!(Image, nfunctions);
+    pub const IMAGE_FUNCTIONS: usize = offset_of!(Image, functions);
+    pub const IMAGE_NSTRINGS: usize = offset_of!(Image, nstrings);
+    pub const IMAGE_STRINGS: usize = offset_of!(Image, strings);
+    pub const IMAGE_NGLOBALS: usize = offset_of!(Image, nglobals);
+    pub const IMAGE_GLOBALS: usize = offset_of!(Image, globals);
+    pub const IMAGE_LINKS: usize = offset_of!(Image, links);
+    pub const IMAGE_SCRIPT: usize = offset_of!(Image, script);
+}
+
+fn kind_from_u32(k: u32) -> FunctionKind {
+    match k {
+        0 => FunctionKind::Script,
+        2 => FunctionKind::Method,
+        3 => FunctionKind::Initializer,
+        _ => FunctionKind::Function,
+    }
+}
+
+/// Loads `image` into `rt` (creating its strings, globals and function
+/// prototypes and filling its link table) and runs its script. Returns the
+/// pending error if the script failed.
+///
+/// # Safety
+/// `image` must be a well-formed image whose code was compiled against this
+/// runtime's ABI, and this thread must have the stack `stack_size` says.
+pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -> Result<(), PendingError> {
+    // SAFETY: the caller's contract: every pointer in the image is valid
+    // for the counts it gives, and lives for the whole program.
+    unsafe {
+        if image.version != IMAGE_VERSION {
+            return Err(PendingError { message: "Incompatible program image.".into(), trace: Vec::new() });
+        }
+        let links = image.links;
+        let ns = image.nstrings as usize;
+        let nf = image.nfunctions as usize;
+        for i in 0..ns {
+            let v = rt.intern((*image.strings.add(i)).bytes());
+            rt.constants.push(v);
+            *links.add(i) = v.0;
+        }
+        for i in 0..image.nglobals as usize {
+            let slot = rt.global_slot((*image.globals.add(i)).bytes());
+            *links.add(ns + nf + i) = slot as u64;
+        }
+        for i in 0..nf {
+            let f = &*image.functions.add(i);
+            let kind = kind_from_u32(f.kind);
+            let name = if kind == FunctionKind::Script { Value::NIL } else { rt.intern(f.name.bytes()) };
+            rt.push_root(name);
+            let proto = rt.new_function(name, f.arity, f.ncaptures, i as u32, kind);
+            rt.pop_root();
+            (*proto).code = f.code;
+            (*proto).entry = f.entry;
+            rt.constants.push(Value::object(proto));
+            *links.add(ns + i) = proto as u64;
+        }
+        let script = *links.add(ns + image.script as usize) as *mut crate::object::ObjFunction;
+        let result = stack::with_native_frames(rt, |rt| {
+            let marker = 0u8;
+            let here = std::ptr::addr_of!(marker) as usize;
+            rt.stack_limit = here.saturating_sub(stack_size);
+            let closure = rt.new_closure(script);
+            abi::call_compiled(rt, closure, Value::NIL, std::ptr::null())
+        });
+        rt.out.flush();
+        match rt.take_error() {
+            Some(e) if result.is_error() => Err(e),
+            _ => Ok(()),
+        }
+    }
+}
