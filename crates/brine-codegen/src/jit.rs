@@ -5,7 +5,7 @@ use crate::Links;
 use crate::translate::{
     Env, entry_signature, helper_signature, lox_signature, translate_entry, translate_function,
 };
-use brine_ir::{FuncId, GlobalId, StrId};
+use brine_ir::{FuncId, GlobalId, SiteId, StrId};
 use brine_runtime::Value;
 use brine_runtime::abi;
 use brine_runtime::object::ObjFunction;
@@ -22,6 +22,8 @@ pub struct JitLinks<'a> {
     pub strings: &'a [Value],
     pub functions: &'a [*mut ObjFunction],
     pub globals: &'a [u32],
+    /// The inline cache of each site.
+    pub caches: &'a [*mut brine_runtime::ic::PropertyCache],
 }
 
 impl Links for JitLinks<'_> {
@@ -33,6 +35,9 @@ impl Links for JitLinks<'_> {
     }
     fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> cranelift_codegen::ir::Value {
         b.ins().iconst(types::I64, self.globals[id.index()] as i64)
+    }
+    fn cache(&self, b: &mut FunctionBuilder, site: SiteId) -> cranelift_codegen::ir::Value {
+        b.ins().iconst(types::I64, self.caches[site.index()] as i64)
     }
 }
 

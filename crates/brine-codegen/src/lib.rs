@@ -14,7 +14,7 @@ pub mod jit;
 pub mod object;
 pub mod translate;
 
-use brine_ir::{FuncId, GlobalId, StrId};
+use brine_ir::{FuncId, GlobalId, SiteId, StrId};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
 use cranelift_frontend::FunctionBuilder;
 
@@ -28,6 +28,9 @@ pub trait Links {
     fn string(&self, b: &mut FunctionBuilder, id: StrId) -> ClValue;
     /// The prototype (`*mut ObjFunction`) of function `id`.
     fn function(&self, b: &mut FunctionBuilder, id: FuncId) -> ClValue;
+    /// The address of the inline cache (`brine_runtime::ic::PropertyCache`)
+    /// of site `site`.
+    fn cache(&self, b: &mut FunctionBuilder, site: SiteId) -> ClValue;
     /// The runtime slot index of global `id`.
     fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> ClValue;
     /// The address of global `id`'s slot, given the runtime pointer.

@@ -10,7 +10,8 @@ use crate::jit::baseline_flags;
 use crate::translate::{
     Env, entry_signature, helper_signature, lox_signature, translate_entry, translate_function,
 };
-use brine_ir::{FuncId, GlobalId, StrId};
+use brine_ir::{FuncId, GlobalId, SiteId, StrId};
+use brine_runtime::ic::offsets::CACHE_SIZE;
 use brine_runtime::image::{IMAGE_VERSION, layout};
 use cranelift_codegen::ir::{AbiParam, GlobalValue, InstBuilder, MemFlagsData, Signature, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
@@ -22,6 +23,8 @@ use std::collections::HashMap;
 /// Loads from the link table: strings first, then functions, then globals.
 struct TableLinks {
     table: Cell<Option<GlobalValue>>,
+    /// The inline caches, one per site (zero-initialized data).
+    caches: Cell<Option<GlobalValue>>,
     nstrings: usize,
     nfunctions: usize,
 }
@@ -43,6 +46,11 @@ impl Links for TableLinks {
     }
     fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> cranelift_codegen::ir::Value {
         self.entry(b, self.nstrings + self.nfunctions + id.index())
+    }
+    fn cache(&self, b: &mut FunctionBuilder, site: SiteId) -> cranelift_codegen::ir::Value {
+        let gv = self.caches.get().expect("caches declared in the function");
+        let base = b.ins().symbol_value(types::I64, gv);
+        b.ins().iadd_imm_u(base, (site.index() * CACHE_SIZE) as i64)
     }
 }
 
@@ -90,6 +98,7 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
     }
     let (ns, nf, ng) = (ir.strings.len(), ir.functions.len(), ir.globals.len());
     let links_id = module.declare_data("brine_links", Linkage::Local, true, false).map_err(err)?;
+    let caches_id = module.declare_data("brine_caches", Linkage::Local, true, false).map_err(err)?;
 
     let mut functions = Vec::new();
     let mut entries = Vec::new();
@@ -103,7 +112,7 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
         );
     }
 
-    let links = TableLinks { table: Cell::new(None), nstrings: ns, nfunctions: nf };
+    let links = TableLinks { table: Cell::new(None), caches: Cell::new(None), nstrings: ns, nfunctions: nf };
     let mut ctx = module.make_context();
     let mut fbc = FunctionBuilderContext::new();
     for i in 0..nf {
@@ -111,6 +120,7 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
         let arity = ir.function(id).arity as usize;
         ctx.func.signature = lox_signature(call_conv, arity);
         links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
+        links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
         let mut env =
             Env { module: &mut module, ir, links: &links, helpers: &helpers, functions: &functions };
         translate_function(&mut env, id, &mut ctx.func, &mut fbc);
@@ -129,6 +139,10 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
     desc.define_zeroinit(8 * (ns + nf + ng).max(1));
     desc.set_align(8);
     module.define_data(links_id, &desc).map_err(err)?;
+    let mut desc = DataDescription::new();
+    desc.define_zeroinit(CACHE_SIZE * ir.sites.len().max(1));
+    desc.set_align(8);
+    module.define_data(caches_id, &desc).map_err(err)?;
 
     let image_id = define_image(&mut module, ir, script, links_id, &functions, &entries)?;
     define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;

@@ -11,6 +11,7 @@
 use crate::Links;
 use brine_ir::{self as ir, BinaryOp, InstKind, UnaryOp};
 use brine_runtime::abi::offsets;
+use brine_runtime::ic::{IC_ENTRIES, offsets as ic};
 use brine_runtime::object::ObjKind;
 use brine_runtime::value::{OBJ_TAG, QNAN, Value as RtValue};
 use cranelift_codegen::ir::condcodes::{FloatCC, IntCC};
@@ -358,38 +359,21 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.b.ins().store(MemFlagsData::trusted(), v, addr, 0);
                 return None;
             }
-            InstKind::GetProp { obj, name, site } => {
-                let name = self.env.links.string(&mut self.b, *name);
-                let r = self.call_helper("brine_get_property", &[rt, self.val(*obj), name]);
-                self.check_error(r, self.line(*site));
-                r
-            }
+            InstKind::GetProp { obj, name, site } => self.get_property(self.val(*obj), *name, *site),
             InstKind::SetProp { obj, name, value, site } => {
-                let name = self.env.links.string(&mut self.b, *name);
-                let r = self.call_helper("brine_set_property", &[rt, self.val(*obj), name, self.val(*value)]);
-                self.check_error(r, self.line(*site));
+                self.set_property(self.val(*obj), *name, self.val(*value), *site);
                 return None;
             }
             InstKind::Invoke { obj, name, args, site } => {
-                let name = self.env.links.string(&mut self.b, *name);
+                let obj = self.val(*obj);
                 let args = self.vals(args);
-                let argv = self.argv(&args);
-                let argc = self.iconst(args.len() as i64);
-                let r = self.call_helper("brine_invoke", &[rt, self.val(*obj), name, argv, argc]);
-                self.check_error(r, self.line(*site));
-                r
+                self.invoke(obj, None, *name, &args, *site)
             }
             InstKind::SuperInvoke { this, superclass, name, args, site } => {
-                let name = self.env.links.string(&mut self.b, *name);
+                let this = self.val(*this);
+                let superclass = self.val(*superclass);
                 let args = self.vals(args);
-                let argv = self.argv(&args);
-                let argc = self.iconst(args.len() as i64);
-                let r = self.call_helper(
-                    "brine_super_invoke",
-                    &[rt, self.val(*this), self.val(*superclass), name, argv, argc],
-                );
-                self.check_error(r, self.line(*site));
-                r
+                self.invoke(this, Some(superclass), *name, &args, *site)
             }
             InstKind::GetSuper { this, superclass, name, site } => {
                 let name = self.env.links.string(&mut self.b, *name);
@@ -463,6 +447,159 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             }
         };
         Some(v)
+    }
+
+    /// Branches to `not_instance` unless `v` is an instance; returns its
+    /// address and its shape.
+    fn instance_shape(&mut self, v: ClValue, not_instance: ClBlock) -> (ClValue, ClValue) {
+        let check_kind = self.b.create_block();
+        let is_instance = self.b.create_block();
+        let tag = self.b.ins().band_imm_s(v, OBJ_TAG as i64);
+        let is_obj = self.b.ins().icmp_imm_s(IntCC::Equal, tag, OBJ_TAG as i64);
+        self.b.ins().brif(is_obj, check_kind, &[], not_instance, &[]);
+        self.b.switch_to_block(check_kind);
+        let ptr = self.untag(v);
+        let kind = self.b.ins().load(types::I8, MemFlagsData::trusted(), ptr, offsets::HEADER_KIND);
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Instance as i64);
+        self.b.ins().brif(ok, is_instance, &[], not_instance, &[]);
+        self.b.switch_to_block(is_instance);
+        let shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, ic::INSTANCE_SHAPE);
+        (ptr, shape)
+    }
+
+    /// Compares `key` with each entry of the cache at `cache`; on a hit,
+    /// `hit` emits the fast path for that entry (given the entry's offset in
+    /// the cache). Ends in `miss` when no entry matches.
+    fn probe_cache(
+        &mut self,
+        cache: ClValue,
+        key: ClValue,
+        miss: ClBlock,
+        mut hit: impl FnMut(&mut Self, i32),
+    ) {
+        for i in 0..IC_ENTRIES as i32 {
+            let entry = ic::CACHE_ENTRIES + i * ic::ENTRY_SIZE;
+            let k = self.b.ins().load(types::I64, MemFlagsData::trusted(), cache, entry + ic::ENTRY_KEY);
+            let same = self.b.ins().icmp(IntCC::Equal, k, key);
+            let hit_block = self.b.create_block();
+            let next = self.b.create_block();
+            self.b.ins().brif(same, hit_block, &[], next, &[]);
+            self.b.switch_to_block(hit_block);
+            hit(self, entry);
+            self.b.switch_to_block(next);
+        }
+        self.b.ins().jump(miss, &[]);
+    }
+
+    /// `obj.name`, with the site's inline cache of field offsets.
+    fn get_property(&mut self, obj: ClValue, name: ir::StrId, site: ir::SiteId) -> ClValue {
+        let miss = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        let cache = self.env.links.cache(&mut self.b, site);
+        let (ptr, shape) = self.instance_shape(obj, miss);
+        self.probe_cache(cache, shape, miss, |t, entry| {
+            let offset = t.b.ins().load(types::I64, MemFlagsData::trusted(), cache, entry + ic::ENTRY_DATA);
+            let addr = t.b.ins().iadd(ptr, offset);
+            let v = t.b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+            t.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        });
+        self.b.switch_to_block(miss);
+        let name = self.env.links.string(&mut self.b, name);
+        let v = self.call_helper("brine_get_property_ic", &[self.rt, obj, name, cache]);
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(merge);
+        self.check_error(r, self.line(site));
+        r
+    }
+
+    /// `obj.name = value`, with the site's inline cache of field offsets and
+    /// shape transitions.
+    fn set_property(&mut self, obj: ClValue, name: ir::StrId, value: ClValue, site: ir::SiteId) {
+        let miss = self.b.create_block();
+        let done = self.b.create_block();
+        let cache = self.env.links.cache(&mut self.b, site);
+        let (ptr, shape) = self.instance_shape(obj, miss);
+        self.probe_cache(cache, shape, miss, |t, entry| {
+            let offset = t.b.ins().load(types::I64, MemFlagsData::trusted(), cache, entry + ic::ENTRY_DATA);
+            let after = t.b.ins().load(types::I64, MemFlagsData::trusted(), cache, entry + ic::ENTRY_EXTRA);
+            let addr = t.b.ins().iadd(ptr, offset);
+            t.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+            t.b.ins().store(MemFlagsData::trusted(), after, ptr, ic::INSTANCE_SHAPE);
+            t.b.ins().jump(done, &[]);
+        });
+        self.b.switch_to_block(miss);
+        let name = self.env.links.string(&mut self.b, name);
+        let r = self.call_helper("brine_set_property_ic", &[self.rt, obj, name, value, cache]);
+        self.check_error(r, self.line(site));
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// `obj.name(args)`, or `super.name(args)` when `superclass` is given
+    /// (then `obj` is `this`): the cached method is called through its code
+    /// slot; a miss, a field holding a function, or a wrong arity goes
+    /// through the runtime.
+    fn invoke(
+        &mut self,
+        obj: ClValue,
+        superclass: Option<ClValue>,
+        name: ir::StrId,
+        args: &[ClValue],
+        site: ir::SiteId,
+    ) -> ClValue {
+        let argc = args.len();
+        let miss = self.b.create_block();
+        let call = self.b.create_block();
+        let method = self.b.append_block_param(call, types::I64);
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        let cache = self.env.links.cache(&mut self.b, site);
+        let key = match superclass {
+            Some(sup) => self.untag(sup),
+            None => self.instance_shape(obj, miss).1,
+        };
+        self.probe_cache(cache, key, miss, |t, entry| {
+            let m = t.b.ins().load(types::I64, MemFlagsData::trusted(), cache, entry + ic::ENTRY_DATA);
+            t.b.ins().jump(call, &[BlockArg::Value(m)]);
+        });
+        // A cached method: check its arity and jump through its code slot.
+        self.b.switch_to_block(call);
+        let mptr = self.untag(method);
+        let function =
+            self.b.ins().load(types::I64, MemFlagsData::trusted(), mptr, offsets::CLOSURE_FUNCTION);
+        let arity = self.b.ins().load(types::I32, MemFlagsData::trusted(), function, offsets::FUNCTION_ARITY);
+        let same = self.b.ins().icmp_imm_u(IntCC::Equal, arity, argc as i64);
+        let fast = self.b.create_block();
+        self.b.ins().brif(same, fast, &[], miss, &[]);
+        self.b.switch_to_block(fast);
+        let v = self.call_code(function, method, obj, args);
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        // Everything else: the runtime.
+        self.b.switch_to_block(miss);
+        let name = self.env.links.string(&mut self.b, name);
+        let argv = self.argv(args);
+        let n = self.iconst(argc as i64);
+        let v = match superclass {
+            Some(sup) => {
+                self.call_helper("brine_super_invoke_ic", &[self.rt, obj, sup, name, argv, n, cache])
+            }
+            None => self.call_helper("brine_invoke_ic", &[self.rt, obj, name, argv, n, cache]),
+        };
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(merge);
+        self.check_error(r, self.line(site));
+        r
+    }
+
+    /// Calls the code slot of `function` (a prototype) for `callee`.
+    fn call_code(&mut self, function: ClValue, callee: ClValue, this: ClValue, args: &[ClValue]) -> ClValue {
+        let code = self.b.ins().load(types::I64, MemFlagsData::trusted(), function, offsets::FUNCTION_CODE);
+        let sig = self.b.import_signature(lox_signature(self.call_conv, args.len()));
+        let mut call_args = vec![self.rt, callee, this];
+        call_args.extend_from_slice(args);
+        let call = self.b.ins().call_indirect(sig, code, &call_args);
+        self.b.inst_results(call)[0]
     }
 
     fn truthy(&mut self, v: ClValue) -> ClValue {
@@ -555,10 +692,12 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     }
 
     /// `callee(args)`: a direct jump through the code slot when the callee
-    /// is a closure of the right arity, else the generic helper.
+    /// is a closure of the right arity, or a class whose initializer has the
+    /// right arity; else the generic helper.
     fn call(&mut self, callee: ClValue, args: &[ClValue], site: ir::SiteId) -> ClValue {
         let argc = args.len();
         let check_kind = self.b.create_block();
+        let check_class = self.b.create_block();
         let check_arity = self.b.create_block();
         let fast = self.b.create_block();
         let slow = self.b.create_block();
@@ -573,7 +712,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let ptr = self.untag(callee);
         let kind = self.b.ins().load(types::I8, MemFlagsData::trusted(), ptr, offsets::HEADER_KIND);
         let is_closure = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Closure as i64);
-        self.b.ins().brif(is_closure, check_arity, &[], slow, &[]);
+        self.b.ins().brif(is_closure, check_arity, &[], check_class, &[]);
         // Of the right arity?
         self.b.switch_to_block(check_arity);
         let function = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CLOSURE_FUNCTION);
@@ -582,14 +721,35 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().brif(same, fast, &[], slow, &[]);
         // Jump through the code slot.
         self.b.switch_to_block(fast);
-        let code = self.b.ins().load(types::I64, MemFlagsData::trusted(), function, offsets::FUNCTION_CODE);
-        let sig = self.b.import_signature(lox_signature(self.call_conv, argc));
         let nil = self.iconst(NIL);
-        let mut call_args = vec![self.rt, callee, nil];
-        call_args.extend_from_slice(args);
-        let call = self.b.ins().call_indirect(sig, code, &call_args);
-        let fr = self.b.inst_results(call)[0];
+        let fr = self.call_code(function, callee, nil, args);
         self.b.ins().jump(merge, &[BlockArg::Value(fr)]);
+        // A class with an initializer of the right arity: allocate the
+        // instance and run the initializer directly.
+        self.b.switch_to_block(check_class);
+        let is_class = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Class as i64);
+        let class_init = self.b.create_block();
+        let init_arity = self.b.create_block();
+        let construct = self.b.create_block();
+        self.b.ins().brif(is_class, class_init, &[], slow, &[]);
+        self.b.switch_to_block(class_init);
+        let init = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CLASS_INIT);
+        let no_init = self.b.ins().icmp_imm_s(IntCC::Equal, init, NIL);
+        self.b.ins().brif(no_init, slow, &[], init_arity, &[]);
+        self.b.switch_to_block(init_arity);
+        let iptr = self.untag(init);
+        let ifunction =
+            self.b.ins().load(types::I64, MemFlagsData::trusted(), iptr, offsets::CLOSURE_FUNCTION);
+        let iarity =
+            self.b.ins().load(types::I32, MemFlagsData::trusted(), ifunction, offsets::FUNCTION_ARITY);
+        let isame = self.b.ins().icmp_imm_u(IntCC::Equal, iarity, argc as i64);
+        self.b.ins().brif(isame, construct, &[], slow, &[]);
+        self.b.switch_to_block(construct);
+        let instance = self.call_helper("brine_new_instance", &[self.rt, callee]);
+        let ir = self.call_code(ifunction, init, instance, args);
+        let failed = self.b.ins().icmp_imm_s(IntCC::Equal, ir, ERROR);
+        let result = self.b.ins().select(failed, ir, instance);
+        self.b.ins().jump(merge, &[BlockArg::Value(result)]);
         // Anything else: the runtime decides.
         self.b.switch_to_block(slow);
         let argv = self.argv(args);

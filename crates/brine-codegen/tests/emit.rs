@@ -20,6 +20,9 @@ impl Links for IndexLinks {
     fn global_slot(&self, b: &mut ClBuilder, id: GlobalId) -> Value {
         b.ins().iconst(types::I64, id.index() as i64)
     }
+    fn cache(&self, b: &mut ClBuilder, site: brine_ir::SiteId) -> Value {
+        b.ins().iconst(types::I64, site.index() as i64)
+    }
 }
 
 /// `fun add(a, b) { return a + b; } print add(1, 2);`

@@ -1,6 +1,7 @@
 //! A module loaded into a runtime: the runtime objects its ids stand for.
 
 use brine_ir::{FuncId, GlobalId, Module, StrId};
+use brine_runtime::ic::PropertyCache;
 use brine_runtime::object::{FunctionKind as RtKind, ObjFunction};
 use brine_runtime::{Runtime, Value};
 
@@ -13,6 +14,10 @@ pub struct Program {
     functions: Vec<*mut ObjFunction>,
     strings: Vec<Value>,
     globals: Vec<u32>,
+    /// One inline cache per site, for native code; allocated in chunks so
+    /// their addresses never change.
+    cache_chunks: Vec<Box<[PropertyCache]>>,
+    caches: Vec<*mut PropertyCache>,
 }
 
 impl Default for Program {
@@ -23,12 +28,25 @@ impl Default for Program {
 
 impl Program {
     pub fn new() -> Program {
-        Program { module: Module::new(), functions: Vec::new(), strings: Vec::new(), globals: Vec::new() }
+        Program {
+            module: Module::new(),
+            functions: Vec::new(),
+            strings: Vec::new(),
+            globals: Vec::new(),
+            cache_chunks: Vec::new(),
+            caches: Vec::new(),
+        }
     }
 
     /// Creates the runtime objects for everything added to the module since
     /// the last sync. They are kept alive in `rt.constants`.
     pub fn sync(&mut self, rt: &mut Runtime) {
+        let new_sites = self.module.sites.len() - self.caches.len();
+        if new_sites > 0 {
+            let mut chunk = vec![PropertyCache::EMPTY; new_sites].into_boxed_slice();
+            self.caches.extend(chunk.iter_mut().map(|c| c as *mut PropertyCache));
+            self.cache_chunks.push(chunk);
+        }
         for s in &self.module.strings[self.strings.len()..] {
             let v = rt.intern(s);
             rt.constants.push(v);
@@ -63,6 +81,10 @@ impl Program {
     /// The interned string constants, by string id.
     pub fn strings(&self) -> &[Value] {
         &self.strings
+    }
+    /// The inline cache of each site.
+    pub fn caches(&self) -> &[*mut PropertyCache] {
+        &self.caches
     }
     /// The runtime global slots, by global id.
     pub fn global_slots(&self) -> &[u32] {

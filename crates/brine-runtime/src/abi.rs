@@ -14,6 +14,7 @@
 //! Runtime` across that call: the callee takes its own.
 
 use crate::Runtime;
+use crate::ic::{brine_get_property_ic, brine_invoke_ic, brine_set_property_ic, brine_super_invoke_ic};
 use crate::object::{ArrayEntry, ObjCell, ObjClosure, ObjFunction};
 use crate::ops::{CallPlan, NumOp};
 use crate::value::Value;
@@ -44,7 +45,7 @@ pub unsafe fn call_compiled(
 ///
 /// # Safety
 /// As [`call_compiled`]; `argv` points at `argc` values.
-unsafe fn run_plan(rt: *mut Runtime, plan: CallPlan, argv: *const Value, argc: usize) -> Value {
+pub(crate) unsafe fn run_plan(rt: *mut Runtime, plan: CallPlan, argv: *const Value, argc: usize) -> Value {
     // SAFETY: the caller's contract.
     unsafe {
         match plan {
@@ -301,6 +302,17 @@ pub unsafe extern "C" fn brine_stack_overflow(rt: *mut Runtime) -> Value {
     unsafe { (*rt).raise("Stack overflow.") }
 }
 
+/// A new instance of `class` (a class value), for a class call whose
+/// initializer compiled code then calls directly.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_new_instance(rt: *mut Runtime, class: Value) -> Value {
+    // SAFETY: see the module doc; `class` is a live class.
+    unsafe { Value::object((*rt).new_instance(class.as_ptr())) }
+}
+
 /// A helper's name, its address, and its parameter count (all parameters
 /// and the result are 64-bit words, except where `u32_param` says a
 /// parameter is 32-bit). `returns` is false for helpers without a result.
@@ -348,6 +360,11 @@ pub fn helpers() -> Vec<Helper> {
         helper!(brine_print, 2),
         helper!(brine_trace, 3, None, false),
         helper!(brine_stack_overflow, 1),
+        helper!(brine_new_instance, 2),
+        helper!(brine_get_property_ic, 4),
+        helper!(brine_set_property_ic, 5),
+        helper!(brine_invoke_ic, 6),
+        helper!(brine_super_invoke_ic, 7),
     ]
 }
 
@@ -365,4 +382,5 @@ pub mod offsets {
     pub const FUNCTION_ARITY: i32 = offset_of!(ObjFunction, arity) as i32;
     pub const FUNCTION_CODE: i32 = offset_of!(ObjFunction, code) as i32;
     pub const CELL_VALUE: i32 = offset_of!(ObjCell, value) as i32;
+    pub const CLASS_INIT: i32 = offset_of!(ObjClass, init) as i32;
 }

@@ -22,6 +22,7 @@
 pub mod abi;
 pub mod gc;
 pub mod heap;
+pub mod ic;
 pub mod image;
 pub mod natives;
 pub mod number;
@@ -115,6 +116,9 @@ pub struct Runtime {
     scratch: Vec<u8>,
     /// Scratch buffer for `print`.
     print_buf: Vec<u8>,
+    /// The megamorphic method cache (see `ic`): shape, name, method, and
+    /// the collection count it was filled in.
+    mega: Box<[(*mut ObjShape, Value, Value, u64)]>,
     /// When the runtime was created (`clock()` counts from here).
     start: std::time::Instant,
 }
@@ -154,6 +158,7 @@ impl Runtime {
             gray: Vec::new(),
             scratch: Vec::new(),
             print_buf: Vec::new(),
+            mega: vec![(std::ptr::null_mut(), Value::NIL, Value::NIL, 0); ic::MEGA_SIZE].into_boxed_slice(),
             start: std::time::Instant::now(),
         };
         rt.init_string = rt.intern(b"init");

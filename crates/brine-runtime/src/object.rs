@@ -162,6 +162,11 @@ pub struct ObjShape {
     pub key: *mut ObjString,
     /// Number of fields an instance with this shape has.
     pub slot_count: u32,
+    /// How many slots instances of this shape hold inline: slot `i` is
+    /// inline exactly when `i < inline_cap`. A root shape fixes it for its
+    /// whole tree, so a shape alone tells where a field lives (what inline
+    /// caches rely on).
+    pub inline_cap: u32,
     /// Field name to slot index. Owned by Rust; dropped on sweep.
     pub slots: *mut HashMap<*mut ObjString, u32>,
     /// Field name to child shape. Owned by Rust; dropped on sweep.

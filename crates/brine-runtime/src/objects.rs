@@ -94,32 +94,34 @@ impl Runtime {
             })
         };
         // `new_shape` keeps the class alive while it allocates.
-        let root = self.new_shape(class, ptr::null_mut(), ptr::null_mut());
+        let root = self.new_shape(class, ptr::null_mut(), ptr::null_mut(), MIN_INLINE_SLOTS);
         // SAFETY: `class` is live (it was kept as a root).
         unsafe { (*class).root_shape = root };
         class
     }
 
-    /// A shape of `class`: the root shape if `parent` is null, else the
-    /// child of `parent` that adds field `key` (registered as its transition).
+    /// A shape of `class`: the root shape (holding `inline_cap` slots
+    /// inline) if `parent` is null, else the child of `parent` that adds
+    /// field `key` (registered as its transition; it inherits the capacity).
     fn new_shape(
         &mut self,
         class: *mut ObjClass,
         parent: *mut ObjShape,
         key: *mut ObjString,
+        inline_cap: u32,
     ) -> *mut ObjShape {
         let keep = [Value::object(class), object_or_nil(parent), object_or_nil(key)];
         let obj = self.alloc(size_of::<ObjShape>(), ObjKind::Shape, &keep);
         // SAFETY: a fresh object of the right size; `parent` (if any) is a
         // live shape with valid tables.
         unsafe {
-            let (slots, slot_count) = if parent.is_null() {
-                (HashMap::new(), 0)
+            let (slots, slot_count, inline_cap) = if parent.is_null() {
+                (HashMap::new(), 0, inline_cap)
             } else {
                 let count = (*parent).slot_count;
                 let mut slots = (*(*parent).slots).clone();
                 slots.insert(key, count);
-                (slots, count + 1)
+                (slots, count + 1, (*parent).inline_cap)
             };
             let shape = init(obj, |header| ObjShape {
                 header,
@@ -127,6 +129,7 @@ impl Runtime {
                 parent,
                 key,
                 slot_count,
+                inline_cap,
                 slots: Box::into_raw(Box::new(slots)),
                 transitions: Box::into_raw(Box::default()),
             });
@@ -138,9 +141,20 @@ impl Runtime {
     }
 
     pub(crate) fn new_instance_impl(&mut self, class: *mut ObjClass) -> *mut ObjInstance {
-        // SAFETY: `class` is a live class.
-        let (hint, shape) = unsafe { ((*class).inline_hint, (*class).root_shape) };
-        let inline_cap = hint.clamp(MIN_INLINE_SLOTS, MAX_INLINE_SLOTS);
+        // SAFETY: `class` is a live class with a root shape.
+        let (hint, mut shape) = unsafe { ((*class).inline_hint, (*class).root_shape) };
+        let wanted = hint.clamp(MIN_INLINE_SLOTS, MAX_INLINE_SLOTS);
+        // SAFETY: as above.
+        if wanted > unsafe { (*shape).inline_cap } {
+            // Slack tracking: instances of this class have had more fields
+            // than fit inline; later ones get a new root shape with room for
+            // them. Earlier instances keep their shapes (and overflow arrays).
+            shape = self.new_shape(class, ptr::null_mut(), ptr::null_mut(), wanted);
+            // SAFETY: `new_shape` kept the class alive.
+            unsafe { (*class).root_shape = shape };
+        }
+        // SAFETY: `shape` is live.
+        let inline_cap = unsafe { (*shape).inline_cap };
         let size = size_of::<ObjInstance>() + inline_cap as usize * 8;
         let obj = self.alloc(size, ObjKind::Instance, &[Value::object(class)]);
         // SAFETY: a fresh object with room for `inline_cap` values.
@@ -176,7 +190,7 @@ impl Runtime {
                 None => {
                     let depth = self.roots.len();
                     self.roots.extend_from_slice(&[Value::object(instance), value]);
-                    let child = self.new_shape((*shape).class, shape, key);
+                    let child = self.new_shape((*shape).class, shape, key, 0);
                     self.roots.truncate(depth);
                     child
                 }

@@ -295,14 +295,28 @@ fn fields_beyond_inline_capacity() {
     for (i, &name) in names.iter().enumerate() {
         rt.instance_set_field(b, name, Value::number(-(i as f64)));
     }
-    // SAFETY: live instance.
+    // SAFETY: live instances.
     unsafe {
         assert!((*b).overflow.is_null());
-        assert_eq!((*a).shape, (*b).shape);
+        // `b` started from a new root shape that holds 30 slots inline, so
+        // a shape alone tells where each field lives (inline caches rely on
+        // it); the two trees map the fields to the same slots.
+        assert_ne!((*a).shape, (*b).shape);
+        assert_eq!((*(*a).shape).inline_cap, 4);
+        assert_eq!((*(*b).shape).inline_cap, 30);
+        assert_eq!((*(*a).shape).slot_count, (*(*b).shape).slot_count);
     }
     for (i, &name) in names.iter().enumerate() {
         assert_eq!(rt.instance_get_field(b, name), Some(Value::number(-(i as f64))));
     }
+    // Instances made from then on share `b`'s shapes.
+    let c = rt.new_instance(class);
+    rt.constants.push(Value::object(c));
+    for (i, &name) in names.iter().enumerate() {
+        rt.instance_set_field(c, name, Value::number(i as f64));
+    }
+    // SAFETY: live instances.
+    unsafe { assert_eq!((*b).shape, (*c).shape) };
 }
 
 #[test]

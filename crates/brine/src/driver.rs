@@ -110,6 +110,7 @@ impl Session {
             strings: self.program.strings(),
             functions: self.program.function_objects(),
             globals: self.program.global_slots(),
+            caches: self.program.caches(),
         };
         if let Err(e) = jit.compile(&self.program.module, &links) {
             self.rt.raise(format!("Internal compiler error: {e}"));
@@ -161,6 +162,7 @@ pub fn emit(source: &[u8], stage: Stage) -> u8 {
                 strings: program.strings(),
                 functions: program.function_objects(),
                 globals: program.global_slots(),
+                caches: program.caches(),
             };
             if stage == Stage::Clif {
                 brine_codegen::emit::clif_text(&program.module, &links)

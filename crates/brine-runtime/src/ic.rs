@@ -1,0 +1,272 @@
+//! Inline caches: per-site memory that baseline code checks before it calls
+//! the runtime, and that the runtime fills when that check misses.
+//!
+//! A [`PropertyCache`] belongs to one dynamic site (property get or set,
+//! method invoke, super invoke). It has up to [`IC_ENTRIES`] entries keyed
+//! by the receiver's shape (by the superclass, for super invokes): the
+//! cache goes monomorphic, then polymorphic, then megamorphic, where misses
+//! go through a global lookup cache in the runtime. The entries record what
+//! the site saw, so a later tier can read them as type feedback.
+//!
+//! | site kind | `key` | `data` | `extra` |
+//! |---|---|---|---|
+//! | get | shape | byte offset of an inline field | — |
+//! | set | shape before | byte offset of an inline field | shape after (a transition when it differs) |
+//! | invoke | shape | the method (a closure value) | — |
+//! | super invoke | superclass | the method (a closure value) | — |
+//!
+//! Generated code reads entries at the offsets of [`offsets`]. Everything a
+//! cache refers to is kept alive: the miss handler adds it to the runtime's
+//! constants when it fills an entry (entries are never replaced, so that is
+//! bounded by the number of sites).
+//!
+//! # Safety
+//! The miss handlers are called by compiled code with the runtime pointer
+//! and a pointer to the site's cache, which lives as long as the code.
+
+use crate::Runtime;
+use crate::abi::run_plan;
+use crate::object::*;
+use crate::value::Value;
+
+pub const IC_ENTRIES: usize = 4;
+/// `state` once more shapes than entries have been seen.
+pub const MEGAMORPHIC: u32 = IC_ENTRIES as u32 + 1;
+
+#[derive(Copy, Clone, Debug)]
+#[repr(C)]
+pub struct IcEntry {
+    pub key: *mut u8,
+    pub data: u64,
+    pub extra: *mut u8,
+}
+
+#[derive(Copy, Clone, Debug)]
+#[repr(C)]
+pub struct PropertyCache {
+    pub entries: [IcEntry; IC_ENTRIES],
+    /// How many different keys the site has seen (up to `MEGAMORPHIC`).
+    pub state: u32,
+    pub _pad: u32,
+}
+
+impl PropertyCache {
+    pub const EMPTY: PropertyCache = PropertyCache {
+        entries: [IcEntry { key: std::ptr::null_mut(), data: 0, extra: std::ptr::null_mut() }; IC_ENTRIES],
+        state: 0,
+        _pad: 0,
+    };
+
+    /// Records an entry if there is room; past that, the site is megamorphic.
+    fn record(&mut self, key: *mut u8, data: u64, extra: *mut u8) -> bool {
+        let used = (self.state as usize).min(IC_ENTRIES);
+        if self.entries[..used].iter().any(|e| e.key == key) {
+            return false;
+        }
+        if used < IC_ENTRIES {
+            self.entries[used] = IcEntry { key, data, extra };
+            self.state += 1;
+            true
+        } else {
+            self.state = MEGAMORPHIC;
+            false
+        }
+    }
+}
+
+/// Offsets generated code uses.
+pub mod offsets {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+    pub const ENTRY_SIZE: i32 = size_of::<IcEntry>() as i32;
+    pub const ENTRY_KEY: i32 = offset_of!(IcEntry, key) as i32;
+    pub const ENTRY_DATA: i32 = offset_of!(IcEntry, data) as i32;
+    pub const ENTRY_EXTRA: i32 = offset_of!(IcEntry, extra) as i32;
+    pub const CACHE_ENTRIES: i32 = offset_of!(PropertyCache, entries) as i32;
+    pub const CACHE_SIZE: usize = size_of::<PropertyCache>();
+    pub const INSTANCE_SHAPE: i32 = offset_of!(ObjInstance, shape) as i32;
+    pub const INSTANCE_SLOTS: i32 = size_of::<ObjInstance>() as i32;
+}
+
+/// Where a field of an instance lives, if inline: its byte offset.
+///
+/// # Safety
+/// `instance` must be live.
+unsafe fn inline_offset(instance: *mut ObjInstance, name: Value) -> Option<u64> {
+    // SAFETY: the caller's contract; a live instance's shape is live.
+    unsafe {
+        let shape = (*instance).shape;
+        let index = *(*(*shape).slots).get(&name.as_ptr::<ObjString>())?;
+        (index < (*shape).inline_cap).then(|| offsets::INSTANCE_SLOTS as u64 + 8 * index as u64)
+    }
+}
+
+impl Runtime {
+    /// Keeps what a cache entry refers to alive.
+    fn keep(&mut self, values: &[Value]) {
+        self.constants.extend_from_slice(values);
+    }
+
+    /// The megamorphic lookup cache: `(shape, name) -> method`, for invoke
+    /// sites that have seen too many shapes. Cleared by every collection
+    /// (it is checked against the collection count).
+    fn mega_lookup(&mut self, shape: *mut ObjShape, name: Value) -> Option<Value> {
+        let epoch = self.heap.stats().collections;
+        let i = mega_index(shape, name);
+        let e = &self.mega[i];
+        (e.0 == shape && e.1 == name && e.3 == epoch).then_some(e.2)
+    }
+
+    fn mega_insert(&mut self, shape: *mut ObjShape, name: Value, method: Value) {
+        let epoch = self.heap.stats().collections;
+        let i = mega_index(shape, name);
+        self.mega[i] = (shape, name, method, epoch);
+    }
+}
+
+/// Size of the megamorphic cache (a power of two).
+pub const MEGA_SIZE: usize = 1024;
+
+fn mega_index(shape: *mut ObjShape, name: Value) -> usize {
+    let h = (shape as u64 >> 4) ^ (name.0 >> 3).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    (h as usize) & (MEGA_SIZE - 1)
+}
+
+/// `obj.name` after a cache miss: does the get and fills the cache.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_get_property_ic(
+    rt: *mut Runtime,
+    obj: Value,
+    name: Value,
+    cache: *mut PropertyCache,
+) -> Value {
+    // SAFETY: see the module doc; `obj` is live (the caller holds it).
+    unsafe {
+        let rt = &mut *rt;
+        if obj.is_kind(ObjKind::Instance) {
+            let instance: *mut ObjInstance = obj.as_ptr();
+            if let Some(offset) = inline_offset(instance, name) {
+                let shape = (*instance).shape;
+                if (*cache).record(shape as *mut u8, offset, std::ptr::null_mut()) {
+                    rt.keep(&[Value::object(shape)]);
+                }
+            }
+        }
+        rt.get_property(obj, name)
+    }
+}
+
+/// `obj.name = value` after a cache miss: does the set and fills the cache.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_set_property_ic(
+    rt: *mut Runtime,
+    obj: Value,
+    name: Value,
+    value: Value,
+    cache: *mut PropertyCache,
+) -> Value {
+    // SAFETY: see the module doc; `obj` is live (the caller holds it).
+    unsafe {
+        let rt = &mut *rt;
+        if !obj.is_kind(ObjKind::Instance) {
+            return rt.set_property(obj, name, value);
+        }
+        let instance: *mut ObjInstance = obj.as_ptr();
+        let before = (*instance).shape;
+        let result = rt.set_property(obj, name, value);
+        let after = (*instance).shape;
+        // Cache only stores that need no allocation: an existing inline
+        // slot, or a transition to a shape that already existed and keeps
+        // the field inline.
+        if let Some(offset) = inline_offset(instance, name)
+            && (*cache).record(before as *mut u8, offset, after as *mut u8)
+        {
+            rt.keep(&[Value::object(before), Value::object(after)]);
+        }
+        result
+    }
+}
+
+/// `obj.name(args)` after a cache miss: finds the method, fills the cache
+/// (or the megamorphic cache) and makes the call.
+///
+/// # Safety
+/// See the module doc; `argv` points at `argc` values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_invoke_ic(
+    rt: *mut Runtime,
+    obj: Value,
+    name: Value,
+    argv: *const Value,
+    argc: u64,
+    cache: *mut PropertyCache,
+) -> Value {
+    // SAFETY: see the module doc; the `&mut` ends before the call.
+    unsafe {
+        let target = if obj.is_kind(ObjKind::Instance) {
+            let instance: *mut ObjInstance = obj.as_ptr();
+            let shape = (*instance).shape;
+            let has_field = (*(*shape).slots).contains_key(&name.as_ptr::<ObjString>());
+            let cached = if has_field { None } else { (*rt).mega_lookup(shape, name) };
+            match cached {
+                Some(method) => Ok((method, obj)),
+                None => {
+                    let target = (*rt).invoke_target(obj, name);
+                    if let Ok((method, this)) = target
+                        && !has_field
+                        && this == obj
+                    {
+                        if (*cache).record(shape as *mut u8, method.0, std::ptr::null_mut()) {
+                            (*rt).keep(&[Value::object(shape), method]);
+                        } else if (*cache).state == MEGAMORPHIC {
+                            (*rt).mega_insert(shape, name, method);
+                        }
+                    }
+                    target
+                }
+            }
+        } else {
+            (*rt).invoke_target(obj, name)
+        };
+        let (callee, this) = match target {
+            Ok(t) => t,
+            Err(e) => return e,
+        };
+        let plan = (*rt).plan_call(callee, this, argc as usize);
+        run_plan(rt, plan, argv, argc as usize)
+    }
+}
+
+/// `super.name(args)` after a cache miss.
+///
+/// # Safety
+/// See the module doc; `argv` points at `argc` values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_super_invoke_ic(
+    rt: *mut Runtime,
+    this: Value,
+    superclass: Value,
+    name: Value,
+    argv: *const Value,
+    argc: u64,
+    cache: *mut PropertyCache,
+) -> Value {
+    // SAFETY: see the module doc; the `&mut` ends before the call.
+    unsafe {
+        let method = match (*rt).super_target(superclass, name) {
+            Ok(m) => m,
+            Err(e) => return e,
+        };
+        if (*cache).record(superclass.as_ptr(), method.0, std::ptr::null_mut()) {
+            (*rt).keep(&[superclass, method]);
+        }
+        let plan = (*rt).plan_call(method, this, argc as usize);
+        run_plan(rt, plan, argv, argc as usize)
+    }
+}
