@@ -60,6 +60,11 @@ pub fn baseline_flags(is_pic: bool) -> settings::Flags {
     flags.set("is_pic", if is_pic { "true" } else { "false" }).expect("is_pic");
     flags.set("preserve_frame_pointers", "true").expect("preserve_frame_pointers");
     flags.set("use_colocated_libcalls", "false").expect("use_colocated_libcalls");
+    // Cranelift's own IR verifier runs in debug builds (tests), not in releases:
+    // compile time is part of every run's time.
+    flags
+        .set("enable_verifier", if cfg!(debug_assertions) { "true" } else { "false" })
+        .expect("enable_verifier");
     settings::Flags::new(flags)
 }
 

@@ -396,9 +396,10 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let offset = offsets::CLOSURE_CAPTURES + 8 * *index as i32;
                 self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offset)
             }
-            InstKind::Class { name } => {
+            InstKind::Class { name, fields } => {
                 let name = self.env.links.string(&mut self.b, *name);
-                self.call_helper("brine_class", &[rt, name])
+                let fields = self.iconst(*fields as i64);
+                self.call_helper("brine_class", &[rt, name, fields])
             }
             InstKind::Inherit { class, superclass, site } => {
                 let r = self.call_helper("brine_inherit", &[rt, self.val(*class), self.val(*superclass)]);

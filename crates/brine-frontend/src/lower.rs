@@ -355,7 +355,8 @@ impl Lowerer<'_> {
 
     fn class(&mut self, class: &ast::Class) {
         let name = self.module.intern(&class.name);
-        let class_value = self.ins(InstKind::Class { name });
+        let fields = expected_fields(class);
+        let class_value = self.ins(InstKind::Class { name, fields });
         self.define(&class.name, class.decl, class_value);
         self.f().depth += 1;
         if let Some((sup_name, sup_ref, line)) = &class.superclass {
@@ -515,4 +516,65 @@ impl Lowerer<'_> {
             }
         }
     }
+}
+
+/// How many fields instances of `class` will likely have: the distinct
+/// names its methods assign through `this` (a layout hint; fields a
+/// subclass adds are learned as its instances get them).
+fn expected_fields(class: &ast::Class) -> u32 {
+    let mut names: Vec<&[u8]> = Vec::new();
+    let mut stack: Vec<&Stmt> = class.methods.iter().flat_map(|m| m.body.iter()).collect();
+    let mut exprs: Vec<&Expr> = Vec::new();
+    while !stack.is_empty() || !exprs.is_empty() {
+        if let Some(stmt) = stack.pop() {
+            match &stmt.kind {
+                StmtKind::Expression(e) | StmtKind::Print(e) => exprs.push(e),
+                StmtKind::Var(_, _, init) => exprs.extend(init),
+                StmtKind::Block(stmts) => stack.extend(stmts),
+                StmtKind::If(c, t, e) => {
+                    exprs.push(c);
+                    stack.push(t);
+                    stack.extend(e.as_deref());
+                }
+                StmtKind::While(c, body) => {
+                    exprs.push(c);
+                    stack.push(body);
+                }
+                StmtKind::For { init, cond, incr, body } => {
+                    stack.extend(init.as_deref());
+                    exprs.extend(cond);
+                    exprs.extend(incr);
+                    stack.push(body);
+                }
+                StmtKind::Return(e) => exprs.extend(e),
+                // Nested functions and classes have their own `this`.
+                StmtKind::Function(..) | StmtKind::Class(_) => {}
+            }
+        } else if let Some(e) = exprs.pop() {
+            match &e.kind {
+                ExprKind::Set(obj, name, value) => {
+                    if matches!(obj.kind, ExprKind::This(_)) && !names.contains(&name.as_slice()) {
+                        names.push(name);
+                    }
+                    exprs.push(obj);
+                    exprs.push(value);
+                }
+                ExprKind::Grouping(x) | ExprKind::Unary(_, x) | ExprKind::Get(x, _) => exprs.push(x),
+                ExprKind::Binary(_, l, r) | ExprKind::Logical(_, l, r) => {
+                    exprs.push(l);
+                    exprs.push(r);
+                }
+                ExprKind::Assign(_, _, v) => exprs.push(v),
+                ExprKind::Call(callee, args) => {
+                    exprs.push(callee);
+                    exprs.extend(args);
+                }
+                ExprKind::Literal(_)
+                | ExprKind::Variable(..)
+                | ExprKind::This(_)
+                | ExprKind::Super { .. } => {}
+            }
+        }
+    }
+    names.len() as u32
 }

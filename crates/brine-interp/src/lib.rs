@@ -189,7 +189,11 @@ impl<'a> Interp<'a> {
                         // the verifier checked `index < ncaptures`.
                         unsafe { *ObjClosure::captures(closure).add(*index as usize) }
                     }
-                    InstKind::Class { name } => Value::object(self.rt.new_class(program.string(*name))),
+                    InstKind::Class { name, fields } => {
+                        let class = self.rt.new_class(program.string(*name));
+                        self.rt.expect_fields(class, *fields);
+                        Value::object(class)
+                    }
                     InstKind::Inherit { class, superclass, .. } => {
                         self.rt.inherit(get!(class), get!(superclass))
                     }

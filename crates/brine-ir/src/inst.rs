@@ -178,9 +178,11 @@ pub enum InstKind {
     LoadCapture {
         index: u32,
     },
-    /// A new class named `name`, with no methods.
+    /// A new class named `name`, with no methods. `fields` is the number of
+    /// fields its instances are expected to have (a hint for their layout).
     Class {
         name: StrId,
+        fields: u32,
     },
     /// Makes `class` inherit `superclass`: "Superclass must be a class." No result.
     Inherit {

@@ -115,7 +115,7 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         Call { callee, args, .. } => format!("call {callee}({})", list(args)),
         Closure { func, captures } => format!("closure {func}[{}]", list(captures)),
         LoadCapture { index } => format!("load_capture {index}"),
-        Class { name } => format!("class {}", s(*name)),
+        Class { name, fields } => format!("class {}, fields {fields}", s(*name)),
         Inherit { class, superclass, .. } => format!("inherit {class}, {superclass}"),
         Method { class, name, method } => format!("method {class}, {}, {method}", s(*name)),
         CellNew { value } => format!("cell_new {value}"),

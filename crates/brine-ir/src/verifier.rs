@@ -247,7 +247,7 @@ fn check_types(
         | InstKind::Invoke { name: s, .. }
         | InstKind::SuperInvoke { name: s, .. }
         | InstKind::GetSuper { name: s, .. }
-        | InstKind::Class { name: s }
+        | InstKind::Class { name: s, .. }
         | InstKind::Method { name: s, .. }
             if s.index() >= module.strings.len() =>
         {

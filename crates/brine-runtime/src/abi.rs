@@ -227,14 +227,19 @@ pub unsafe extern "C" fn brine_closure(
     }
 }
 
-/// A new class named `name`.
+/// A new class named `name`, whose instances are expected to have
+/// `fields` fields.
 ///
 /// # Safety
 /// See the module doc.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn brine_class(rt: *mut Runtime, name: Value) -> Value {
+pub unsafe extern "C" fn brine_class(rt: *mut Runtime, name: Value, fields: u64) -> Value {
     // SAFETY: see the module doc.
-    unsafe { Value::object((*rt).new_class(name)) }
+    unsafe {
+        let class = (*rt).new_class(name);
+        (*rt).expect_fields(class, fields as u32);
+        Value::object(class)
+    }
 }
 
 /// `class < superclass`; returns nil.
@@ -353,7 +358,7 @@ pub fn helpers() -> Vec<Helper> {
         helper!(brine_super_invoke, 6),
         helper!(brine_call, 4),
         helper!(brine_closure, 4),
-        helper!(brine_class, 2),
+        helper!(brine_class, 3),
         helper!(brine_inherit, 3),
         helper!(brine_method, 4),
         helper!(brine_cell_new, 2),

@@ -12,6 +12,30 @@
 
 use crate::value::Value;
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A hasher for maps keyed by object pointers (interned strings, shapes):
+/// the keys are distinct addresses, so one multiply mixes them well enough,
+/// far cheaper than the default SipHash.
+#[derive(Default, Clone, Copy)]
+pub struct PtrHasher(u64);
+
+impl Hasher for PtrHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(5) ^ b as u64).wrapping_mul(0x517c_c1b7_2722_0a95);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0 ^ n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+/// A map keyed by object pointers.
+pub type PtrMap<K, V> = HashMap<K, V, BuildHasherDefault<PtrHasher>>;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]
@@ -30,7 +54,7 @@ pub enum ObjKind {
     Array = 10,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 #[repr(C)]
 pub struct ObjHeader {
     pub kind: ObjKind,
@@ -148,7 +172,7 @@ pub struct ObjClass {
     pub inline_hint: u32,
     /// Method name (string object) to closure value. Inherited methods are
     /// copied down when the class inherits. Owned by Rust; dropped on sweep.
-    pub methods: *mut HashMap<*mut ObjString, Value>,
+    pub methods: *mut PtrMap<*mut ObjString, Value>,
 }
 
 /// A hidden class: maps field names to slot indexes. Shapes form a tree per
@@ -168,9 +192,9 @@ pub struct ObjShape {
     /// caches rely on).
     pub inline_cap: u32,
     /// Field name to slot index. Owned by Rust; dropped on sweep.
-    pub slots: *mut HashMap<*mut ObjString, u32>,
+    pub slots: *mut PtrMap<*mut ObjString, u32>,
     /// Field name to child shape. Owned by Rust; dropped on sweep.
-    pub transitions: *mut HashMap<*mut ObjString, *mut ObjShape>,
+    pub transitions: *mut PtrMap<*mut ObjString, *mut ObjShape>,
 }
 
 #[repr(C)]

@@ -5,7 +5,6 @@
 use crate::object::*;
 use crate::value::Value;
 use crate::{Runtime, number, strings};
-use std::collections::HashMap;
 use std::mem::size_of;
 use std::ptr;
 
@@ -116,7 +115,7 @@ impl Runtime {
         // live shape with valid tables.
         unsafe {
             let (slots, slot_count, inline_cap) = if parent.is_null() {
-                (HashMap::new(), 0, inline_cap)
+                (PtrMap::default(), 0, inline_cap)
             } else {
                 let count = (*parent).slot_count;
                 let mut slots = (*(*parent).slots).clone();

@@ -135,6 +135,14 @@ impl Runtime {
         self.bind_method(superclass.as_ptr(), name, this)
     }
 
+    /// Sizes the instances of a new class for `fields` fields (the number
+    /// the compiler saw assigned to `this` in its methods), so they hold
+    /// them inline from the first instance on.
+    pub fn expect_fields(&mut self, class: *mut ObjClass, fields: u32) {
+        // SAFETY: `class` is a live class.
+        unsafe { (*class).inline_hint = (*class).inline_hint.max(fields) };
+    }
+
     /// `class < superclass`; returns nil.
     pub fn inherit(&mut self, class: Value, superclass: Value) -> Value {
         if !superclass.is_kind(ObjKind::Class) {
