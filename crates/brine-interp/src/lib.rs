@@ -22,17 +22,6 @@ use brine_runtime::object::ObjClosure;
 use brine_runtime::ops::{CallPlan, NumOp};
 use brine_runtime::{Runtime, Value};
 
-/// How much native stack a run may use before "Stack overflow.": the limit
-/// address is computed from the stack pointer at the start of the run.
-pub struct StackLimit(pub usize);
-
-impl StackLimit {
-    /// A limit `size` bytes below the current stack pointer.
-    pub fn from_here(size: usize) -> StackLimit {
-        StackLimit(approx_sp().saturating_sub(size))
-    }
-}
-
 #[inline(always)]
 fn approx_sp() -> usize {
     let marker = 0u8;
@@ -42,14 +31,15 @@ fn approx_sp() -> usize {
 pub struct Interp<'a> {
     pub rt: &'a mut Runtime,
     pub program: &'a Program,
-    stack_limit: usize,
     /// Scratch space for block arguments (parallel copies).
     scratch: Vec<Value>,
 }
 
 impl<'a> Interp<'a> {
-    pub fn new(rt: &'a mut Runtime, program: &'a Program, limit: StackLimit) -> Interp<'a> {
-        Interp { rt, program, stack_limit: limit.0, scratch: Vec::new() }
+    /// An interpreter over `rt`; "Stack overflow." is raised once the
+    /// stack pointer goes below `rt.stack_limit`.
+    pub fn new(rt: &'a mut Runtime, program: &'a Program) -> Interp<'a> {
+        Interp { rt, program, scratch: Vec::new() }
     }
 
     /// Runs a script function (arity 0). On a runtime error the error is
@@ -97,7 +87,7 @@ impl<'a> Interp<'a> {
     }
 
     fn check_stack(&mut self) -> bool {
-        approx_sp() > self.stack_limit
+        approx_sp() > self.rt.stack_limit
     }
 
     /// Runs function `id` in the frame starting at `base`, where the caller

@@ -4,7 +4,7 @@
 use crate::{EXIT_COMPILE, EXIT_IO, EXIT_RUNTIME, EXIT_SOFTWARE, Engine, Stage};
 use brine_codegen::jit::{Jit, JitLinks};
 use brine_frontend::Diagnostic;
-use brine_interp::{Interp, Program, StackLimit};
+use brine_interp::{Interp, Program};
 use brine_ir::FuncId;
 use brine_runtime::{PendingError, Runtime, Value, abi};
 use std::io::Write;
@@ -31,9 +31,12 @@ pub fn on_big_stack<F: FnOnce() -> u8 + Send + 'static>(f: F) -> u8 {
     }
 }
 
-/// The stack limit for a run that starts here.
-pub fn stack_limit() -> StackLimit {
-    StackLimit::from_here(STACK_SIZE - STACK_MARGIN)
+/// Sets the "Stack overflow." limit for a run that starts in the caller's frame.
+#[inline(always)]
+fn set_stack_limit(rt: &mut Runtime) {
+    let marker = 0u8;
+    let here = std::ptr::addr_of!(marker) as usize;
+    rt.stack_limit = here.saturating_sub(STACK_SIZE - STACK_MARGIN);
 }
 
 pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
@@ -84,7 +87,8 @@ impl Session {
         self.program.sync(&mut self.rt);
         let ok = match self.engine {
             Engine::Interp => {
-                Interp::new(&mut self.rt, &self.program, stack_limit()).run_script(script).is_ok()
+                set_stack_limit(&mut self.rt);
+                Interp::new(&mut self.rt, &self.program).run_script(script).is_ok()
             }
             Engine::Jit => self.run_jit(script),
         };
@@ -118,9 +122,7 @@ impl Session {
         }
         let function = self.program.function_object(script);
         let result = brine_runtime::stack::with_native_frames(&mut self.rt, |rt| {
-            let marker = 0u8;
-            let here = std::ptr::addr_of!(marker) as usize;
-            rt.stack_limit = here.saturating_sub(STACK_SIZE - STACK_MARGIN);
+            set_stack_limit(rt);
             let closure = rt.new_closure(function);
             // SAFETY: the runtime is live and owned by this thread; the
             // closure's function was just compiled; a script takes no
