@@ -10,7 +10,7 @@ Usage: bench [OPTIONS]
 
 Runs every bench/*.lox program in each engine, checks that all engines print
 the same output (and the output in the program's `// expect:` comments), and
-prints a markdown table of median wall times.
+prints a markdown table of median wall times and ratios to a baseline engine.
 
 Options:
   --engines LIST   comma-separated engines, in column order (default: interp);
@@ -20,6 +20,11 @@ Options:
                      cmd:PROG ARGS  an external program; {file}, {stem} and
                                     {dir} are substituted, FILE is appended
                                     when there is no placeholder
+  --peers          also run the peers whose tool is on PATH, after the engines
+                   above: luajit-joff (luajit -joff), luajit, lua5.4 (ports in
+                   bench/lua) and node (ports in bench/js)
+  --baseline LABEL the engine the ratios are relative to (default: jit when it
+                   is one of the engines, else the first)
   --runs N         timed runs per program and engine (default: 5)
   --warmup N       untimed runs before those (default: 0)
   --quick          one run each, for smoke tests (same as --runs 1 --warmup 0)
@@ -31,6 +36,10 @@ Options:
                    repository's bench/)
   --timeout SECS   time limit of one run (default: 300)
   --json PATH      also write all results as JSON
+  --markdown PATH  also write a results page: date, machine, tool versions,
+                   the command, the table and how to read it
+  --chart PATH     also write an SVG bar chart of the ratios to the baseline
+  --startup        also time an empty program in each engine (start-up cost)
   -h, --help       show this help";
 
 /// Everything the options say.
@@ -44,13 +53,20 @@ pub struct Options {
     pub dir: Option<PathBuf>,
     pub timeout: Duration,
     pub json: Option<PathBuf>,
+    /// Add the peers found on `PATH` after `engines`.
+    pub peers: bool,
+    pub baseline: Option<String>,
+    pub markdown: Option<PathBuf>,
+    pub chart: Option<PathBuf>,
+    /// Also time an empty program in every engine.
+    pub startup: bool,
 }
 
 /// What to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     Help,
-    Run(Options),
+    Run(Box<Options>),
 }
 
 fn number<T: std::str::FromStr>(option: &str, value: &str) -> Result<T, String> {
@@ -68,6 +84,11 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         dir: None,
         timeout: Duration::from_secs(300),
         json: None,
+        peers: false,
+        baseline: None,
+        markdown: None,
+        chart: None,
+        startup: false,
     };
     let mut quick = false;
     let mut args = args.into_iter();
@@ -79,7 +100,17 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         };
         let takes_value = matches!(
             name.as_str(),
-            "--engines" | "--runs" | "--warmup" | "--filter" | "--brine" | "--dir" | "--timeout" | "--json"
+            "--engines"
+                | "--runs"
+                | "--warmup"
+                | "--filter"
+                | "--brine"
+                | "--dir"
+                | "--timeout"
+                | "--json"
+                | "--baseline"
+                | "--markdown"
+                | "--chart"
         );
         let value = if takes_value {
             match inline {
@@ -117,6 +148,11 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
                 options.timeout = Duration::from_secs_f64(secs);
             }
             "--json" => options.json = Some(PathBuf::from(value)),
+            "--peers" => options.peers = true,
+            "--startup" => options.startup = true,
+            "--baseline" => options.baseline = Some(value.trim().to_owned()),
+            "--markdown" => options.markdown = Some(PathBuf::from(value)),
+            "--chart" => options.chart = Some(PathBuf::from(value)),
             other => return Err(format!("unknown argument `{other}`")),
         }
     }
@@ -127,7 +163,10 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
     if options.engines.is_empty() {
         options.engines.push(Engine::parse("interp").map_err(|e| e.to_string())?);
     }
-    Ok(Command::Run(options))
+    if options.baseline.as_deref() == Some("") {
+        return Err("--baseline needs an engine label".into());
+    }
+    Ok(Command::Run(Box::new(options)))
 }
 
 #[cfg(test)]
@@ -136,7 +175,7 @@ mod tests {
 
     fn parse_ok(args: &[&str]) -> Options {
         match parse(args.iter().map(|s| s.to_string())) {
-            Ok(Command::Run(o)) => o,
+            Ok(Command::Run(o)) => *o,
             other => panic!("{other:?}"),
         }
     }
@@ -154,6 +193,28 @@ mod tests {
         assert!(o.filters.is_empty());
         assert_eq!(o.brine, None);
         assert_eq!(o.timeout, Duration::from_secs(300));
+        assert!(!o.peers && !o.startup);
+        assert_eq!((o.baseline, o.markdown, o.chart), (None, None, None));
+    }
+
+    #[test]
+    fn peers_baseline_and_outputs() {
+        let o = parse_ok(&[
+            "--engines",
+            "interp,jit,aot",
+            "--peers",
+            "--baseline=interp",
+            "--markdown",
+            "bench/RESULTS.md",
+            "--chart=bench/results.svg",
+            "--startup",
+        ]);
+        assert_eq!(labels(&o), ["interp", "jit", "aot"]);
+        assert!(o.peers);
+        assert_eq!(o.baseline.as_deref(), Some("interp"));
+        assert_eq!(o.markdown, Some(PathBuf::from("bench/RESULTS.md")));
+        assert_eq!(o.chart, Some(PathBuf::from("bench/results.svg")));
+        assert!(o.startup);
     }
 
     #[test]
@@ -201,5 +262,8 @@ mod tests {
         assert!(err(&["--quick=1"]).contains("takes no value"));
         assert!(err(&["--bogus"]).contains("unknown argument"));
         assert!(err(&["--engines", "interp,interp"]).contains("twice"));
+        assert!(err(&["--peers=1"]).contains("takes no value"));
+        assert!(err(&["--baseline", " "]).contains("needs an engine"));
+        assert!(err(&["--chart"]).contains("needs a value"));
     }
 }

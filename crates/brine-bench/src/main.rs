@@ -1,18 +1,26 @@
 //! `bench`: Brine's benchmark harness.
 //!
 //! It runs the programs in `bench/*.lox` in one or more engines (`brine run
-//! --engine=E`, ahead-of-time executables from `brine build`, or external
-//! programs), a number of times each, and prints a markdown table of the
-//! median wall times with each engine's ratio to the first. It checks that
-//! every run exits 0, that every engine prints the same output, and that the
-//! output matches the program's `// expect:` comments; any failure is
-//! reported loudly and makes the exit status non-zero.
+//! --engine=E`, ahead-of-time executables from `brine build`, external
+//! programs, and with `--peers` the Lua and JavaScript ports of the programs
+//! in the peer languages found on `PATH`), a number of times each, and
+//! prints a markdown table of the median wall times with each engine's ratio
+//! to a baseline engine. It checks that every run exits 0, that every engine
+//! prints the same output, and that the output matches the program's
+//! `// expect:` comments; any failure is reported loudly and makes the exit
+//! status non-zero. It can also write a results page (`--markdown`), an SVG
+//! chart (`--chart`) and JSON (`--json`).
 //!
 //! It only starts processes: it must not know anything of Brine's crates,
 //! and it depends on none of them.
 
+mod chart;
 mod cli;
 mod engine;
+mod lineup;
+mod machine;
+mod page;
+mod peers;
 mod process;
 mod programs;
 mod report;
@@ -26,6 +34,7 @@ use std::process::ExitCode;
 
 use cli::{Command, Options};
 use engine::{Context, Engine, Plan, Program};
+use lineup::{Lineup, labels};
 use report::{Cell, Row};
 
 /// Usage errors, as elsewhere in Brine.
@@ -39,13 +48,20 @@ fn main() -> ExitCode {
             println!("{}", cli::USAGE);
             return ExitCode::SUCCESS;
         }
-        Ok(Command::Run(options)) => options,
+        Ok(Command::Run(options)) => *options,
         Err(message) => {
             eprintln!("bench: {message}\n(run with --help for usage)");
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    match run(&options) {
+    let lineup = match Lineup::new(&options, env::var_os("PATH").as_deref()) {
+        Ok(lineup) => lineup,
+        Err(message) => {
+            eprintln!("bench: {message}\n(run with --help for usage)");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    match run(&options, &lineup) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("bench: {message}");
@@ -88,7 +104,7 @@ fn brine_path(options: &Options) -> Result<PathBuf, String> {
     }
 }
 
-fn run(options: &Options) -> Result<ExitCode, String> {
+fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
     let dir = bench_dir(options);
     let programs = programs::discover(&dir, &options.filters)
         .map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
@@ -103,15 +119,17 @@ fn run(options: &Options) -> Result<ExitCode, String> {
             }
         ));
     }
-    let brine = if options.engines.iter().any(Engine::needs_brine) {
-        brine_path(options)?
-    } else {
-        PathBuf::from("brine")
-    };
+    let engines = &lineup.engines;
+    let brine =
+        if engines.iter().any(Engine::needs_brine) { brine_path(options)? } else { PathBuf::from("brine") };
     let scratch = env::temp_dir().join(format!("brine-bench-{}", std::process::id()));
     let ctx = Context { brine: &brine, bench_dir: &dir, scratch_dir: &scratch };
 
-    let labels: Vec<String> = options.engines.iter().map(|e| e.label.clone()).collect();
+    let labels = labels(engines);
+    let load_before = machine::load_before();
+    for note in &lineup.notes {
+        eprintln!("bench: {note}");
+    }
     eprintln!(
         "bench: {} program(s) x {} engine(s) [{}], {} run(s) each{}; brine = {}",
         programs.len(),
@@ -125,15 +143,45 @@ fn run(options: &Options) -> Result<ExitCode, String> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
     for program in &programs {
-        rows.push(bench_program(program, options, &ctx, &mut problems));
+        rows.push(bench_program(program, engines, options, &ctx, &mut problems));
     }
+    let startup = if options.startup {
+        match startup_row(engines, options, &ctx, &mut problems) {
+            Ok(row) => Some(report::startup_markdown(&labels, &row)),
+            Err(e) => {
+                problems.push(format!("start-up: {e}"));
+                None
+            }
+        }
+    } else {
+        None
+    };
     if scratch.exists() {
         let _ = fs::remove_dir_all(&scratch);
     }
 
-    let table = report::markdown(&labels, &rows);
+    let table = report::markdown(&labels, &rows, lineup.baseline);
     print!("{table}");
+    if let Some(startup) = &startup {
+        print!("\n{startup}");
+    }
     let _ = io::stdout().flush();
+
+    if let Some(path) = &options.chart {
+        let brine_flags: Vec<bool> = engines.iter().map(Engine::needs_brine).collect();
+        let chart = chart::Chart::new(&labels, &brine_flags, &rows, lineup.baseline);
+        chart::write_svg(&chart, path)?;
+        eprintln!("bench: wrote {}", path.display());
+    }
+
+    if let Some(path) = &options.markdown {
+        let mut page = page::assemble(options, lineup, &brine, &dir, &problems);
+        page.startup = startup;
+        page.machine.extend(load_before);
+        fs::write(path, report::results_page(&page, &table))
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        eprintln!("bench: wrote {}", path.display());
+    }
 
     if let Some(path) = &options.json {
         fs::write(path, report::json(&labels, options.runs, &rows))
@@ -153,6 +201,35 @@ fn run(options: &Options) -> Result<ExitCode, String> {
     }
 }
 
+/// Times an empty program in every engine: a Lox file and the peers' ports,
+/// in a directory of their own under the scratch directory.
+fn startup_row(
+    engines: &[Engine],
+    options: &Options,
+    ctx: &Context<'_>,
+    problems: &mut Vec<String>,
+) -> Result<Row, String> {
+    let dir = ctx.scratch_dir.join("startup");
+    let files = [
+        ("empty.lox", "// An empty program: only the start-up is timed.\n"),
+        ("lua/empty.lua", "-- An empty program: only the start-up is timed.\n"),
+        ("js/empty.js", "// An empty program: only the start-up is timed.\n"),
+    ];
+    for (name, text) in files {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        }
+        fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    eprintln!("bench: start-up, an empty program:");
+    let program = Program { stem: "empty".to_owned(), path: dir.join("empty.lox") };
+    let ctx = Context { brine: ctx.brine, bench_dir: &dir, scratch_dir: ctx.scratch_dir };
+    let mut row = bench_program(&program, engines, options, &ctx, problems);
+    row.program = "empty program".to_owned();
+    Ok(row)
+}
+
 /// The output every engine must print for a program: the `// expect:`
 /// comments if it has any, else whatever the first engine to succeed printed.
 struct Reference {
@@ -160,13 +237,19 @@ struct Reference {
     source: String,
 }
 
-fn bench_program(program: &Program, options: &Options, ctx: &Context<'_>, problems: &mut Vec<String>) -> Row {
+fn bench_program(
+    program: &Program,
+    engines: &[Engine],
+    options: &Options,
+    ctx: &Context<'_>,
+    problems: &mut Vec<String>,
+) -> Row {
     let mut reference = fs::read_to_string(&program.path)
         .ok()
         .and_then(|src| programs::expected_output(&src))
         .map(|output| Reference { output, source: "its `// expect:` comments".to_owned() });
     let mut cells = Vec::new();
-    for engine in &options.engines {
+    for engine in engines {
         let cell = bench_cell(program, engine, options, ctx, &mut reference);
         match &cell {
             Cell::Ok { .. } => {

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Benchmarks Brine against its peers and regenerates bench/RESULTS.md and
+# bench/results.svg.
+#
+# Usage: scripts/bench.sh [HARNESS OPTIONS...]
+#   e.g. scripts/bench.sh --runs 10     (more runs per cell; default 5)
+#        scripts/bench.sh --filter fib,zoo --quick   (a smoke test; it still
+#                                        rewrites both files)
+#
+# It installs the peers that are missing (Debian's luajit and lua5.4, when
+# running as root with apt-get; node must already be there), builds the
+# workspace in release mode, and runs the harness (crates/brine-bench) with
+# Brine's engines interp, jit and aot and every peer found on PATH:
+# luajit-joff (LuaJIT's interpreter), luajit, lua5.4 and node, plus the
+# start-up time of an empty program in each. Peers that are not installed
+# are skipped with a note. Any further arguments go to the
+# harness (see `bench --help` or bench/README.md).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { echo "scripts/bench.sh: $*" >&2; }
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-bench}"
+engines="interp,jit,aot"
+
+# Peers: Debian's packages luajit and lua5.4, installed only when missing.
+missing=()
+command -v luajit >/dev/null 2>&1 || missing+=(luajit)
+command -v lua5.4 >/dev/null 2>&1 || missing+=(lua5.4)
+# `brine build` (the aot engine) links executables with cc.
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing ${missing[*]} with apt-get"
+    if ! { apt-get update -qq && apt-get install -y -qq "${missing[@]}"; } >&2; then
+      say "could not install ${missing[*]}; continuing without"
+    fi
+  else
+    say "not installed: ${missing[*]} (run as root with apt-get to install them); continuing without"
+  fi
+fi
+command -v node >/dev/null 2>&1 || say "node is not installed: the node peer is skipped"
+if ! command -v cc >/dev/null 2>&1; then
+  say "no C compiler 'cc': the aot engine is skipped"
+  engines="interp,jit"
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  say "cargo is not installed; install Rust with rustup (https://rustup.rs)"
+  exit 1
+fi
+cargo build --release --workspace
+
+bin="$CARGO_TARGET_DIR/release"
+bin="${bin#"$PWD"/}" # relative when it can be, for a shorter command in RESULTS.md
+# The results page shows this as the command that made it.
+BRINE_BENCH_COMMAND="scripts/bench.sh"
+if (($#)); then BRINE_BENCH_COMMAND+="$(printf ' %q' "$@")"; fi
+export BRINE_BENCH_COMMAND
+exec "$bin/bench" --brine "$bin/brine" --dir bench --engines "$engines" --peers --startup \
+  --markdown bench/RESULTS.md --chart bench/results.svg "$@"
