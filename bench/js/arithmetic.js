@@ -3,9 +3,9 @@
 // the same order as the Lox program. Lox prints numbers as JavaScript does.
 "use strict";
 
-const SIZE = 160;
+const SIZE = 400;
 const MAX_ITER = 50;
-const TERMS = 800000;
+const TERMS = 8000000;
 
 // Counts the grid points of [-2, 0.5] x [-1.25, 1.25] that stay bounded for
 // MAX_ITER iterations, and the total number of iterations made.

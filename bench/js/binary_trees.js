@@ -3,7 +3,7 @@
 "use strict";
 
 const MIN_DEPTH = 4;
-const MAX_DEPTH = 13;
+const MAX_DEPTH = 16;
 
 class Tree {
   constructor(depth) {

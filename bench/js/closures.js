@@ -1,7 +1,7 @@
 // Port of bench/closures.lox: creating and calling closures.
 "use strict";
 
-const N = 150000;
+const N = 1200000;
 
 // A counter: `count` is captured and assigned.
 function makeCounter(start) {

@@ -1,7 +1,7 @@
 // Port of bench/fib.lox: naive recursive Fibonacci.
 "use strict";
 
-const N = 30;
+const N = 35;
 
 function fib(n) {
   if (n < 2) return n;

@@ -2,7 +2,7 @@
 // tight loops (particles bouncing inside a box), with almost no calls.
 "use strict";
 
-const N = 300000;
+const N = 1800000;
 const SIZE = 1000;
 
 class Particle {

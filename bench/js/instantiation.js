@@ -2,7 +2,7 @@
 // initializer, all garbage at once.
 "use strict";
 
-const N = 700000;
+const N = 2800000;
 
 class Empty {}
 

@@ -2,7 +2,7 @@
 // methods returning this for chaining, inherited methods and super calls.
 "use strict";
 
-const N = 250000;
+const N = 2500000;
 
 class Toggle {
   constructor(state) {

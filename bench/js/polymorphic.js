@@ -3,7 +3,7 @@
 "use strict";
 
 const COUNT = 100;
-const PASSES = 5000;
+const PASSES = 40000;
 
 class Shape {
   constructor(sides) {

@@ -1,7 +1,7 @@
 // Port of bench/strings.lox: string concatenation and equality.
 "use strict";
 
-const N = 300000;
+const N = 1800000;
 
 // One of four short pieces, chosen by k in 0..3.
 function piece(k) {

@@ -1,7 +1,7 @@
 // Port of bench/zoo.lox: six different getter methods invoked on one instance.
 "use strict";
 
-const N = 500000;
+const N = 5000000;
 
 class Zoo {
   constructor() {

@@ -2,9 +2,9 @@
 -- Mandelbrot count and a Leibniz series), with the same IEEE operations in
 -- the same order as the Lox program.
 
-local SIZE = 160
+local SIZE = 400
 local MAX_ITER = 50
-local TERMS = 800000
+local TERMS = 8000000
 
 -- Prints a number as Lox does (JavaScript's shortest round-trip form):
 -- integers without a fraction, other values with the fewest significant

@@ -2,7 +2,7 @@
 -- instances (tables with a metatable) as tree nodes.
 
 local MIN_DEPTH = 4
-local MAX_DEPTH = 13
+local MAX_DEPTH = 16
 
 local function show(x) return string.format("%d", x) end
 

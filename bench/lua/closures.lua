@@ -1,6 +1,6 @@
 -- Port of bench/closures.lox: creating and calling closures.
 
-local N = 150000
+local N = 1200000
 
 -- A counter: `count` is captured and assigned.
 local function makeCounter(start)

@@ -1,7 +1,7 @@
 -- Port of bench/fib.lox: naive recursive Fibonacci.
 -- Lox prints integer-valued numbers without a fraction; so does string.format("%d").
 
-local N = 30
+local N = 35
 
 local function fib(n)
   if n < 2 then return n end

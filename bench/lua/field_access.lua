@@ -1,7 +1,7 @@
 -- Port of bench/field_access.lox: reading and writing instance fields in
 -- tight loops (particles bouncing inside a box), with almost no calls.
 
-local N = 300000
+local N = 1800000
 local SIZE = 1000
 
 local function show(x) return string.format("%d", x) end

@@ -1,7 +1,7 @@
 -- Port of bench/instantiation.lox: creating instances, with and without an
 -- initializer, all garbage at once.
 
-local N = 700000
+local N = 2800000
 
 local Empty = {}
 Empty.__index = Empty

@@ -1,7 +1,7 @@
 -- Port of bench/method_call.lox: many method invocations on instances,
 -- methods returning self for chaining, inherited methods and super calls.
 
-local N = 250000
+local N = 2500000
 
 local Toggle = {}
 Toggle.__index = Toggle

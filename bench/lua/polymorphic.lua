@@ -2,7 +2,7 @@
 -- of shapes of four classes, with overriding, inherited methods and super calls.
 
 local COUNT = 100
-local PASSES = 5000
+local PASSES = 40000
 
 local Shape = {}
 Shape.__index = Shape

@@ -3,7 +3,7 @@
 -- Lox's left-associative `+` (Lua's `..` is right-associative and joins a
 -- chain in one step).
 
-local N = 300000
+local N = 1800000
 
 -- One of four short pieces, chosen by k in 0..3.
 local function piece(k)

@@ -1,6 +1,6 @@
 -- Port of bench/zoo.lox: six different getter methods invoked on one instance.
 
-local N = 500000
+local N = 5000000
 
 local Zoo = {}
 Zoo.__index = Zoo
