@@ -111,14 +111,14 @@ impl Runtime {
     /// sites that have seen too many shapes. Cleared by every collection
     /// (it is checked against the collection count).
     fn mega_lookup(&mut self, shape: *mut ObjShape, name: Value) -> Option<Value> {
-        let epoch = self.heap.stats().collections;
+        let epoch = self.heap.collections();
         let i = mega_index(shape, name);
         let e = &self.mega[i];
         (e.0 == shape && e.1 == name && e.3 == epoch).then_some(e.2)
     }
 
     fn mega_insert(&mut self, shape: *mut ObjShape, name: Value, method: Value) {
-        let epoch = self.heap.stats().collections;
+        let epoch = self.heap.collections();
         let i = mega_index(shape, name);
         self.mega[i] = (shape, name, method, epoch);
     }

@@ -161,6 +161,9 @@ impl Runtime {
             mega: vec![(std::ptr::null_mut(), Value::NIL, Value::NIL, 0); ic::MEGA_SIZE].into_boxed_slice(),
             start: std::time::Instant::now(),
         };
+        // Stress mode keeps the heap's fast-path records empty, so every
+        // allocation (inline ones too) reaches the collecting slow path.
+        rt.heap.set_gc_stress(gc_stress);
         rt.init_string = rt.intern(b"init");
         natives::define_all(&mut rt);
         rt

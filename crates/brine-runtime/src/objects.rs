@@ -52,6 +52,19 @@ impl Runtime {
     /// before its next allocation.
     #[inline]
     pub(crate) fn alloc(&mut self, size: usize, kind: ObjKind, keep: &[Value]) -> *mut ObjHeader {
+        // The heap's fast path (a free-list pop or a bump); in stress mode
+        // its class records stay empty, so every allocation gets here below.
+        if let Some(obj) = self.heap.try_alloc(size, kind) {
+            return obj;
+        }
+        self.alloc_slow(size, kind, keep)
+    }
+
+    /// The allocation slow path: collects when the heap says so (always,
+    /// in stress mode), then allocates.
+    #[cold]
+    #[inline(never)]
+    fn alloc_slow(&mut self, size: usize, kind: ObjKind, keep: &[Value]) -> *mut ObjHeader {
         if self.gc_stress || self.heap.should_collect(size) {
             let depth = self.roots.len();
             self.roots.extend_from_slice(keep);

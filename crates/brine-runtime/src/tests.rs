@@ -433,7 +433,9 @@ fn gc_keeps_reachable_and_reuses_unreachable() {
     for &g in &garbage {
         assert_eq!(rt.heap.find_object(g), None);
     }
-    // Poisoned in debug builds.
+    // Sweeping is lazy: sweep every page now. Freed memory is poisoned in
+    // debug builds.
+    rt.heap.finish_sweep();
     if cfg!(debug_assertions) {
         let g = garbage[0] as *const u8;
         // SAFETY: the cell is free but its page is live.
@@ -477,7 +479,8 @@ fn deep_lists_do_not_overflow_the_stack() {
 fn collection_is_triggered_by_allocation() {
     let mut rt = Runtime::with_gc_stress(false);
     let before = rt.heap.stats().collections;
-    for i in 0..100_000 {
+    // Cells are 16 bytes: this allocates twice the first threshold.
+    for i in 0..crate::heap::MIN_THRESHOLD / 8 {
         let _ = rt.new_cell(Value::number(i as f64));
     }
     let stats = rt.heap.stats();
@@ -615,4 +618,102 @@ fn gc_stress_follows_the_environment() {
     let before = rt.heap.stats().collections;
     let _ = rt.new_cell(Value::NIL);
     assert_eq!(rt.heap.stats().collections, before + 1);
+}
+
+/// Interns `n` distinct strings, kept alive, in a fresh runtime (collecting
+/// as usual, not in stress mode), and returns the table's counters.
+fn intern_distinct(n: usize) -> crate::strings::TableStats {
+    let mut rt = Runtime::with_gc_stress(false);
+    let before = rt.strings.stats();
+    for i in 0..n {
+        let v = rt.intern(format!("string number {i}").as_bytes());
+        rt.constants.push(v);
+    }
+    assert_eq!(rt.string_count(), before.len + n);
+    let after = rt.strings.stats();
+    crate::strings::TableStats {
+        probes: after.probes - before.probes,
+        compares: after.compares - before.compares,
+        grow_moves: after.grow_moves - before.grow_moves,
+        rebuild_moves: after.rebuild_moves - before.rebuild_moves,
+        ..after
+    }
+}
+
+#[test]
+fn interning_work_is_linear() {
+    let small = intern_distinct(50_000);
+    let large = intern_distinct(200_000);
+    for (n, stats) in [(50_000u64, small), (200_000, large)] {
+        // Each new string is one lookup (a miss) and one insertion.
+        assert!(stats.probes <= 6 * n, "{n}: {stats:?}");
+        assert!(stats.compares <= n / 100 + 10, "contents compared only on a tag match: {stats:?}");
+        assert!(stats.grow_moves <= 2 * n, "growth is amortized: {stats:?}");
+        assert_eq!(stats.rebuild_moves, 0, "no string died: {stats:?}");
+        assert!(stats.capacity <= 4 * n as usize, "{stats:?}");
+    }
+    // Four times the strings, about four times the work (generous slack).
+    assert!(large.probes <= 4 * small.probes * 3 / 2, "{small:?} vs {large:?}");
+}
+
+#[test]
+fn interning_stays_linear_when_strings_die() {
+    let mut rt = Runtime::with_gc_stress(false);
+    let start = rt.strings.stats();
+    let rounds = 40;
+    let per_round = 10_000;
+    for round in 0..rounds {
+        for i in 0..per_round {
+            let _ = rt.intern(format!("round {round} string {i}").as_bytes());
+        }
+        rt.collect_garbage();
+        let stats = rt.strings.stats();
+        assert!(stats.len <= start.len + 10, "dead strings are dropped: {stats:?}");
+        assert!(stats.capacity <= 4 * per_round, "the table shrinks back: {stats:?}");
+    }
+    let stats = rt.strings.stats();
+    let n = (rounds * per_round) as u64;
+    assert!(stats.probes - start.probes <= 6 * n, "{stats:?}");
+    // Rebuilds move only the survivors (a few dozen names), not the dead.
+    assert!(stats.rebuild_moves - start.rebuild_moves <= 100 * rounds as u64, "{stats:?}");
+}
+
+#[test]
+fn concatenation_builds_distinct_strings_linearly() {
+    let mut rt = Runtime::with_gc_stress(false);
+    let prefix = s(&mut rt, "item ");
+    rt.push_root(prefix);
+    let before = rt.strings.stats();
+    let n = 200_000;
+    for i in 0..n {
+        let number = rt.intern(i.to_string().as_bytes());
+        let item = rt.concat(prefix, number);
+        if i % 1000 == 0 {
+            assert_eq!(rt.str_bytes(item), Some(format!("item {i}").as_bytes()));
+        }
+    }
+    let stats = rt.strings.stats();
+    // Two lookups and at most two insertions per iteration.
+    assert!(stats.probes - before.probes <= 12 * n as u64, "{stats:?}");
+    // A long string built piece by piece: each step copies the string so far
+    // (that is Lox), but the table work per step stays constant.
+    let mut long = s(&mut rt, "");
+    rt.push_root(long);
+    let x = s(&mut rt, "x");
+    rt.push_root(x);
+    let before = rt.strings.stats();
+    let steps = 5_000;
+    for _ in 0..steps {
+        long = rt.concat(long, x);
+        rt.pop_root();
+        rt.pop_root();
+        rt.push_root(long);
+        rt.push_root(x);
+    }
+    assert_eq!(rt.str_bytes(long).map(<[u8]>::len), Some(steps));
+    let stats = rt.strings.stats();
+    assert!(stats.probes - before.probes <= 6 * steps as u64, "{stats:?}");
+    rt.pop_root();
+    rt.pop_root();
+    rt.pop_root();
 }
