@@ -593,6 +593,91 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         r
     }
 
+    /// A new instance of the class at `class` (whose value is `class_value`):
+    /// allocated inline from the heap's free list or bump range of the
+    /// class's size class (the protocol of `brine_runtime::heap`), else by
+    /// the runtime. Returns the instance value.
+    fn new_instance(&mut self, class: ClValue, class_value: ClValue) -> ClValue {
+        use brine_runtime::heap::{header_word, offsets as heap};
+        let trusted = MemFlagsData::trusted();
+        let pop = self.b.create_block();
+        let bump = self.b.create_block();
+        let take = self.b.create_block();
+        let init = self.b.create_block();
+        let cell = self.b.append_block_param(init, types::I64);
+        let fill = self.b.create_block();
+        let fill_i = self.b.append_block_param(fill, types::I64);
+        let filled = self.b.create_block();
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        let result = self.b.append_block_param(done, types::I64);
+
+        let size_class = self.b.ins().load(types::I32, trusted, class, offsets::CLASS_ALLOC_CLASS);
+        let settled = self.b.ins().icmp_imm_u(IntCC::NotEqual, size_class, u32::MAX as i64);
+        let records = self.b.create_block();
+        self.b.ins().brif(settled, records, &[], slow, &[]);
+        // The size class's allocation record.
+        self.b.switch_to_block(records);
+        let c = self.b.ins().uextend(types::I64, size_class);
+        let rec_offset = self.b.ins().imul_imm_u(c, heap::CLASS_STRIDE as i64);
+        let base = self.b.ins().iadd_imm_s(self.rt, offsets::RT_HEAP_CLASSES as i64);
+        let rec = self.b.ins().iadd(base, rec_offset);
+        let free = self.b.ins().load(types::I64, trusted, rec, heap::CLASS_FREE);
+        self.b.ins().brif(free, pop, &[], bump, &[]);
+        // Pop the free list.
+        self.b.switch_to_block(pop);
+        let next = self.b.ins().load(types::I64, trusted, free, heap::FREE_NEXT);
+        self.b.ins().store(trusted, next, rec, heap::CLASS_FREE);
+        self.b.ins().jump(init, &[BlockArg::Value(free)]);
+        // Or bump within the current page.
+        self.b.switch_to_block(bump);
+        let cursor = self.b.ins().load(types::I64, trusted, rec, heap::CLASS_BUMP);
+        let limit = self.b.ins().load(types::I64, trusted, rec, heap::CLASS_LIMIT);
+        let full = self.b.ins().icmp(IntCC::Equal, cursor, limit);
+        self.b.ins().brif(full, slow, &[], take, &[]);
+        self.b.switch_to_block(take);
+        let cell_size = self.b.ins().load(types::I32, trusted, rec, heap::CLASS_CELL_SIZE);
+        let cell_size = self.b.ins().uextend(types::I64, cell_size);
+        let bumped = self.b.ins().iadd(cursor, cell_size);
+        self.b.ins().store(trusted, bumped, rec, heap::CLASS_BUMP);
+        self.b.ins().jump(init, &[BlockArg::Value(cursor)]);
+        // Write every field before anything can collect.
+        self.b.switch_to_block(init);
+        let kind_word = self.iconst(header_word(ObjKind::Instance, 0) as i64);
+        let class_byte = self.b.ins().ishl_imm_u(c, 16);
+        let header = self.b.ins().bor(kind_word, class_byte);
+        self.b.ins().store(trusted, header, cell, 0);
+        let shape = self.b.ins().load(types::I64, trusted, class, offsets::CLASS_ROOT_SHAPE);
+        self.b.ins().store(trusted, shape, cell, offsets::INSTANCE_SHAPE);
+        let zero = self.iconst(0);
+        self.b.ins().store(trusted, zero, cell, offsets::INSTANCE_OVERFLOW);
+        let cap = self.b.ins().load(types::I32, trusted, shape, offsets::SHAPE_INLINE_CAP);
+        self.b.ins().store(trusted, cap, cell, offsets::INSTANCE_INLINE_CAP);
+        let zero32 = self.b.ins().iconst(types::I32, 0);
+        self.b.ins().store(trusted, zero32, cell, offsets::INSTANCE_OVERFLOW_CAP);
+        let cap64 = self.b.ins().uextend(types::I64, cap);
+        let bytes = self.b.ins().ishl_imm_u(cap64, 3);
+        let first = self.b.ins().iadd_imm_s(cell, offsets::INSTANCE_SLOTS as i64);
+        let end = self.b.ins().iadd(first, bytes);
+        self.b.ins().jump(fill, &[BlockArg::Value(first)]);
+        // The inline slots start as nil (the capacity is at least one).
+        self.b.switch_to_block(fill);
+        let nil = self.iconst(NIL);
+        self.b.ins().store(trusted, nil, fill_i, 0);
+        let next_slot = self.b.ins().iadd_imm_s(fill_i, 8);
+        let more = self.b.ins().icmp(IntCC::UnsignedLessThan, next_slot, end);
+        self.b.ins().brif(more, fill, &[BlockArg::Value(next_slot)], filled, &[]);
+        self.b.switch_to_block(filled);
+        let value = self.b.ins().bor_imm_s(cell, OBJ_TAG as i64);
+        self.b.ins().jump(done, &[BlockArg::Value(value)]);
+        // The runtime: it collects when due, and settles the class's layout.
+        self.b.switch_to_block(slow);
+        let value = self.call_helper("brine_new_instance", &[self.rt, class_value]);
+        self.b.ins().jump(done, &[BlockArg::Value(value)]);
+        self.b.switch_to_block(done);
+        result
+    }
+
     /// Calls the code slot of `function` (a prototype) for `callee`.
     fn call_code(&mut self, function: ClValue, callee: ClValue, this: ClValue, args: &[ClValue]) -> ClValue {
         let code = self.b.ins().load(types::I64, MemFlagsData::trusted(), function, offsets::FUNCTION_CODE);
@@ -746,7 +831,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let isame = self.b.ins().icmp_imm_u(IntCC::Equal, iarity, argc as i64);
         self.b.ins().brif(isame, construct, &[], slow, &[]);
         self.b.switch_to_block(construct);
-        let instance = self.call_helper("brine_new_instance", &[self.rt, callee]);
+        let instance = self.new_instance(ptr, callee);
         let ir = self.call_code(ifunction, init, instance, args);
         let failed = self.b.ins().icmp_imm_s(IntCC::Equal, ir, ERROR);
         let result = self.b.ins().select(failed, ir, instance);

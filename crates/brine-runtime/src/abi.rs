@@ -388,4 +388,14 @@ pub mod offsets {
     pub const FUNCTION_CODE: i32 = offset_of!(ObjFunction, code) as i32;
     pub const CELL_VALUE: i32 = offset_of!(ObjCell, value) as i32;
     pub const CLASS_INIT: i32 = offset_of!(ObjClass, init) as i32;
+    pub const CLASS_ROOT_SHAPE: i32 = offset_of!(ObjClass, root_shape) as i32;
+    pub const CLASS_ALLOC_CLASS: i32 = offset_of!(ObjClass, alloc_class) as i32;
+    pub const SHAPE_INLINE_CAP: i32 = offset_of!(ObjShape, inline_cap) as i32;
+    pub const INSTANCE_SHAPE: i32 = offset_of!(ObjInstance, shape) as i32;
+    pub const INSTANCE_OVERFLOW: i32 = offset_of!(ObjInstance, overflow) as i32;
+    pub const INSTANCE_INLINE_CAP: i32 = offset_of!(ObjInstance, inline_cap) as i32;
+    pub const INSTANCE_OVERFLOW_CAP: i32 = offset_of!(ObjInstance, overflow_cap) as i32;
+    pub const INSTANCE_SLOTS: i32 = std::mem::size_of::<ObjInstance>() as i32;
+    /// Where the heap's allocation records start, from the runtime pointer.
+    pub const RT_HEAP_CLASSES: i32 = (offset_of!(Runtime, heap) as i32) + crate::heap::offsets::HEAP_CLASSES;
 }

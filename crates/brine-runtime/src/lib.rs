@@ -321,6 +321,7 @@ impl Runtime {
                 (*sub).init = (*sup).init;
             }
             (*sub).inline_hint = (*sub).inline_hint.max((*sup).inline_hint);
+            objects::refresh_alloc_class(sub);
         }
     }
     /// Adds (or overrides) a method; `name` is a string, `method` a closure.

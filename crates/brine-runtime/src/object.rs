@@ -157,6 +157,9 @@ pub struct ObjCell {
     pub value: Value,
 }
 
+/// [`ObjClass::alloc_class`] when instances must be made by the runtime.
+pub const NO_ALLOC_CLASS: u32 = u32::MAX;
+
 #[repr(C)]
 pub struct ObjClass {
     pub header: ObjHeader,
@@ -170,6 +173,11 @@ pub struct ObjClass {
     /// How many inline field slots new instances get: the most fields any
     /// instance of the class has had so far (slack tracking).
     pub inline_hint: u32,
+    /// The heap size class a new instance is allocated from, when its
+    /// layout is settled (`root_shape` holds `inline_hint` slots); else
+    /// [`NO_ALLOC_CLASS`] and instances are made by the runtime, which
+    /// settles it. Generated code allocates inline when it is set.
+    pub alloc_class: u32,
     /// Method name (string object) to closure value. Inherited methods are
     /// copied down when the class inherits. Owned by Rust; dropped on sweep.
     pub methods: *mut PtrMap<*mut ObjString, Value>,

@@ -102,6 +102,7 @@ impl Runtime {
                 init: Value::NIL,
                 root_shape: ptr::null_mut(),
                 inline_hint: 0,
+                alloc_class: NO_ALLOC_CLASS,
                 methods: Box::into_raw(Box::default()),
             })
         };
@@ -109,6 +110,7 @@ impl Runtime {
         let root = self.new_shape(class, ptr::null_mut(), ptr::null_mut(), MIN_INLINE_SLOTS);
         // SAFETY: `class` is live (it was kept as a root).
         unsafe { (*class).root_shape = root };
+        refresh_alloc_class(class);
         class
     }
 
@@ -164,6 +166,7 @@ impl Runtime {
             shape = self.new_shape(class, ptr::null_mut(), ptr::null_mut(), wanted);
             // SAFETY: `new_shape` kept the class alive.
             unsafe { (*class).root_shape = shape };
+            refresh_alloc_class(class);
         }
         // SAFETY: `shape` is live.
         let inline_cap = unsafe { (*shape).inline_cap };
@@ -212,7 +215,10 @@ impl Runtime {
             (*instance).shape = child;
             *ObjInstance::slot(instance, index) = value;
             let class = (*child).class;
-            (*class).inline_hint = (*class).inline_hint.max(index + 1);
+            if index + 1 > (*class).inline_hint {
+                (*class).inline_hint = index + 1;
+                refresh_alloc_class(class);
+            }
         }
     }
 
@@ -234,6 +240,23 @@ impl Runtime {
     /// Number of interned strings.
     pub fn string_count(&self) -> usize {
         self.strings.len()
+    }
+}
+
+/// Recomputes [`ObjClass::alloc_class`] after the class's root shape or
+/// size hint changed: set only while the root shape already holds as many
+/// slots as the hint asks for (else the next instance needs a new root,
+/// which only the runtime makes).
+pub(crate) fn refresh_alloc_class(class: *mut ObjClass) {
+    // SAFETY: `class` is a live class with a root shape.
+    unsafe {
+        let cap = (*(*class).root_shape).inline_cap;
+        let wanted = (*class).inline_hint.clamp(MIN_INLINE_SLOTS, MAX_INLINE_SLOTS);
+        let size = size_of::<ObjInstance>() + cap as usize * 8;
+        (*class).alloc_class = match crate::heap::size_class(size) {
+            Some(c) if wanted <= cap => c as u32,
+            _ => NO_ALLOC_CLASS,
+        };
     }
 }
 

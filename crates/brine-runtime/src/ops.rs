@@ -141,6 +141,7 @@ impl Runtime {
     pub fn expect_fields(&mut self, class: *mut ObjClass, fields: u32) {
         // SAFETY: `class` is a live class.
         unsafe { (*class).inline_hint = (*class).inline_hint.max(fields) };
+        crate::objects::refresh_alloc_class(class);
     }
 
     /// `class < superclass`; returns nil.
