@@ -167,6 +167,10 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
     }
     let _ = io::stdout().flush();
 
+    // The page records the state of the tree (its git commit, and whether
+    // it has changes), so it is assembled before any output file is written.
+    let page = options.markdown.as_ref().map(|_| page::assemble(options, lineup, &brine, &dir, &problems));
+
     if let Some(path) = &options.chart {
         let brine_flags: Vec<bool> = engines.iter().map(Engine::needs_brine).collect();
         let chart = chart::Chart::new(&labels, &brine_flags, &rows, lineup.baseline);
@@ -174,8 +178,7 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
         eprintln!("bench: wrote {}", path.display());
     }
 
-    if let Some(path) = &options.markdown {
-        let mut page = page::assemble(options, lineup, &brine, &dir, &problems);
+    if let (Some(path), Some(mut page)) = (&options.markdown, page) {
         page.startup = startup;
         page.machine.extend(load_before);
         fs::write(path, report::results_page(&page, &table))
