@@ -7,8 +7,11 @@
 //! target." and the 255 arguments or parameters limits.
 //!
 //! Nesting is bounded by [`MAX_NESTING`], so that neither this parser nor
-//! the passes that walk the tree recursively can overflow the stack. Going
-//! deeper is a "Too much nesting." error, which ends the parse.
+//! the passes that walk the tree recursively (the resolver, the lowering)
+//! can overflow the stack. Going deeper is a "Too much nesting." error,
+//! which ends the parse. At the limit the front end needs some tens of MiB
+//! of stack (about 1 KiB per level and pass in a debug build): callers run
+//! it on a thread with a big stack, as the `brine` CLI does (256 MiB).
 
 use crate::ast::{
     BinaryOp, Class, DeclId, Expr, ExprKind, FnId, Function, FunctionKind, Literal, LogicalOp, Name, Program,
@@ -21,7 +24,7 @@ use crate::scanner::{Token, TokenKind, number_value};
 /// lies more than about this many nodes below the script (a function body
 /// counts as one more level). Long left-associative chains such as
 /// `a + b + c ...` or `f()()()` count too, because their trees are as deep.
-pub const MAX_NESTING: u32 = 2000;
+pub const MAX_NESTING: u32 = 10_000;
 
 /// Most arguments of a call, and parameters of a function.
 const MAX_ARITY: usize = 255;

@@ -525,6 +525,10 @@ fn nesting_error(source: &str, at: &str) {
 
 #[test]
 fn deep_nesting_is_an_error_not_a_crash() {
+    on_big_stack(deep_nesting);
+}
+
+fn deep_nesting() {
     nesting_error(&format!("print {}1{};", "(".repeat(DEEP), ")".repeat(DEEP)), "(");
     nesting_error(&"(".repeat(DEEP), "(");
     nesting_error(&format!("{}{}", "{".repeat(DEEP), "}".repeat(DEEP)), "{");
@@ -536,20 +540,34 @@ fn deep_nesting_is_an_error_not_a_crash() {
     nesting_error(&format!("{}print 1;", "while (x) ".repeat(DEEP)), "x");
     nesting_error(&format!("{}print 1;", "for (;;) ".repeat(DEEP)), "for");
     nesting_error(&format!("{}{}", "fun f() {".repeat(DEEP), "}".repeat(DEEP)), "fun");
-    nesting_error(&format!("{}{}", "class A { m() {".repeat(DEEP), "}}".repeat(DEEP)), "class");
+    nesting_error(&format!("{}{}", "class A { m() {".repeat(DEEP), "}}".repeat(DEEP)), "m");
     nesting_error(&format!("print {}1{};", "f(".repeat(DEEP), ")".repeat(DEEP)), "f");
 }
 
 #[test]
 fn long_chains_are_deep_trees_too() {
+    on_big_stack(long_chains);
+}
+
+fn long_chains() {
     nesting_error(&format!("print {};", vec!["1"; DEEP].join(" + ")), "+");
     nesting_error(&format!("print {};", vec!["a"; DEEP].join(" or ")), "or");
     nesting_error(&format!("print f{};", "()".repeat(DEEP)), "(");
     nesting_error(&format!("print a{};", ".b".repeat(DEEP)), ".");
 }
 
+/// Runs `f` on a thread with a stack as big as the CLI's compiler thread
+/// has (256 MiB): trees as deep as the limit need more than a test thread's.
+fn on_big_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new().stack_size(256 << 20).spawn(f).unwrap().join().unwrap();
+}
+
 #[test]
 fn nesting_just_under_the_limit_works() {
+    on_big_stack(nesting_just_under_the_limit);
+}
+
+fn nesting_just_under_the_limit() {
     let n = MAX_NESTING as usize - 10;
     program(&format!("print {}1{};", "(".repeat(n), ")".repeat(n)));
     program(&format!("{}{}", "{".repeat(n), "}".repeat(n)));
