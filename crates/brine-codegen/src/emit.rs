@@ -17,6 +17,7 @@ use crate::Links;
 use crate::jit::baseline_flags;
 use crate::translate::{Env, helper_signature, lox_signature, translate_function};
 use brine_ir::FuncId;
+use brine_ir::printer::quote;
 use brine_runtime::abi;
 use cranelift_codegen::ir::entities::AnyEntity;
 use cranelift_codegen::ir::{self as clir, ExternalName, UserFuncName};
@@ -89,20 +90,6 @@ pub fn asm_text(ir: &brine_ir::Module, links: &dyn Links) -> Result<String, Stri
 fn header(out: &mut String, ir: &brine_ir::Module, id: FuncId) {
     let f = ir.function(id);
     let _ = writeln!(out, "; {id} {} ({}, arity {})", quote(&f.name), f.kind.name(), f.arity);
-}
-
-fn quote(bytes: &[u8]) -> String {
-    let mut s = String::from("\"");
-    for chunk in bytes.utf8_chunks() {
-        for c in chunk.valid().chars() {
-            s.extend(c.escape_debug());
-        }
-        for b in chunk.invalid() {
-            let _ = write!(s, "\\x{b:02x}");
-        }
-    }
-    s.push('"');
-    s
 }
 
 /// A module's functions declared as the JIT declares them, ready to

@@ -90,32 +90,6 @@ struct Translator<'a, 'b, M: Module> {
     call_conv: CallConv,
 }
 
-/// Blocks in reverse postorder from the entry: definitions before uses.
-fn reverse_postorder(f: &ir::Function) -> Vec<ir::Block> {
-    let mut visited = vec![false; f.blocks.len()];
-    let mut order = Vec::new();
-    let mut stack = vec![(f.entry(), 0usize)];
-    visited[f.entry().index()] = true;
-    while let Some((b, i)) = stack.pop() {
-        let succs: Vec<ir::Block> = f
-            .terminator(b)
-            .map(|t| f.inst(t).kind.successors().into_iter().map(|(s, _)| s).collect())
-            .unwrap_or_default();
-        if i < succs.len() {
-            stack.push((b, i + 1));
-            let s = succs[i];
-            if !visited[s.index()] {
-                visited[s.index()] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            order.push(b);
-        }
-    }
-    order.reverse();
-    order
-}
-
 fn max_args(f: &ir::Function) -> usize {
     f.insts
         .iter()
@@ -169,7 +143,7 @@ pub fn translate_function<M: Module>(
         t.argv = Some((slot, n));
     }
     t.prologue(&params[1..]);
-    for block in reverse_postorder(func) {
+    for block in brine_ir::verifier::reverse_postorder(func) {
         t.block(block);
     }
     t.error_tail();

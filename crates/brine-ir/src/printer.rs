@@ -28,7 +28,8 @@ pub fn print_module(module: &Module) -> String {
     out
 }
 
-fn quote(bytes: &[u8]) -> String {
+/// `bytes` as a double-quoted string with Rust escapes (invalid UTF-8 as `\xNN`).
+pub fn quote(bytes: &[u8]) -> String {
     let mut s = String::from("\"");
     for chunk in bytes.utf8_chunks() {
         for c in chunk.valid().chars() {

@@ -27,13 +27,11 @@ pub fn verify_module(module: &Module) -> Result<(), Vec<VerifierError>> {
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
-/// Immediate dominators, indexed by block (None for unreachable blocks).
-/// The iterative algorithm of Cooper, Harvey and Kennedy.
-pub fn dominators(f: &Function) -> Vec<Option<Block>> {
-    let n = f.blocks.len();
-    // Reverse postorder.
+/// The blocks reachable from the entry, in reverse postorder: every block
+/// after its dominators (definitions before uses).
+pub fn reverse_postorder(f: &Function) -> Vec<Block> {
+    let mut visited = vec![false; f.blocks.len()];
     let mut order = Vec::new();
-    let mut visited = vec![false; n];
     let mut stack = vec![(f.entry(), 0usize)];
     visited[f.entry().index()] = true;
     while let Some((b, i)) = stack.pop() {
@@ -53,6 +51,14 @@ pub fn dominators(f: &Function) -> Vec<Option<Block>> {
         }
     }
     order.reverse();
+    order
+}
+
+/// Immediate dominators, indexed by block (None for unreachable blocks).
+/// The iterative algorithm of Cooper, Harvey and Kennedy.
+pub fn dominators(f: &Function) -> Vec<Option<Block>> {
+    let n = f.blocks.len();
+    let order = reverse_postorder(f);
     let mut rpo_index = vec![usize::MAX; n];
     for (i, b) in order.iter().enumerate() {
         rpo_index[b.index()] = i;

@@ -108,31 +108,6 @@ pub unsafe extern "C" fn brine_undefined_variable(rt: *mut Runtime, slot: u64) -
     unsafe { (*rt).undefined_variable(slot as usize) }
 }
 
-/// `obj.name`.
-///
-/// # Safety
-/// See the module doc.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn brine_get_property(rt: *mut Runtime, obj: Value, name: Value) -> Value {
-    // SAFETY: see the module doc.
-    unsafe { (*rt).get_property(obj, name) }
-}
-
-/// `obj.name = value`; returns nil.
-///
-/// # Safety
-/// See the module doc.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn brine_set_property(
-    rt: *mut Runtime,
-    obj: Value,
-    name: Value,
-    value: Value,
-) -> Value {
-    // SAFETY: see the module doc.
-    unsafe { (*rt).set_property(obj, name, value) }
-}
-
 /// `super.name`.
 ///
 /// # Safety
@@ -146,53 +121,6 @@ pub unsafe extern "C" fn brine_get_super(
 ) -> Value {
     // SAFETY: see the module doc.
     unsafe { (*rt).get_super(this, superclass, name) }
-}
-
-/// `obj.name(args)`.
-///
-/// # Safety
-/// See the module doc; `argv` points at `argc` values.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn brine_invoke(
-    rt: *mut Runtime,
-    obj: Value,
-    name: Value,
-    argv: *const Value,
-    argc: u64,
-) -> Value {
-    // SAFETY: see the module doc; the `&mut` ends before the call.
-    unsafe {
-        let (callee, this) = match (*rt).invoke_target(obj, name) {
-            Ok(target) => target,
-            Err(e) => return e,
-        };
-        let plan = (*rt).plan_call(callee, this, argc as usize);
-        run_plan(rt, plan, argv, argc as usize)
-    }
-}
-
-/// `super.name(args)` with receiver `this`.
-///
-/// # Safety
-/// See the module doc; `argv` points at `argc` values.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn brine_super_invoke(
-    rt: *mut Runtime,
-    this: Value,
-    superclass: Value,
-    name: Value,
-    argv: *const Value,
-    argc: u64,
-) -> Value {
-    // SAFETY: see the module doc; the `&mut` ends before the call.
-    unsafe {
-        let method = match (*rt).super_target(superclass, name) {
-            Ok(m) => m,
-            Err(e) => return e,
-        };
-        let plan = (*rt).plan_call(method, this, argc as usize);
-        run_plan(rt, plan, argv, argc as usize)
-    }
 }
 
 /// `callee(args)`, for every kind of callee.
@@ -351,11 +279,7 @@ pub fn helpers() -> Vec<Helper> {
         helper!(brine_num_op, 4, Some(1), true),
         helper!(brine_negate, 2),
         helper!(brine_undefined_variable, 2),
-        helper!(brine_get_property, 3),
-        helper!(brine_set_property, 4),
         helper!(brine_get_super, 4),
-        helper!(brine_invoke, 5),
-        helper!(brine_super_invoke, 6),
         helper!(brine_call, 4),
         helper!(brine_closure, 4),
         helper!(brine_class, 3),
