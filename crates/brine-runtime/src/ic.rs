@@ -5,7 +5,8 @@
 //! method invoke, super invoke). It has up to [`IC_ENTRIES`] entries keyed
 //! by the receiver's shape (by the superclass, for super invokes): the
 //! cache goes monomorphic, then polymorphic, then megamorphic, where misses
-//! go through a global lookup cache in the runtime. The entries record what
+//! go through a global lookup cache in the runtime (methods, and the offsets
+//! of inline fields). The entries record what
 //! the site saw, so a later tier can read them as type feedback.
 //!
 //! | site kind | `key` | `data` | `extra` |
@@ -107,14 +108,23 @@ impl Runtime {
         self.constants.extend_from_slice(values);
     }
 
-    /// The megamorphic lookup cache: `(shape, name) -> method`, for invoke
-    /// sites that have seen too many shapes. Cleared by every collection
-    /// (it is checked against the collection count).
+    /// The megamorphic lookup cache, for sites that have seen too many
+    /// shapes: `(shape, name)` to a method (a closure, for invokes) or to
+    /// the byte offset of an inline field (a number, for gets and sets). A
+    /// name is a field of a shape or not, so the two never collide. Cleared
+    /// by every collection (entries are checked against the collection
+    /// count).
     fn mega_lookup(&mut self, shape: *mut ObjShape, name: Value) -> Option<Value> {
         let epoch = self.heap.collections();
         let i = mega_index(shape, name);
         let e = &self.mega[i];
         (e.0 == shape && e.1 == name && e.3 == epoch).then_some(e.2)
+    }
+
+    /// The byte offset of field `name` in instances of `shape`, if the
+    /// megamorphic cache has it.
+    fn mega_field(&mut self, shape: *mut ObjShape, name: Value) -> Option<usize> {
+        self.mega_lookup(shape, name).filter(|v| v.is_number()).map(|v| v.as_number() as usize)
     }
 
     fn mega_insert(&mut self, shape: *mut ObjShape, name: Value, method: Value) {
@@ -143,15 +153,23 @@ pub unsafe extern "C" fn brine_get_property_ic(
     name: Value,
     cache: *mut PropertyCache,
 ) -> Value {
-    // SAFETY: see the module doc; `obj` is live (the caller holds it).
+    // SAFETY: see the module doc; `obj` is live (the caller holds it), and
+    // a field offset found for its shape is inside it.
     unsafe {
         let rt = &mut *rt;
         if obj.is_kind(ObjKind::Instance) {
             let instance: *mut ObjInstance = obj.as_ptr();
+            let shape = (*instance).shape;
+            if (*cache).state == MEGAMORPHIC
+                && let Some(offset) = rt.mega_field(shape, name)
+            {
+                return *((instance as *mut u8).add(offset) as *mut Value);
+            }
             if let Some(offset) = inline_offset(instance, name) {
-                let shape = (*instance).shape;
                 if (*cache).record(shape as *mut u8, offset, std::ptr::null_mut()) {
                     rt.keep(&[Value::object(shape)]);
+                } else if (*cache).state == MEGAMORPHIC {
+                    rt.mega_insert(shape, name, Value::number(offset as f64));
                 }
             }
         }
@@ -179,15 +197,23 @@ pub unsafe extern "C" fn brine_set_property_ic(
         }
         let instance: *mut ObjInstance = obj.as_ptr();
         let before = (*instance).shape;
+        if (*cache).state == MEGAMORPHIC
+            && let Some(offset) = rt.mega_field(before, name)
+        {
+            *((instance as *mut u8).add(offset) as *mut Value) = value;
+            return Value::NIL;
+        }
         let result = rt.set_property(obj, name, value);
         let after = (*instance).shape;
         // Cache only stores that need no allocation: an existing inline
         // slot, or a transition to a shape that already existed and keeps
-        // the field inline.
-        if let Some(offset) = inline_offset(instance, name)
-            && (*cache).record(before as *mut u8, offset, after as *mut u8)
-        {
-            rt.keep(&[Value::object(before), Value::object(after)]);
+        // the field inline. The megamorphic cache takes existing slots only.
+        if let Some(offset) = inline_offset(instance, name) {
+            if (*cache).record(before as *mut u8, offset, after as *mut u8) {
+                rt.keep(&[Value::object(before), Value::object(after)]);
+            } else if (*cache).state == MEGAMORPHIC && before == after {
+                rt.mega_insert(before, name, Value::number(offset as f64));
+            }
         }
         result
     }
@@ -213,7 +239,8 @@ pub unsafe extern "C" fn brine_invoke_ic(
             let instance: *mut ObjInstance = obj.as_ptr();
             let shape = (*instance).shape;
             let has_field = (*(*shape).slots).contains_key(&name.as_ptr::<ObjString>());
-            let cached = if has_field { None } else { (*rt).mega_lookup(shape, name) };
+            let cached =
+                if has_field { None } else { (*rt).mega_lookup(shape, name).filter(|m| m.is_object()) };
             match cached {
                 Some(method) => Ok((method, obj)),
                 None => {
