@@ -427,19 +427,26 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// Branches to `not_instance` unless `v` is an instance; returns its
     /// address and its shape.
     fn instance_shape(&mut self, v: ClValue, not_instance: ClBlock) -> (ClValue, ClValue) {
-        let check_kind = self.b.create_block();
         let is_instance = self.b.create_block();
-        let tag = self.b.ins().band_imm_s(v, OBJ_TAG as i64);
-        let is_obj = self.b.ins().icmp_imm_s(IntCC::Equal, tag, OBJ_TAG as i64);
-        self.b.ins().brif(is_obj, check_kind, &[], not_instance, &[]);
-        self.b.switch_to_block(check_kind);
-        let ptr = self.untag(v);
-        let kind = self.b.ins().load(types::I8, MemFlagsData::trusted(), ptr, offsets::HEADER_KIND);
+        let (ptr, kind) = self.object_kind(v, not_instance);
         let ok = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Instance as i64);
         self.b.ins().brif(ok, is_instance, &[], not_instance, &[]);
         self.b.switch_to_block(is_instance);
         let shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, ic::INSTANCE_SHAPE);
         (ptr, shape)
+    }
+
+    /// Branches to `not_object` unless `v` is an object; returns its address
+    /// and its kind byte.
+    fn object_kind(&mut self, v: ClValue, not_object: ClBlock) -> (ClValue, ClValue) {
+        let is_object = self.b.create_block();
+        let tag = self.b.ins().band_imm_s(v, OBJ_TAG as i64);
+        let is_obj = self.b.ins().icmp_imm_s(IntCC::Equal, tag, OBJ_TAG as i64);
+        self.b.ins().brif(is_obj, is_object, &[], not_object, &[]);
+        self.b.switch_to_block(is_object);
+        let ptr = self.untag(v);
+        let kind = self.b.ins().load(types::I8, MemFlagsData::trusted(), ptr, offsets::HEADER_KIND);
+        (ptr, kind)
     }
 
     /// Compares `key` with each entry of the cache at `cache`; on a hit,
@@ -756,21 +763,14 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// right arity; else the generic helper.
     fn call(&mut self, callee: ClValue, args: &[ClValue], site: ir::SiteId) -> ClValue {
         let argc = args.len();
-        let check_kind = self.b.create_block();
         let check_class = self.b.create_block();
         let check_arity = self.b.create_block();
         let fast = self.b.create_block();
         let slow = self.b.create_block();
         let merge = self.b.create_block();
         let r = self.b.append_block_param(merge, types::I64);
-        // Is it an object?
-        let tag = self.b.ins().band_imm_s(callee, OBJ_TAG as i64);
-        let is_obj = self.b.ins().icmp_imm_s(IntCC::Equal, tag, OBJ_TAG as i64);
-        self.b.ins().brif(is_obj, check_kind, &[], slow, &[]);
         // A closure?
-        self.b.switch_to_block(check_kind);
-        let ptr = self.untag(callee);
-        let kind = self.b.ins().load(types::I8, MemFlagsData::trusted(), ptr, offsets::HEADER_KIND);
+        let (ptr, kind) = self.object_kind(callee, slow);
         let is_closure = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Closure as i64);
         self.b.ins().brif(is_closure, check_arity, &[], check_class, &[]);
         // Of the right arity?

@@ -102,6 +102,16 @@ unsafe fn inline_offset(instance: *mut ObjInstance, name: Value) -> Option<u64> 
     }
 }
 
+/// The slot at byte offset `offset` of an instance (an offset the caches
+/// recorded for its shape).
+///
+/// # Safety
+/// `instance` must be live and `offset` an inline field offset of its shape.
+unsafe fn field_slot(instance: *mut ObjInstance, offset: usize) -> *mut Value {
+    // SAFETY: the caller's contract: the slot lies inside the instance.
+    unsafe { (instance as *mut u8).add(offset) as *mut Value }
+}
+
 impl Runtime {
     /// Keeps what a cache entry refers to alive.
     fn keep(&mut self, values: &[Value]) {
@@ -116,8 +126,7 @@ impl Runtime {
     /// count).
     fn mega_lookup(&mut self, shape: *mut ObjShape, name: Value) -> Option<Value> {
         let epoch = self.heap.collections();
-        let i = mega_index(shape, name);
-        let e = &self.mega[i];
+        let e = self.mega.get(mega_index(shape, name))?;
         (e.0 == shape && e.1 == name && e.3 == epoch).then_some(e.2)
     }
 
@@ -129,8 +138,11 @@ impl Runtime {
 
     fn mega_insert(&mut self, shape: *mut ObjShape, name: Value, method: Value) {
         let epoch = self.heap.collections();
-        let i = mega_index(shape, name);
-        self.mega[i] = (shape, name, method, epoch);
+        if self.mega.is_empty() {
+            // Allocated the first time a site goes megamorphic, not at start-up.
+            self.mega = vec![(std::ptr::null_mut(), Value::NIL, Value::NIL, 0); MEGA_SIZE];
+        }
+        self.mega[mega_index(shape, name)] = (shape, name, method, epoch);
     }
 }
 
@@ -163,7 +175,7 @@ pub unsafe extern "C" fn brine_get_property_ic(
             if (*cache).state == MEGAMORPHIC
                 && let Some(offset) = rt.mega_field(shape, name)
             {
-                return *((instance as *mut u8).add(offset) as *mut Value);
+                return *field_slot(instance, offset);
             }
             if let Some(offset) = inline_offset(instance, name) {
                 if (*cache).record(shape as *mut u8, offset, std::ptr::null_mut()) {
@@ -200,7 +212,7 @@ pub unsafe extern "C" fn brine_set_property_ic(
         if (*cache).state == MEGAMORPHIC
             && let Some(offset) = rt.mega_field(before, name)
         {
-            *((instance as *mut u8).add(offset) as *mut Value) = value;
+            *field_slot(instance, offset) = value;
             return Value::NIL;
         }
         let result = rt.set_property(obj, name, value);

@@ -116,9 +116,11 @@ pub struct Runtime {
     scratch: Vec<u8>,
     /// Scratch buffer for `print`.
     print_buf: Vec<u8>,
-    /// The megamorphic method cache (see `ic`): shape, name, method, and
+    /// The megamorphic lookup cache (see `ic`): shape, name, method or field
+    /// offset, and
     /// the collection count it was filled in.
-    mega: Box<[(*mut ObjShape, Value, Value, u64)]>,
+    /// Empty until a site first goes megamorphic.
+    mega: Vec<(*mut ObjShape, Value, Value, u64)>,
     /// When the runtime was created (`clock()` counts from here).
     start: std::time::Instant,
 }
@@ -158,7 +160,7 @@ impl Runtime {
             gray: Vec::new(),
             scratch: Vec::new(),
             print_buf: Vec::new(),
-            mega: vec![(std::ptr::null_mut(), Value::NIL, Value::NIL, 0); ic::MEGA_SIZE].into_boxed_slice(),
+            mega: Vec::new(),
             start: std::time::Instant::now(),
         };
         // Stress mode keeps the heap's fast-path records empty, so every
