@@ -117,9 +117,8 @@ pub struct Runtime {
     /// Scratch buffer for `print`.
     print_buf: Vec<u8>,
     /// The megamorphic lookup cache (see `ic`): shape, name, method or field
-    /// offset, and
-    /// the collection count it was filled in.
-    /// Empty until a site first goes megamorphic.
+    /// offset, and the collection count it was filled in. Empty until a site
+    /// first goes megamorphic.
     mega: Vec<(*mut ObjShape, Value, Value, u64)>,
     /// When the runtime was created (`clock()` counts from here).
     start: std::time::Instant,
