@@ -15,12 +15,21 @@
 //! consume it. It depends on nothing of ours.
 
 pub mod builder;
+pub mod cfg;
+pub mod cursor;
+pub mod dominators;
 mod entities;
 mod function;
 mod inst;
+pub mod loops;
+pub mod parser;
 pub mod printer;
 pub mod verifier;
 
+pub use cfg::{BlockPredecessor, ControlFlowGraph};
+pub use cursor::FuncCursor;
+pub use dominators::DominatorTree;
 pub use entities::{Block, FuncId, GlobalId, Inst, SiteId, StrId, Value};
 pub use function::{BlockData, Function, FunctionKind, Module, Site, ValueData, ValueDef};
 pub use inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
+pub use loops::{Loop, LoopAnalysis};

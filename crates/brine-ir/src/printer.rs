@@ -1,6 +1,11 @@
-//! The IR's text form, as `brine emit ir` shows it.
+//! The IR's text form, as `brine emit ir` shows it; [`crate::parser`] reads
+//! it back.
 //!
 //! ```text
+//! strings "x"
+//! globals "fib"
+//! sites 1, 2, 2
+//!
 //! function f1 "fib"(arity 1, captures 0, function, line 1) {
 //! block0(v0: val, v1: val, v2: val):
 //!     v3 = number 2
@@ -10,8 +15,10 @@
 //! ...
 //! }
 //! ```
-//! Strings print quoted with Rust-style escapes; sites print as `@N` after
-//! the operands, and the site's line follows in a comment.
+//! The module's tables come first, each on one line (omitted when empty):
+//! its string constants and its globals in id order, and the line of each
+//! site. Strings print quoted with Rust-style escapes; sites print as `@N`
+//! after the operands, and the site's line follows in a comment.
 
 use crate::entities::{FuncId, Value};
 use crate::function::{Function, Module};
@@ -21,11 +28,31 @@ use std::fmt::Write;
 /// The whole module as text.
 pub fn print_module(module: &Module) -> String {
     let mut out = String::new();
+    print_tables(module, &mut out);
     for (i, _) in module.functions.iter().enumerate() {
         print_function(module, FuncId::new(i), &mut out);
         out.push('\n');
     }
     out
+}
+
+/// The `strings`, `globals` and `sites` lines, and a blank line after them.
+fn print_tables(module: &Module, out: &mut String) {
+    let start = out.len();
+    let quoted = |table: &[Vec<u8>]| table.iter().map(|s| quote(s)).collect::<Vec<_>>().join(", ");
+    if !module.strings.is_empty() {
+        let _ = writeln!(out, "strings {}", quoted(&module.strings));
+    }
+    if !module.globals.is_empty() {
+        let _ = writeln!(out, "globals {}", quoted(&module.globals));
+    }
+    if !module.sites.is_empty() {
+        let lines: Vec<String> = module.sites.iter().map(|s| s.line.to_string()).collect();
+        let _ = writeln!(out, "sites {}", lines.join(", "));
+    }
+    if out.len() > start {
+        out.push('\n');
+    }
 }
 
 /// `bytes` as a double-quoted string with Rust escapes (invalid UTF-8 as `\xNN`).

@@ -27,32 +27,8 @@ pub fn verify_module(module: &Module) -> Result<(), Vec<VerifierError>> {
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
-/// The blocks reachable from the entry, in reverse postorder: every block
-/// after its dominators (definitions before uses).
-pub fn reverse_postorder(f: &Function) -> Vec<Block> {
-    let mut visited = vec![false; f.blocks.len()];
-    let mut order = Vec::new();
-    let mut stack = vec![(f.entry(), 0usize)];
-    visited[f.entry().index()] = true;
-    while let Some((b, i)) = stack.pop() {
-        let succs: Vec<Block> = f
-            .terminator(b)
-            .map(|t| f.inst(t).kind.successors().into_iter().map(|(s, _)| s).collect())
-            .unwrap_or_default();
-        if i < succs.len() {
-            stack.push((b, i + 1));
-            let s = succs[i];
-            if !visited[s.index()] {
-                visited[s.index()] = true;
-                stack.push((s, 0));
-            }
-        } else {
-            order.push(b);
-        }
-    }
-    order.reverse();
-    order
-}
+/// The blocks reachable from the entry, in reverse postorder (moved to [`crate::cfg`]).
+pub use crate::cfg::reverse_postorder;
 
 /// Immediate dominators, indexed by block (None for unreachable blocks).
 /// The iterative algorithm of Cooper, Harvey and Kennedy.

@@ -1,0 +1,1445 @@
+//! Parsing the IR's text form (what [`crate::printer`] prints) back into a
+//! [`Module`], so that passes can be tested as IR text in, IR text out.
+//!
+//! ```text
+//! strings "x"                  ; optional tables, before the first function
+//! globals "a"
+//! sites 3, 3
+//!
+//! function f0 ""(arity 0, captures 0, script, line 1) {
+//! block0(v0: val, v1: val):
+//!     v2 = get_global "a" @0  ; line 3
+//!     v3 = get_prop v2, "x" @1  ; line 3
+//!     return v3
+//! }
+//! ```
+//!
+//! The text is line-based: a table, a function header, a block label, an
+//! instruction or a closing brace per line. `;` starts a comment (outside
+//! string literals), and blank lines are ignored. After a site `@N`, a
+//! comment `; line L` gives the site's source line.
+//!
+//! Parsing the text of a printed module and printing the result gives back
+//! that text, byte for byte: the tables come from the `strings`, `globals` and `sites` lines
+//! (strings, globals and sites met in the body that are not in them are
+//! added after them, in order of appearance; sites without a line are at
+//! line 0), functions must be numbered `f0`, `f1`, ... in order, and value
+//! and block numbers are kept. Where the text's value numbers cannot be kept
+//! (the entry block's params are not `v0, v1, ...` in order, or the numbers
+//! are far sparser than the values defined), every value of the function is
+//! renumbered in order of definition; block numbers likewise when they are
+//! far sparser than the blocks. Numbers that no value of the text has are
+//! detached values of the function (each the result of a `nil` that is in no
+//! block), as a module straight from the front end has for the values of the
+//! code it removed; such values numbered above every value of the text are
+//! not in it, so the parsed function may have fewer values in all (and a
+//! pass that adds values may number them lower) than the one printed.
+//!
+//! The parser checks syntax, names and what each line can hold (a
+//! terminator ends every block, a result exactly on the instructions that
+//! have one); the rest (types, dominance, arities) is the verifier's job.
+
+use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StrId, Value};
+use crate::function::{BlockData, Function, FunctionKind, Module, Site, ValueData, ValueDef};
+use crate::inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
+use std::collections::HashMap;
+
+/// A syntax or naming error, with the (1-based) line it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: usize,
+    pub message: String,
+}
+
+impl std::fmt::Display for ParseError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "line {}: {}", self.line, self.message)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+type Result<T> = std::result::Result<T, ParseError>;
+
+/// Parses a whole module: optional tables, then functions `f0`, `f1`, ...
+pub fn parse_module(text: &str) -> Result<Module> {
+    let mut parser = Parser::new(text, Module::new(), true);
+    parser.parse()?;
+    Ok(parser.module)
+}
+
+/// Parses the text of exactly one function (no tables) and appends it to
+/// `module`, whose tables its strings, globals and sites are looked up in
+/// or added to. The function must be numbered as the module's next one. On
+/// an error, `module` is left as it was.
+pub fn parse_function(module: &mut Module, text: &str) -> Result<FuncId> {
+    let first = module.functions.len();
+    let mut parser = Parser::new(text, module.clone(), false);
+    parser.parse()?;
+    match parser.module.functions.len() - first {
+        1 => {}
+        0 => return Err(ParseError { line: parser.last_line(), message: "expected a function".into() }),
+        _ => {
+            return Err(ParseError {
+                line: parser.second_function_line,
+                message: "expected exactly one function".into(),
+            });
+        }
+    }
+    *module = parser.module;
+    Ok(FuncId::new(first))
+}
+
+/// How much sparser than the definitions value and block numbers may be and
+/// still be kept (beyond this, they are renumbered, so that a short text
+/// cannot make huge tables).
+const SPARSE_FACTOR: usize = 8;
+const SPARSE_SLACK: usize = 4096;
+/// How far beyond the sites table a site number may be.
+const SITE_SLACK: usize = 1 << 16;
+
+// ---- one line ----------------------------------------------------------------
+
+/// A position in one line of the text.
+#[derive(Clone)]
+struct Cursor<'a> {
+    text: &'a str,
+    pos: usize,
+    line: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn err<T>(&self, message: impl Into<String>) -> Result<T> {
+        Err(ParseError { line: self.line, message: message.into() })
+    }
+
+    fn rest(&self) -> &'a str {
+        &self.text[self.pos..]
+    }
+
+    fn skip_ws(&mut self) {
+        let rest = self.rest();
+        self.pos += rest.len() - rest.trim_start().len();
+    }
+
+    /// The next character after whitespace.
+    fn peek(&mut self) -> Option<char> {
+        self.skip_ws();
+        self.rest().chars().next()
+    }
+
+    /// Whether only whitespace or a comment is left.
+    fn at_end(&mut self) -> bool {
+        matches!(self.peek(), None | Some(';'))
+    }
+
+    fn eat(&mut self, c: char) -> bool {
+        if self.peek() == Some(c) {
+            self.pos += c.len_utf8();
+            true
+        } else {
+            false
+        }
+    }
+
+    /// What comes next, for error messages.
+    fn found(&mut self) -> String {
+        match self.peek() {
+            None => "end of line".into(),
+            Some(';') => "a comment".into(),
+            Some(c) if is_word_char(c) => format!("'{}'", self.clone().word()),
+            Some(c) => format!("'{c}'"),
+        }
+    }
+
+    fn expect(&mut self, c: char, context: &str) -> Result<()> {
+        if self.eat(c) {
+            Ok(())
+        } else {
+            let found = self.found();
+            self.err(format!("expected '{c}' {context}, found {found}"))
+        }
+    }
+
+    /// A run of letters, digits and underscores (maybe empty).
+    fn word(&mut self) -> &'a str {
+        self.skip_ws();
+        let rest = self.rest();
+        let len = rest.find(|c: char| !is_word_char(c)).unwrap_or(rest.len());
+        self.pos += len;
+        &rest[..len]
+    }
+
+    fn keyword(&mut self, kw: &str, context: &str) -> Result<()> {
+        let mut c = self.clone();
+        if c.word() == kw {
+            *self = c;
+            Ok(())
+        } else {
+            let found = self.found();
+            self.err(format!("expected '{kw}' {context}, found {found}"))
+        }
+    }
+
+    fn uint(&mut self, what: &str) -> Result<u32> {
+        let mut probe = self.clone();
+        let w = probe.word();
+        if w.is_empty() || !w.bytes().all(|b| b.is_ascii_digit()) {
+            let found = self.found();
+            return self.err(format!("expected {what}, found {found}"));
+        }
+        *self = probe;
+        w.parse().or_else(|_| self.err(format!("{what} {w} is too large")))
+    }
+
+    /// `PREFIX` followed by a number: `v3`, `block1`, `f2`.
+    fn entity(&mut self, prefix: &str, what: &str) -> Result<u32> {
+        let mut probe = self.clone();
+        let w = probe.word();
+        match w.strip_prefix(prefix) {
+            Some(n) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                *self = probe;
+                n.parse().or_else(|_| self.err(format!("{what} number in '{w}' is too large")))
+            }
+            _ => {
+                let found = self.found();
+                self.err(format!("expected {what} like {prefix}0, found {found}"))
+            }
+        }
+    }
+
+    fn value(&mut self) -> Result<Value> {
+        Ok(Value(self.entity("v", "a value")?))
+    }
+
+    fn block(&mut self) -> Result<Block> {
+        Ok(Block(self.entity("block", "a block")?))
+    }
+
+    fn site(&mut self) -> Result<u32> {
+        if !self.eat('@') {
+            let found = self.found();
+            return self.err(format!("expected a site like @0, found {found}"));
+        }
+        if !self.rest().starts_with(|c: char| c.is_ascii_digit()) {
+            return self.err("expected a site number after '@'");
+        }
+        self.uint("a site number")
+    }
+
+    fn ty(&mut self) -> Result<Type> {
+        let w = self.word();
+        Ok(match w {
+            "val" => Type::Val,
+            "f64" => Type::F64,
+            "i64" => Type::I64,
+            "bool" => Type::Bool,
+            "ptr" => Type::Ptr,
+            "" => {
+                let found = self.found();
+                return self.err(format!("expected a type, found {found}"));
+            }
+            _ => return self.err(format!("unknown type '{w}' (the types are val, f64, i64, bool and ptr)")),
+        })
+    }
+
+    /// A double-quoted string with the printer's escapes: `\0 \t \r \n \'
+    /// \" \\`, `\u{HEX}` (a character) and `\xHH` (a byte).
+    fn string(&mut self) -> Result<Vec<u8>> {
+        if !self.eat('"') {
+            let found = self.found();
+            return self.err(format!("expected a string, found {found}"));
+        }
+        let mut out = Vec::new();
+        let mut chars = self.rest().char_indices();
+        loop {
+            let Some((i, c)) = chars.next() else {
+                return self.err("unterminated string");
+            };
+            match c {
+                '"' => {
+                    self.pos += i + 1;
+                    return Ok(out);
+                }
+                '\\' => {
+                    let Some((_, e)) = chars.next() else {
+                        return self.err("unterminated string");
+                    };
+                    match e {
+                        '0' => out.push(0),
+                        't' => out.push(b'\t'),
+                        'r' => out.push(b'\r'),
+                        'n' => out.push(b'\n'),
+                        '\'' | '"' | '\\' => out.push(e as u8),
+                        'x' => {
+                            let hex: String = chars.by_ref().take(2).map(|(_, c)| c).collect();
+                            match u8::from_str_radix(&hex, 16) {
+                                Ok(b) if hex.len() == 2 && hex.bytes().all(|h| h.is_ascii_hexdigit()) => {
+                                    out.push(b)
+                                }
+                                _ => return self.err("expected two hex digits after \\x"),
+                            }
+                        }
+                        'u' => {
+                            if chars.next().map(|(_, c)| c) != Some('{') {
+                                return self.err("expected '{' after \\u");
+                            }
+                            let mut hex = String::new();
+                            loop {
+                                match chars.next() {
+                                    Some((_, '}')) => break,
+                                    Some((_, h)) if h.is_ascii_hexdigit() && hex.len() < 6 => hex.push(h),
+                                    _ => return self.err("expected up to 6 hex digits and '}' in \\u{...}"),
+                                }
+                            }
+                            match u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32) {
+                                Some(ch) => out.extend_from_slice(ch.encode_utf8(&mut [0; 4]).as_bytes()),
+                                None => return self.err(format!("\\u{{{hex}}} is not a character")),
+                            }
+                        }
+                        _ => return self.err(format!("unknown escape '\\{e}' in a string")),
+                    }
+                }
+                _ => out.extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes()),
+            }
+        }
+    }
+
+    /// A number as `{:?}` prints an f64 (`1.0`, `-2.5e-7`, `inf`, `NaN`).
+    fn number(&mut self) -> Result<f64> {
+        self.skip_ws();
+        let rest = self.rest();
+        let len =
+            rest.find(|c: char| c.is_whitespace() || matches!(c, ',' | ';' | '@')).unwrap_or(rest.len());
+        let w = &rest[..len];
+        if w.is_empty() {
+            let found = self.found();
+            return self.err(format!("expected a number, found {found}"));
+        }
+        match w.parse() {
+            Ok(n) => {
+                self.pos += len;
+                Ok(n)
+            }
+            Err(_) => self.err(format!("'{w}' is not a number")),
+        }
+    }
+
+    /// Values separated by commas up to `close` (the opening bracket is eaten).
+    fn values(&mut self, close: char) -> Result<Vec<Value>> {
+        let mut out = Vec::new();
+        if self.eat(close) {
+            return Ok(out);
+        }
+        loop {
+            out.push(self.value()?);
+            if self.eat(close) {
+                return Ok(out);
+            }
+            self.expect(',', &format!("or '{close}' in a list of values"))?;
+        }
+    }
+
+    /// A jump destination: `block3` or `block3(v1, v2)`.
+    fn dest(&mut self) -> Result<(Block, Vec<Value>)> {
+        let block = self.block()?;
+        let args = if self.eat('(') { self.values(')')? } else { Vec::new() };
+        Ok((block, args))
+    }
+
+    /// The end of the line: nothing but maybe a comment, which is returned.
+    fn end(&mut self) -> Result<&'a str> {
+        match self.peek() {
+            None => Ok(""),
+            Some(';') => Ok(&self.rest()[1..]),
+            _ => {
+                let found = self.found();
+                self.err(format!("unexpected {found} at the end of the line"))
+            }
+        }
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || c == '_'
+}
+
+/// The line of a site comment `line L`.
+fn site_line_comment(comment: &str) -> Option<u32> {
+    let rest = comment.trim_start().strip_prefix("line")?;
+    let rest = rest.trim_start();
+    let digits = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    if digits == 0 || !rest[digits..].trim().is_empty() {
+        return None;
+    }
+    rest[..digits].parse().ok()
+}
+
+// ---- the module --------------------------------------------------------------
+
+/// An instruction as written: values and blocks are still the text's numbers.
+struct RawInst {
+    line: usize,
+    result: Option<Value>,
+    kind: InstKind,
+}
+
+struct RawBlock {
+    line: usize,
+    name: Block,
+    params: Vec<(Value, Type)>,
+    insts: Vec<RawInst>,
+}
+
+struct Parser<'a> {
+    lines: Vec<&'a str>,
+    next: usize,
+    module: Module,
+    /// Whether each site's line is known (from the table or a `; line` comment).
+    site_known: Vec<bool>,
+    allow_tables: bool,
+    /// Closures to check once every function is known: (line, callee).
+    closures: Vec<(usize, FuncId)>,
+    seen_function: bool,
+    /// The line of the second function, for `parse_function`'s error.
+    second_function_line: usize,
+}
+
+impl<'a> Parser<'a> {
+    fn new(text: &'a str, module: Module, allow_tables: bool) -> Parser<'a> {
+        let site_known = vec![true; module.sites.len()];
+        Parser {
+            lines: text.lines().collect(),
+            next: 0,
+            module,
+            site_known,
+            allow_tables,
+            closures: Vec::new(),
+            seen_function: false,
+            second_function_line: 0,
+        }
+    }
+
+    fn last_line(&self) -> usize {
+        self.lines.len().max(1)
+    }
+
+    /// The next line that is not blank or only a comment.
+    fn next_line(&mut self) -> Option<Cursor<'a>> {
+        while self.next < self.lines.len() {
+            let mut c = Cursor { text: self.lines[self.next], pos: 0, line: self.next + 1 };
+            self.next += 1;
+            if !c.at_end() {
+                return Some(c);
+            }
+        }
+        None
+    }
+
+    fn parse(&mut self) -> Result<()> {
+        let mut seen_tables: Vec<&str> = Vec::new();
+        while let Some(mut c) = self.next_line() {
+            let line = c.line;
+            let w = c.word();
+            if matches!(w, "strings" | "globals" | "sites") {
+                if !self.allow_tables {
+                    return c.err(format!("a '{w}' table cannot be given here"));
+                }
+                if self.seen_function {
+                    return c.err(format!("the '{w}' table must come before the first function"));
+                }
+                if seen_tables.contains(&w) {
+                    return c.err(format!("the '{w}' table is given twice"));
+                }
+                seen_tables.push(w);
+                self.parse_table(w, &mut c)?;
+            } else if w == "function" {
+                if self.seen_function && self.second_function_line == 0 {
+                    self.second_function_line = line;
+                }
+                self.seen_function = true;
+                self.parse_function(&mut c)?;
+            } else {
+                let found = if w.is_empty() { c.found() } else { format!("'{w}'") };
+                return c.err(format!("expected 'function', found {found}"));
+            }
+        }
+        let count = self.module.functions.len();
+        for &(line, func) in &self.closures {
+            if func.index() >= count {
+                return Err(ParseError { line, message: format!("closure of undefined function {func}") });
+            }
+        }
+        Ok(())
+    }
+
+    /// The entries of the `strings`, `globals` or `sites` table, separated by commas.
+    fn parse_table(&mut self, table: &str, c: &mut Cursor<'a>) -> Result<()> {
+        let mut first = true;
+        while !c.at_end() {
+            if !first {
+                c.expect(',', "between table entries")?;
+            }
+            first = false;
+            if table == "sites" {
+                let line = c.uint("a site's line")?;
+                self.module.add_site(line);
+                self.site_known.push(true);
+                continue;
+            }
+            let s = c.string()?;
+            let (before, after) = if table == "strings" {
+                let before = self.module.strings.len();
+                self.module.intern(&s);
+                (before, self.module.strings.len())
+            } else {
+                let before = self.module.globals.len();
+                self.module.global(&s);
+                (before, self.module.globals.len())
+            };
+            if before == after {
+                return c.err(format!("{} is twice in the {table} table", crate::printer::quote(&s)));
+            }
+        }
+        c.end().map(|_| ())
+    }
+
+    /// Records a use of site `n` (on a line with this comment).
+    fn use_site(&mut self, c: &Cursor<'a>, n: u32, comment: &str) -> Result<SiteId> {
+        let index = n as usize;
+        if index >= self.module.sites.len() + SITE_SLACK {
+            return c.err(format!(
+                "site @{n} is too far beyond the sites table ({} sites)",
+                self.module.sites.len()
+            ));
+        }
+        while self.module.sites.len() <= index {
+            self.module.sites.push(Site { line: 0 });
+            self.site_known.push(false);
+        }
+        if let Some(line) = site_line_comment(comment) {
+            if self.site_known[index] && self.module.sites[index].line != line {
+                return c
+                    .err(format!("site @{n} is on line {}, not line {line}", self.module.sites[index].line));
+            }
+            self.module.sites[index].line = line;
+            self.site_known[index] = true;
+        }
+        Ok(SiteId(n))
+    }
+
+    /// `function fN "name"(arity A, captures C, KIND, line L) {`, its blocks and `}`
+    /// (the keyword is already read).
+    fn parse_function(&mut self, c: &mut Cursor<'a>) -> Result<()> {
+        let header_line = c.line;
+        let id = c.entity("f", "a function")?;
+        let expected = self.module.functions.len();
+        if id as usize != expected {
+            return c.err(format!(
+                "expected function f{expected} here (functions are numbered in order), found f{id}"
+            ));
+        }
+        let name = c.string()?;
+        c.expect('(', "after the function's name")?;
+        c.keyword("arity", "in the function header")?;
+        let arity = c.uint("the arity")?;
+        c.expect(',', "after the arity")?;
+        c.keyword("captures", "in the function header")?;
+        let ncaptures = c.uint("the number of captures")?;
+        c.expect(',', "after the number of captures")?;
+        let kind_word = c.word();
+        let kind = match kind_word {
+            "script" => FunctionKind::Script,
+            "function" => FunctionKind::Function,
+            "method" => FunctionKind::Method,
+            "initializer" => FunctionKind::Initializer,
+            _ => {
+                return c.err(format!(
+                    "unknown function kind '{kind_word}' (the kinds are script, function, method and initializer)"
+                ));
+            }
+        };
+        c.expect(',', "after the function kind")?;
+        c.keyword("line", "in the function header")?;
+        let line = c.uint("the line")?;
+        c.expect(')', "at the end of the function header")?;
+        c.expect('{', "after the function header")?;
+        c.end()?;
+
+        let mut blocks: Vec<RawBlock> = Vec::new();
+        let close_line = loop {
+            let Some(mut c) = self.next_line() else {
+                return Err(ParseError {
+                    line: self.last_line(),
+                    message: format!(
+                        "unexpected end of text: f{id} (line {header_line}) has no closing '}}'"
+                    ),
+                });
+            };
+            if c.eat('}') {
+                c.end()?;
+                break c.line;
+            }
+            let mut probe = c.clone();
+            let w = probe.word();
+            if w == "function" {
+                return c
+                    .err(format!("f{id} (line {header_line}) has no closing '}}' before the next function"));
+            }
+            if w.starts_with("block") && matches!(probe.peek(), Some(':' | '(')) {
+                if let Some(prev) = blocks.last() {
+                    check_terminated(prev)?;
+                }
+                blocks.push(self.parse_block_header(&mut c)?);
+                continue;
+            }
+            let Some(block) = blocks.last_mut() else {
+                return c.err("expected a block label like block0: before the first instruction");
+            };
+            if let Some(last) = block.insts.last()
+                && last.kind.is_terminator()
+            {
+                return c.err(format!("instruction after the terminator of {}", block.name));
+            }
+            let inst = self.parse_inst(&mut c)?;
+            block.insts.push(inst);
+        };
+        match blocks.last() {
+            None => return Err(ParseError { line: close_line, message: format!("f{id} has no blocks") }),
+            Some(last) => check_terminated(last)?,
+        }
+        let mut f = Function::new(name, kind, arity, line);
+        f.ncaptures = ncaptures;
+        build_function(&mut f, blocks)?;
+        self.module.functions.push(f);
+        Ok(())
+    }
+
+    /// `blockN:` or `blockN(v1: val, ...):`.
+    fn parse_block_header(&mut self, c: &mut Cursor<'a>) -> Result<RawBlock> {
+        let name = c.block()?;
+        let mut params = Vec::new();
+        if c.eat('(') && !c.eat(')') {
+            loop {
+                let v = c.value()?;
+                c.expect(':', &format!("after the parameter {v}"))?;
+                params.push((v, c.ty()?));
+                if c.eat(')') {
+                    break;
+                }
+                c.expect(',', "or ')' in the block's parameters")?;
+            }
+        }
+        c.expect(':', &format!("after {name}"))?;
+        c.end()?;
+        Ok(RawBlock { line: c.line, name, params, insts: Vec::new() })
+    }
+
+    /// `[vN =] OPCODE OPERANDS [@SITE]`.
+    fn parse_inst(&mut self, c: &mut Cursor<'a>) -> Result<RawInst> {
+        let mut probe = c.clone();
+        probe.word();
+        let result = if probe.peek() == Some('=') {
+            let v = c.value()?;
+            c.expect('=', "after the result")?;
+            Some(v)
+        } else {
+            None
+        };
+        let op = c.word();
+        let site = |c: &mut Cursor<'a>| c.site().map(SiteId);
+        use InstKind::*;
+        let kind = match op {
+            "nil" => Nil,
+            "bool" => match c.word() {
+                "true" => Bool(true),
+                "false" => Bool(false),
+                w => return c.err(format!("expected true or false after 'bool', found '{w}'")),
+            },
+            "number" => Number(c.number()?),
+            "string" => Str(self.module.intern(&c.string()?)),
+            "neg" | "not" => {
+                let op = if op == "neg" { UnaryOp::Neg } else { UnaryOp::Not };
+                let arg = c.value()?;
+                Unary { op, arg, site: site(c)? }
+            }
+            "add" | "sub" | "mul" | "div" | "lt" | "le" | "gt" | "ge" | "eq" | "ne" => {
+                let op = match op {
+                    "add" => BinaryOp::Add,
+                    "sub" => BinaryOp::Sub,
+                    "mul" => BinaryOp::Mul,
+                    "div" => BinaryOp::Div,
+                    "lt" => BinaryOp::Lt,
+                    "le" => BinaryOp::Le,
+                    "gt" => BinaryOp::Gt,
+                    "ge" => BinaryOp::Ge,
+                    "eq" => BinaryOp::Eq,
+                    _ => BinaryOp::Ne,
+                };
+                let lhs = c.value()?;
+                c.expect(',', "between the operands")?;
+                let rhs = c.value()?;
+                Binary { op, lhs, rhs, site: site(c)? }
+            }
+            "truthy" => Truthy(c.value()?),
+            "get_global" => {
+                let global = self.global(c)?;
+                GetGlobal { global, site: site(c)? }
+            }
+            "set_global" => {
+                let global = self.global(c)?;
+                c.expect(',', "after the global")?;
+                let value = c.value()?;
+                SetGlobal { global, value, site: site(c)? }
+            }
+            "define_global" => {
+                let global = self.global(c)?;
+                c.expect(',', "after the global")?;
+                DefineGlobal { global, value: c.value()? }
+            }
+            "get_prop" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                let name = self.string(c)?;
+                GetProp { obj, name, site: site(c)? }
+            }
+            "set_prop" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                let name = self.string(c)?;
+                c.expect(',', "after the property name")?;
+                let value = c.value()?;
+                SetProp { obj, name, value, site: site(c)? }
+            }
+            "invoke" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                let name = self.string(c)?;
+                c.expect('(', "before the arguments")?;
+                let args = c.values(')')?;
+                Invoke { obj, name, args, site: site(c)? }
+            }
+            "super_invoke" | "get_super" => {
+                let this = c.value()?;
+                c.expect(',', "after the receiver")?;
+                let superclass = c.value()?;
+                c.expect(',', "after the superclass")?;
+                let name = self.string(c)?;
+                if op == "get_super" {
+                    GetSuper { this, superclass, name, site: site(c)? }
+                } else {
+                    c.expect('(', "before the arguments")?;
+                    let args = c.values(')')?;
+                    SuperInvoke { this, superclass, name, args, site: site(c)? }
+                }
+            }
+            "call" => {
+                let callee = c.value()?;
+                c.expect('(', "before the arguments")?;
+                let args = c.values(')')?;
+                Call { callee, args, site: site(c)? }
+            }
+            "closure" => {
+                let func = FuncId(c.entity("f", "a function")?);
+                c.expect('[', "before the captured values")?;
+                let captures = c.values(']')?;
+                self.closures.push((c.line, func));
+                Closure { func, captures }
+            }
+            "load_capture" => LoadCapture { index: c.uint("a capture index")? },
+            "class" => {
+                let name = self.string(c)?;
+                c.expect(',', "after the class name")?;
+                c.keyword("fields", "in 'class'")?;
+                Class { name, fields: c.uint("a number of fields")? }
+            }
+            "inherit" => {
+                let class = c.value()?;
+                c.expect(',', "after the class")?;
+                let superclass = c.value()?;
+                Inherit { class, superclass, site: site(c)? }
+            }
+            "method" => {
+                let class = c.value()?;
+                c.expect(',', "after the class")?;
+                let name = self.string(c)?;
+                c.expect(',', "after the method name")?;
+                Method { class, name, method: c.value()? }
+            }
+            "cell_new" => CellNew { value: c.value()? },
+            "cell_get" => CellGet { cell: c.value()? },
+            "cell_set" => {
+                let cell = c.value()?;
+                c.expect(',', "after the cell")?;
+                CellSet { cell, value: c.value()? }
+            }
+            "print" => Print { value: c.value()? },
+            "jump" => {
+                let (dest, args) = c.dest()?;
+                Jump { dest, args }
+            }
+            "branch" => {
+                let cond = c.value()?;
+                c.expect(',', "after the condition")?;
+                let (then_dest, then_args) = c.dest()?;
+                c.expect(',', "between the destinations")?;
+                let (else_dest, else_args) = c.dest()?;
+                Branch { cond, then_dest, then_args, else_dest, else_args }
+            }
+            "return" => Return { value: c.value()? },
+            "" => {
+                let found = c.found();
+                return c.err(format!("expected an instruction, found {found}"));
+            }
+            _ => return c.err(format!("unknown instruction '{op}'")),
+        };
+        let comment = c.end()?;
+        if let Some(SiteId(n)) = kind.site() {
+            self.use_site(c, n, comment)?;
+        }
+        match (result, kind.result_type()) {
+            (Some(v), None) => return c.err(format!("'{op}' has no result, but {v} is assigned")),
+            (None, Some(_)) => return c.err(format!("'{op}' defines a value: write 'vN = {op} ...'")),
+            _ => {}
+        }
+        Ok(RawInst { line: c.line, result, kind })
+    }
+
+    fn string(&mut self, c: &mut Cursor<'a>) -> Result<StrId> {
+        Ok(self.module.intern(&c.string()?))
+    }
+
+    fn global(&mut self, c: &mut Cursor<'a>) -> Result<GlobalId> {
+        Ok(self.module.global(&c.string()?))
+    }
+}
+
+fn check_terminated(block: &RawBlock) -> Result<()> {
+    match block.insts.last() {
+        Some(last) if last.kind.is_terminator() => Ok(()),
+        last => Err(ParseError {
+            line: last.map_or(block.line, |i| i.line),
+            message: format!("{} does not end with a terminator (jump, branch or return)", block.name),
+        }),
+    }
+}
+
+/// Fills `f` with the blocks as written: numbers them, and checks that every
+/// value and block used is defined.
+fn build_function(f: &mut Function, blocks: Vec<RawBlock>) -> Result<()> {
+    // Blocks: keep the text's numbers unless they are far too sparse.
+    let mut block_lines: HashMap<Block, usize> = HashMap::new();
+    for b in &blocks {
+        if let Some(first) = block_lines.insert(b.name, b.line) {
+            return Err(ParseError {
+                line: b.line,
+                message: format!("{} is defined twice (first on line {first})", b.name),
+            });
+        }
+    }
+    let max_block = blocks.iter().map(|b| b.name.index()).max().unwrap_or(0);
+    let keep_blocks = max_block < blocks.len() * SPARSE_FACTOR + SPARSE_SLACK;
+    let block_map: HashMap<Block, Block> = blocks
+        .iter()
+        .enumerate()
+        .map(|(i, b)| (b.name, if keep_blocks { b.name } else { Block::new(i) }))
+        .collect();
+    let nblocks = if keep_blocks { max_block + 1 } else { blocks.len() };
+
+    // Values, in order of definition.
+    let mut defs: Vec<(Value, usize)> = Vec::new();
+    for b in &blocks {
+        defs.extend(b.params.iter().map(|&(v, _)| (v, b.line)));
+        defs.extend(b.insts.iter().filter_map(|i| Some((i.result?, i.line))));
+    }
+    let mut value_lines: HashMap<Value, usize> = HashMap::new();
+    for &(v, line) in &defs {
+        if let Some(first) = value_lines.insert(v, line) {
+            return Err(ParseError {
+                line,
+                message: format!("{v} is defined twice (first on line {first})"),
+            });
+        }
+    }
+    let entry_in_order = blocks[0].params.iter().enumerate().all(|(i, &(v, _))| v.index() == i);
+    let max_value = defs.iter().map(|(v, _)| v.index()).max();
+    let keep_values =
+        entry_in_order && max_value.is_none_or(|m| m < defs.len() * SPARSE_FACTOR + SPARSE_SLACK);
+    let value_map: HashMap<Value, Value> = defs
+        .iter()
+        .enumerate()
+        .map(|(i, &(v, _))| (v, if keep_values { v } else { Value::new(i) }))
+        .collect();
+    let nvalues = if keep_values { max_value.map_or(0, |m| m + 1) } else { defs.len() };
+
+    f.blocks = vec![BlockData::default(); nblocks];
+    let mut values: Vec<Option<ValueData>> = vec![None; nvalues];
+    for raw in blocks {
+        let b = block_map[&raw.name];
+        f.layout.push(b);
+        for (i, (v, ty)) in raw.params.into_iter().enumerate() {
+            let v = value_map[&v];
+            values[v.index()] = Some(ValueData { ty, def: ValueDef::Param(b, i as u32) });
+            f.blocks[b.index()].params.push(v);
+        }
+        for inst in raw.insts {
+            let id = Inst::new(f.insts.len());
+            let mut undefined = None;
+            let mut kind = inst.kind.map_args(|v| match value_map.get(&v) {
+                Some(&mapped) => mapped,
+                None => {
+                    undefined.get_or_insert(v);
+                    v
+                }
+            });
+            if let Some(v) = undefined {
+                return Err(ParseError { line: inst.line, message: format!("undefined value {v}") });
+            }
+            let mut undefined_block = None;
+            let mut map_block = |d: &mut Block| match block_map.get(d) {
+                Some(&mapped) => *d = mapped,
+                None => {
+                    undefined_block.get_or_insert(*d);
+                }
+            };
+            match &mut kind {
+                InstKind::Jump { dest, .. } => map_block(dest),
+                InstKind::Branch { then_dest, else_dest, .. } => {
+                    map_block(then_dest);
+                    map_block(else_dest);
+                }
+                _ => {}
+            }
+            if let Some(b) = undefined_block {
+                return Err(ParseError { line: inst.line, message: format!("undefined block {b}") });
+            }
+            let result = inst.result.map(|r| value_map[&r]);
+            if let (Some(r), Some(ty)) = (result, kind.result_type()) {
+                values[r.index()] = Some(ValueData { ty, def: ValueDef::Result(id) });
+            }
+            f.insts.push(InstData { kind, result });
+            f.blocks[b.index()].insts.push(id);
+        }
+    }
+    // Numbers no value has: detached values, each the result of a `nil` in no block.
+    f.values = values
+        .into_iter()
+        .enumerate()
+        .map(|(i, data)| {
+            data.unwrap_or_else(|| {
+                let id = Inst::new(f.insts.len());
+                f.insts.push(InstData { kind: InstKind::Nil, result: Some(Value::new(i)) });
+                ValueData { ty: Type::Val, def: ValueDef::Result(id) }
+            })
+        })
+        .collect();
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builder::FunctionBuilder;
+    use crate::printer::print_module;
+    use crate::verifier::verify_module;
+
+    fn parse_ok(text: &str) -> Module {
+        let m = parse_module(text).unwrap_or_else(|e| panic!("{e}\n{text}"));
+        if let Err(errors) = verify_module(&m) {
+            panic!("verifier: {errors:?}\n{text}");
+        }
+        m
+    }
+
+    fn parse_err(text: &str) -> ParseError {
+        match parse_module(text) {
+            Ok(m) => panic!("parsed, expected an error:\n{}", print_module(&m)),
+            Err(e) => e,
+        }
+    }
+
+    #[track_caller]
+    fn assert_err(text: &str, line: usize, message: &str) {
+        let e = parse_err(text);
+        assert_eq!(e.line, line, "wrong line for {e}");
+        assert!(e.message.contains(message), "'{e}' does not contain '{message}'");
+        assert!(e.to_string().starts_with(&format!("line {line}: ")), "{e}");
+    }
+
+    /// Every instruction kind, every function kind, tables, sites and params.
+    const ALL_KINDS: &str = r#"strings "x", "m", "C", "s"
+globals "g"
+sites 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21
+
+function f0 ""(arity 0, captures 0, script, line 1) {
+block0(v0: val, v1: val):
+    v2 = nil
+    v3 = bool true
+    v4 = bool false
+    v5 = number 1.5
+    v6 = string "s"
+    v7 = neg v5 @0  ; line 1
+    v8 = not v3 @1  ; line 2
+    v9 = add v5, v7 @2  ; line 3
+    v10 = sub v5, v7 @3  ; line 4
+    v11 = mul v5, v7 @4  ; line 5
+    v12 = div v5, v7 @5  ; line 6
+    v13 = lt v5, v7 @6  ; line 7
+    v14 = le v5, v7 @7  ; line 8
+    v15 = gt v5, v7 @8  ; line 9
+    v16 = ge v5, v7 @9  ; line 10
+    v17 = eq v5, v7 @10  ; line 11
+    v18 = ne v5, v7 @11  ; line 12
+    v19 = get_global "g" @12  ; line 13
+    set_global "g", v19 @13  ; line 14
+    define_global "g", v2
+    v20 = get_prop v19, "x" @14  ; line 15
+    set_prop v19, "x", v20 @15  ; line 16
+    v21 = invoke v19, "m"(v2, v3) @16  ; line 17
+    v22 = super_invoke v1, v19, "m"() @17  ; line 18
+    v23 = get_super v1, v19, "m" @18  ; line 19
+    v24 = call v19(v2) @19  ; line 20
+    v25 = class "C", fields 2
+    inherit v25, v19 @20  ; line 21
+    v26 = cell_new v2
+    v27 = closure f1[v26, v2]
+    method v25, "m", v27
+    print v27
+    v28 = truthy v18
+    branch v28, block1(v2), block2
+block1(v29: val):
+    jump block2
+block2:
+    return v2
+}
+
+function f1 "m"(arity 1, captures 2, method, line 3) {
+block0(v0: val, v1: val, v2: val):
+    v3 = load_capture 0
+    v4 = cell_get v3
+    cell_set v3, v2
+    return v4
+}
+
+function f2 "init"(arity 0, captures 0, initializer, line 5) {
+block0(v0: val, v1: val):
+    return v1
+}
+
+"#;
+
+    #[test]
+    fn every_instruction_kind_round_trips() {
+        let m = parse_ok(ALL_KINDS);
+        assert_eq!(print_module(&m), ALL_KINDS);
+        assert_eq!(m.strings, [&b"x"[..], b"m", b"C", b"s"]);
+        assert_eq!(m.globals, [b"g"]);
+        assert_eq!(m.sites.len(), 21);
+        assert!(m.sites.iter().enumerate().all(|(i, s)| s.line as usize == i + 1));
+        let f0 = &m.functions[0];
+        assert_eq!(f0.values.len(), 30);
+        assert_eq!(f0.value_type(Value(28)), Type::Bool);
+        assert_eq!(f0.values[29].def, ValueDef::Param(Block(1), 0));
+        let kinds: Vec<&InstKind> = f0.block(Block(0)).insts.iter().map(|&i| &f0.inst(i).kind).collect();
+        assert_eq!(kinds[3], &InstKind::Number(1.5));
+        assert_eq!(
+            kinds[22],
+            &InstKind::Invoke {
+                obj: Value(19),
+                name: StrId(1),
+                args: vec![Value(2), Value(3)],
+                site: SiteId(16)
+            }
+        );
+        let f1 = &m.functions[1];
+        assert_eq!((f1.kind, f1.arity, f1.ncaptures, f1.line), (FunctionKind::Method, 1, 2, 3));
+        assert_eq!(m.functions[2].kind, FunctionKind::Initializer);
+        // And once more from the printed text: a fixed point, exactly.
+        assert_eq!(parse_ok(&print_module(&m)), m);
+    }
+
+    /// A module the builder makes without removing anything parses back equal.
+    #[test]
+    fn built_module_parses_back_equal() {
+        let mut m = Module::new();
+        let strings: Vec<&[u8]> = vec![
+            b"",
+            b"plain",
+            b"quote \" and ' and \\",
+            b"\0\t\r\n",
+            b"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\xa6\x80",
+            b"invalid \xff\xfe and \xc3 alone",
+            b"\x7f\x01\x1b",
+            b"e\xcc\x81 combining",
+            b"; not a comment",
+        ];
+        let site = m.add_site(7);
+        let g = m.global(b"weird \xff global");
+        let mut b = FunctionBuilder::new(Function::new(b"\xffname".to_vec(), FunctionKind::Function, 1, 9));
+        let entry = b.create_block();
+        for _ in 0..3 {
+            b.append_block_param(entry, Type::Val);
+        }
+        b.switch_to_block(entry);
+        b.seal_block(entry);
+        let mut last = Value(0);
+        for s in &strings {
+            let id = m.intern(s);
+            last = b.ins_value(InstKind::Str(id));
+        }
+        for n in [
+            0.0,
+            -0.0,
+            0.1,
+            1e16,
+            1e15,
+            1.5e-7,
+            5e-324,
+            f64::MAX,
+            f64::MIN_POSITIVE,
+            f64::INFINITY,
+            -f64::INFINITY,
+        ] {
+            b.ins_value(InstKind::Number(n));
+        }
+        let got = b.ins_value(InstKind::GetGlobal { global: g, site });
+        let exit = b.create_block();
+        let p = b.append_block_param(exit, Type::Val);
+        let cond = b.ins_value(InstKind::Truthy(got));
+        b.ins(InstKind::Branch {
+            cond,
+            then_dest: exit,
+            then_args: vec![got],
+            else_dest: exit,
+            else_args: vec![last],
+        });
+        b.switch_to_block(exit);
+        b.seal_block(exit);
+        b.ins(InstKind::Return { value: p });
+        m.functions.push(b.finish());
+        verify_module(&m).unwrap();
+        let text = print_module(&m);
+        let parsed = parse_ok(&text);
+        assert_eq!(parsed, m, "{text}");
+        assert_eq!(print_module(&parsed), text);
+        // Numbers come back bit for bit (`==` does not tell 0.0 from -0.0).
+        let bits = |m: &Module| -> Vec<u64> {
+            m.functions[0]
+                .insts
+                .iter()
+                .filter_map(|d| match d.kind {
+                    InstKind::Number(n) => Some(n.to_bits()),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(bits(&parsed), bits(&m));
+    }
+
+    #[test]
+    fn hand_written_function_with_comments_and_sparse_values() {
+        let text = "
+; a hand-written test
+function f0 \"f\"(arity 1, captures 0, function, line 4) {   ; header
+block0(v0: val, v1: val, v2: val):
+
+    v10 = number 1.0          ; one
+    v7 = add v2, v10 @3       ; no line given
+    v20 = truthy v7
+    branch v20, block5(v7), block2
+block5(v30: val):
+    return v30
+block2:
+    return v10
+}
+";
+        let m = parse_ok(text);
+        let f = &m.functions[0];
+        // Numbers are kept; the gaps are detached values.
+        assert_eq!(f.values.len(), 31);
+        assert_eq!(f.layout, [Block(0), Block(5), Block(2)]);
+        assert_eq!(f.blocks.len(), 6);
+        assert_eq!(f.block(Block(5)).params, [Value(30)]);
+        assert_eq!(f.value_type(Value(20)), Type::Bool);
+        assert_eq!(m.sites, [Site { line: 0 }; 4]);
+        let printed = print_module(&m);
+        assert!(
+            printed.starts_with(
+                "sites 0, 0, 0, 0\n\nfunction f0 \"f\"(arity 1, captures 0, function, line 4) {\n"
+            )
+        );
+        assert!(printed.contains("    v7 = add v2, v10 @3  ; line 0\n    v20 = truthy v7\n"), "{printed}");
+        assert_eq!(parse_ok(&printed), m);
+    }
+
+    #[test]
+    fn out_of_order_entry_params_are_renumbered() {
+        let text = "function f0 \"f\"(arity 0, captures 0, function, line 1) {
+block3(v5: val, v4: val):
+    v1 = nil
+    jump block1(v1)
+block1(v0: val):
+    return v4
+}
+";
+        let m = parse_ok(text);
+        let printed = print_module(&m);
+        assert_eq!(
+            printed,
+            "function f0 \"f\"(arity 0, captures 0, function, line 1) {
+block3(v0: val, v1: val):
+    v2 = nil
+    jump block1(v2)
+block1(v3: val):
+    return v1
+}
+
+"
+        );
+    }
+
+    #[test]
+    fn very_sparse_numbers_are_renumbered() {
+        let text = "function f0 \"f\"(arity 0, captures 0, function, line 1) {
+block4000000000(v0: val, v1: val):
+    v4000000000 = nil
+    return v4000000000
+}
+";
+        let m = parse_ok(text);
+        let f = &m.functions[0];
+        assert_eq!(f.values.len(), 3);
+        assert_eq!(f.blocks.len(), 1);
+        assert!(print_module(&m).contains("block0(v0: val, v1: val):\n    v2 = nil\n    return v2\n"));
+    }
+
+    #[test]
+    fn tables_come_first_and_body_entries_are_added() {
+        let text = "strings \"b\"
+sites 5
+
+function f0 \"\"(arity 0, captures 0, script, line 1) {
+block0(v0: val, v1: val):
+    v2 = string \"a\"
+    v3 = string \"b\"
+    v4 = get_prop v3, \"a\" @2  ; line 8
+    return v4
+}
+";
+        let m = parse_ok(text);
+        assert_eq!(m.strings, [b"b", b"a"]);
+        assert_eq!(m.sites, [Site { line: 5 }, Site { line: 0 }, Site { line: 8 }]);
+    }
+
+    #[test]
+    fn parse_function_appends_to_a_module() {
+        let mut m = parse_ok(ALL_KINDS);
+        let before = m.clone();
+        let id = parse_function(
+            &mut m,
+            "function f3 \"g\"(arity 0, captures 0, function, line 30) {
+block0(v0: val, v1: val):
+    v2 = get_prop v1, \"new\" @21  ; line 30
+    v3 = closure f3[]
+    return v2
+}",
+        )
+        .unwrap();
+        assert_eq!(id, FuncId(3));
+        assert_eq!(m.strings.last().unwrap(), b"new");
+        assert_eq!(m.sites.last(), Some(&Site { line: 30 }));
+        verify_module(&m).unwrap();
+        // Errors leave the module alone.
+        let mut m2 = before.clone();
+        let e = parse_function(&mut m2, "function f9 \"g\"(arity 0, captures 0, function, line 1) {\n}")
+            .unwrap_err();
+        assert_eq!(e.line, 1);
+        assert_eq!(m2, before);
+        let e = parse_function(&mut m2, "strings \"a\"\n").unwrap_err();
+        assert!(e.message.contains("cannot be given here"), "{e}");
+        let e = parse_function(&mut m2, "").unwrap_err();
+        assert!(e.message.contains("expected a function"), "{e}");
+        let two = "function f3 \"g\"(arity 0, captures 0, function, line 1) {
+block0(v0: val, v1: val):
+    return v1
+}
+function f4 \"h\"(arity 0, captures 0, function, line 1) {
+block0(v0: val, v1: val):
+    return v1
+}";
+        let e = parse_function(&mut m2, two).unwrap_err();
+        assert_eq!((e.line, e.message.as_str()), (5, "expected exactly one function"));
+        assert_eq!(m2, before);
+    }
+
+    #[test]
+    fn empty_text_is_an_empty_module() {
+        assert_eq!(parse_ok(""), Module::new());
+        assert_eq!(parse_ok("\n ; nothing\n\n"), Module::new());
+    }
+
+    const HEADER: &str =
+        "function f0 \"f\"(arity 0, captures 0, function, line 1) {\nblock0(v0: val, v1: val):\n";
+
+    /// `HEADER` (lines 1-2), then `body` from line 3, then `}`.
+    fn func(body: &str) -> String {
+        format!("{HEADER}{body}\n}}\n")
+    }
+
+    #[test]
+    fn errors_name_the_right_line() {
+        assert_err(
+            &func("    v2 = nil\n    v3 = frobnicate v2\n    return v2"),
+            4,
+            "unknown instruction 'frobnicate'",
+        );
+        assert_err(&func("    v2 = nil\n\n    return v9"), 5, "undefined value v9");
+        assert_err(&func("    v2 = nil\n    jump block7"), 4, "undefined block block7");
+        assert_err(&func("    jump block1\nblock1(v2: int):\n    return v2"), 4, "unknown type 'int'");
+        assert_err(
+            &func("    jump block1\nblock1(v2):\n    return v2"),
+            4,
+            "expected ':' after the parameter v2",
+        );
+        assert_err(&func("    v2 = nil\n    print v2"), 4, "block0 does not end with a terminator");
+        assert_err(
+            &func("    v2 = nil\n    print v2\nblock1:\n    return v2"),
+            4,
+            "block0 does not end with a terminator",
+        );
+        assert_err(&func("    jump block1\nblock1:"), 4, "block1 does not end with a terminator");
+        assert_err(
+            &func("    v2 = nil\n    return v2\n    print v2"),
+            5,
+            "instruction after the terminator of block0",
+        );
+        assert_err(
+            &func("    v2 = nil\n    v2 = nil\n    return v2"),
+            4,
+            "v2 is defined twice (first on line 3)",
+        );
+        assert_err(&func("    v1 = nil\n    return v1"), 3, "v1 is defined twice (first on line 2)");
+        assert_err(
+            &func("    return v1\nblock0:\n    return v1"),
+            4,
+            "block0 is defined twice (first on line 2)",
+        );
+        assert_err(&func("    v2 = print v1\n    return v1"), 3, "'print' has no result, but v2 is assigned");
+        assert_err(&func("    nil\n    return v1"), 3, "'nil' defines a value");
+        assert_err(
+            &func("    v2 = add v1, v0\n    return v2"),
+            3,
+            "expected a site like @0, found end of line",
+        );
+        assert_err(&func("    v2 = nil @3\n    return v2"), 3, "unexpected '@' at the end of the line");
+        assert_err(&func("    v2 = add v1, v0 @ 3\n    return v2"), 3, "expected a site number after '@'");
+        assert_err(
+            &func("    v2 = add v1 v0 @3\n    return v2"),
+            3,
+            "expected ',' between the operands, found 'v0'",
+        );
+        assert_err(&func("    v2 = string \"abc\n    return v2"), 3, "unterminated string");
+        assert_err(&func("    v2 = string \"a\\q\"\n    return v2"), 3, "unknown escape '\\q'");
+        assert_err(&func("    v2 = string \"\\x4\"\n    return v2"), 3, "two hex digits");
+        assert_err(&func("    v2 = string \"\\x+1\"\n    return v2"), 3, "two hex digits");
+        assert_err(&func("    v2 = string \"\\u{d800}\"\n    return v2"), 3, "is not a character");
+        assert_err(&func("    v2 = string \"\\u{1234567}\"\n    return v2"), 3, "hex digits");
+        assert_err(&func("    v2 = number 1.2.3\n    return v2"), 3, "'1.2.3' is not a number");
+        assert_err(&func("    v2 = bool maybe\n    return v2"), 3, "expected true or false");
+        assert_err(&func("    v2 = load_capture 99999999999\n    return v2"), 3, "too large");
+        assert_err(&func("    v2 = closure f7[]\n    return v2"), 3, "closure of undefined function f7");
+        assert_err(&func("    v2 = x\n    return v2"), 3, "unknown instruction 'x'");
+        assert_err(&func("    x = nil\n    return v2"), 3, "expected a value like v0, found 'x'");
+        assert_err(&func("    = nil\n    return v2"), 3, "expected a value like v0, found '='");
+        assert_err(&func("    v99999999999 = nil\n    return v1"), 3, "too large");
+        assert_err(&func("    return v1 v1"), 3, "unexpected 'v1' at the end of the line");
+        assert_err(
+            &func(
+                "    v2 = get_global \"g\" @0  ; line 3\n    v3 = get_global \"g\" @0  ; line 4\n    return v2",
+            ),
+            4,
+            "site @0 is on line 3, not line 4",
+        );
+        assert_err(
+            &func("    v2 = get_global \"g\" @99999999\n    return v2"),
+            3,
+            "too far beyond the sites table",
+        );
+        assert_err(
+            "function f0 \"f\"(arity 0, captures 0, function, line 1) {\n    return v1\n}\n",
+            2,
+            "expected a block label",
+        );
+        assert_err("function f0 \"f\"(arity 0, captures 0, function, line 1) {\n}\n", 2, "f0 has no blocks");
+        assert_err(HEADER, 2, "no closing '}'");
+        assert_err(
+            &format!("{HEADER}    return v1\n{HEADER}"),
+            4,
+            "f0 (line 1) has no closing '}' before the next function",
+        );
+        assert_err(&format!("{HEADER}    return v1\n"), 3, "no closing '}'");
+        assert_err(
+            "function f1 \"f\"(arity 0, captures 0, function, line 1) {\n",
+            1,
+            "expected function f0 here",
+        );
+        assert_err(
+            "function f0 \"f\"(arity 0, captures 0, lambda, line 1) {\n",
+            1,
+            "unknown function kind 'lambda'",
+        );
+        assert_err(
+            "function f0 \"f\"(arity x, captures 0, function, line 1) {\n",
+            1,
+            "expected the arity, found 'x'",
+        );
+        assert_err(
+            "function f0 \"f\"(arity 0, captures 0, function, line 1)\n",
+            1,
+            "expected '{' after the function header",
+        );
+        assert_err(
+            "function f0 f(arity 0, captures 0, function, line 1) {\n",
+            1,
+            "expected a string, found 'f'",
+        );
+        assert_err("\n\nblock0:\n", 3, "expected 'function', found 'block0'");
+        assert_err("}\n", 1, "expected 'function', found '}'");
+        assert_err(
+            &format!("{}\nstrings \"a\"\n", func("    return v1")),
+            6,
+            "must come before the first function",
+        );
+        assert_err("sites 1\nsites 2\n", 2, "the 'sites' table is given twice");
+        assert_err("strings \"a\", \"a\"\n", 1, "\"a\" is twice in the strings table");
+        assert_err("globals \"a\" \"b\"\n", 1, "expected ',' between table entries");
+        assert_err("sites 1, x\n", 1, "expected a site's line, found 'x'");
+    }
+
+    #[test]
+    fn site_comments_other_than_lines_are_ignored() {
+        let m = parse_ok(&func("    v2 = get_global \"g\" @0  ; lines up nicely\n    return v2"));
+        assert_eq!(m.sites, [Site { line: 0 }]);
+        assert_eq!(site_line_comment(" line 12"), Some(12));
+        assert_eq!(site_line_comment("line12 "), Some(12));
+        assert_eq!(site_line_comment(" line 12 and more"), None);
+        assert_eq!(site_line_comment(" line"), None);
+    }
+
+    /// The golden files of `brine emit ir` read back to the same text.
+    #[test]
+    fn golden_files_round_trip() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/ir");
+        let mut count = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "ir") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let m = parse_ok(&text);
+                assert_eq!(print_module(&m), text, "{}", path.display());
+                count += 1;
+            }
+        }
+        assert!(count > 0, "no golden files in {}", dir.display());
+    }
+}
