@@ -99,7 +99,6 @@ struct Unit<'a> {
     links: &'a dyn Links,
     module: JITModule,
     helpers: HashMap<&'static str, ClFuncId>,
-    functions: Vec<ClFuncId>,
     names: Names,
     fbc: FunctionBuilderContext,
 }
@@ -118,14 +117,7 @@ impl<'a> Unit<'a> {
             helpers.insert(h.name, id);
             names.insert(id, h.name.to_string());
         }
-        let mut functions = Vec::with_capacity(ir.functions.len());
-        for (i, f) in ir.functions.iter().enumerate() {
-            let sig = lox_signature(call_conv, f.arity as usize);
-            let id = module.declare_anonymous_function(&sig).map_err(|e| e.to_string())?;
-            functions.push(id);
-            names.insert(id, FuncId::new(i).to_string());
-        }
-        Ok(Unit { ir, links, module, helpers, functions, names, fbc: FunctionBuilderContext::new() })
+        Ok(Unit { ir, links, module, helpers, names, fbc: FunctionBuilderContext::new() })
     }
 
     /// A fresh context holding the Cranelift IR of function `id`.
@@ -139,9 +131,9 @@ impl<'a> Unit<'a> {
             ir: self.ir,
             links: self.links,
             helpers: &self.helpers,
-            functions: &self.functions,
+            count_calls: false,
         };
-        translate_function(&mut env, id, &mut ctx.func, &mut self.fbc);
+        translate_function(&mut env, id, None, &mut ctx.func, &mut self.fbc);
         ctx
     }
 }

@@ -1,9 +1,11 @@
-//! The JIT back end: compiles a module's functions into executable memory
-//! and installs them in their function prototypes' code slots.
+//! The JIT back end: compiles functions into executable memory, one at a
+//! time, and returns their code. It installs nothing: the tier manager
+//! decides which code goes into which code slot.
 
 use crate::Links;
 use crate::translate::{
     Env, entry_signature, helper_signature, lox_signature, translate_entry, translate_function,
+    translate_interp_stub,
 };
 use brine_ir::{FuncId, GlobalId, SiteId, StrId};
 use brine_runtime::Value;
@@ -41,15 +43,32 @@ impl Links for JitLinks<'_> {
     }
 }
 
-/// A JIT code cache for one program. It can compile more functions later
-/// (the REPL adds some with every entry).
+/// A JIT code cache for one program: functions are compiled into it one at
+/// a time, as the tier manager asks, and stay mapped as long as it lives.
 pub struct Jit {
     module: JITModule,
     ctx: cranelift_codegen::Context,
     fbc: FunctionBuilderContext,
     helpers: HashMap<&'static str, ClFuncId>,
-    functions: Vec<ClFuncId>,
-    entries: Vec<ClFuncId>,
+    /// The interpreter stub of each arity, once made.
+    stubs: HashMap<usize, *const u8>,
+    /// Compile code that counts its calls (`--profile`).
+    pub count_calls: bool,
+}
+
+/// One compiled piece of machine code.
+#[derive(Copy, Clone, Debug)]
+pub struct Code {
+    pub address: *const u8,
+    pub size: usize,
+}
+
+/// A function's baseline code: the fast entry (the code slot's value) and
+/// the array entry.
+#[derive(Copy, Clone, Debug)]
+pub struct FunctionCode {
+    pub code: Code,
+    pub entry: Code,
 }
 
 /// Cranelift settings for baseline code.
@@ -92,62 +111,90 @@ impl Jit {
             module,
             fbc: FunctionBuilderContext::new(),
             helpers,
-            functions: Vec::new(),
-            entries: Vec::new(),
+            stubs: HashMap::new(),
+            count_calls: false,
         })
     }
 
-    /// Compiles every function of `ir` not compiled yet, and installs the
-    /// code in the function prototypes of `links`.
-    pub fn compile(&mut self, ir: &brine_ir::Module, links: &JitLinks) -> Result<(), String> {
-        let first = self.functions.len();
-        let call_conv = self.module.isa().default_call_conv();
-        for (i, f) in ir.functions.iter().enumerate().skip(first) {
-            let sig = lox_signature(call_conv, f.arity as usize);
-            let id = self.module.declare_anonymous_function(&sig).map_err(|e| e.to_string())?;
-            self.functions.push(id);
-            let entry = self
-                .module
-                .declare_anonymous_function(&entry_signature(call_conv))
-                .map_err(|e| e.to_string())?;
-            self.entries.push(entry);
-            debug_assert_eq!(self.functions.len(), i + 1);
-        }
-        for i in first..ir.functions.len() {
-            let id = FuncId::new(i);
-            let arity = ir.function(id).arity as usize;
-            self.ctx.func.signature = lox_signature(call_conv, arity);
-            let mut env = Env {
-                module: &mut self.module,
-                ir,
-                links,
-                helpers: &self.helpers,
-                functions: &self.functions,
-            };
-            translate_function(&mut env, id, &mut self.ctx.func, &mut self.fbc);
-            self.module
-                .define_function(self.functions[i], &mut self.ctx)
-                .map_err(|e| format!("compiling {}: {e:?}", ir.function(id).display_name()))?;
-            self.module.clear_context(&mut self.ctx);
+    /// Defines the function now in `self.ctx` under a new anonymous id and
+    /// returns the id and the size of its machine code.
+    fn define(&mut self, what: &dyn Fn() -> String) -> Result<(ClFuncId, usize), String> {
+        let id =
+            self.module.declare_anonymous_function(&self.ctx.func.signature).map_err(|e| e.to_string())?;
+        self.module.define_function(id, &mut self.ctx).map_err(|e| format!("compiling {}: {e:?}", what()))?;
+        let size = self.ctx.compiled_code().map_or(0, |c| c.code_buffer().len());
+        self.module.clear_context(&mut self.ctx);
+        Ok((id, size))
+    }
 
-            self.ctx.func.signature = entry_signature(call_conv);
-            translate_entry(&mut self.module, self.functions[i], arity, &mut self.ctx.func, &mut self.fbc);
-            self.module.define_function(self.entries[i], &mut self.ctx).map_err(|e| format!("{e:?}"))?;
-            self.module.clear_context(&mut self.ctx);
-        }
+    fn finish(&mut self, id: ClFuncId, size: usize) -> Code {
+        Code { address: self.module.get_finalized_function(id), size }
+    }
+
+    /// Compiles the baseline code of IR function `id` of `ir`.
+    pub fn compile_function(
+        &mut self,
+        ir: &brine_ir::Module,
+        links: &JitLinks,
+        id: FuncId,
+    ) -> Result<FunctionCode, String> {
+        let call_conv = self.module.isa().default_call_conv();
+        let arity = ir.function(id).arity as usize;
+        self.ctx.func.signature = lox_signature(call_conv, arity);
+        let mut env = Env {
+            module: &mut self.module,
+            ir,
+            links,
+            helpers: &self.helpers,
+            count_calls: self.count_calls,
+        };
+        translate_function(&mut env, id, None, &mut self.ctx.func, &mut self.fbc);
+        let (code, code_size) = self.define(&|| ir.function(id).display_name())?;
+        self.ctx.func.signature = entry_signature(call_conv);
+        translate_entry(&mut self.module, code, arity, &mut self.ctx.func, &mut self.fbc);
+        let (entry, entry_size) =
+            self.define(&|| format!("the entry of {}", ir.function(id).display_name()))?;
         self.module.finalize_definitions().map_err(|e| e.to_string())?;
-        for i in first..ir.functions.len() {
-            let code = self.module.get_finalized_function(self.functions[i]);
-            let entry = self.module.get_finalized_function(self.entries[i]);
-            let proto = links.functions[i];
-            // SAFETY: `proto` is a live function prototype (the program's
-            // constants keep it), and the code stays mapped as long as this
-            // JIT lives, which the engine keeps for the whole run.
-            unsafe {
-                (*proto).code = code;
-                (*proto).entry = entry;
-            }
+        Ok(FunctionCode { code: self.finish(code, code_size), entry: self.finish(entry, entry_size) })
+    }
+
+    /// Compiles an on-stack-replacement entry into the baseline code of IR
+    /// function `id` at loop header `header`: a `brine_runtime::engine::OsrEntry`.
+    pub fn compile_osr(
+        &mut self,
+        ir: &brine_ir::Module,
+        links: &JitLinks,
+        id: FuncId,
+        header: brine_ir::Block,
+    ) -> Result<Code, String> {
+        let call_conv = self.module.isa().default_call_conv();
+        self.ctx.func.signature = entry_signature(call_conv);
+        let mut env = Env {
+            module: &mut self.module,
+            ir,
+            links,
+            helpers: &self.helpers,
+            count_calls: self.count_calls,
+        };
+        translate_function(&mut env, id, Some(header), &mut self.ctx.func, &mut self.fbc);
+        let (osr, size) = self.define(&|| format!("{} at {header}", ir.function(id).display_name()))?;
+        self.module.finalize_definitions().map_err(|e| e.to_string())?;
+        Ok(self.finish(osr, size))
+    }
+
+    /// The interpreter stub for functions of `arity` parameters (made once).
+    pub fn interp_stub(&mut self, arity: usize) -> Result<*const u8, String> {
+        if let Some(&stub) = self.stubs.get(&arity) {
+            return Ok(stub);
         }
-        Ok(())
+        let call_conv = self.module.isa().default_call_conv();
+        self.ctx.func.signature = lox_signature(call_conv, arity);
+        let helper = self.helpers["brine_interpret"];
+        translate_interp_stub(&mut self.module, helper, arity, &mut self.ctx.func, &mut self.fbc);
+        let (id, size) = self.define(&|| format!("the interpreter stub of arity {arity}"))?;
+        self.module.finalize_definitions().map_err(|e| e.to_string())?;
+        let stub = self.finish(id, size).address;
+        self.stubs.insert(arity, stub);
+        Ok(stub)
     }
 }

@@ -19,7 +19,7 @@ use cranelift_codegen::ir::{
     AbiParam, BlockArg, InstBuilder, MemFlagsData, Signature, StackSlotData, StackSlotKind, types,
 };
 use cranelift_codegen::isa::CallConv;
-use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
 use cranelift_module::{FuncId as ClFuncId, Module};
 use std::collections::HashMap;
 
@@ -67,8 +67,17 @@ pub struct Env<'a, M: Module> {
     pub links: &'a dyn Links,
     /// Cranelift ids of the helpers, by name.
     pub helpers: &'a HashMap<&'static str, ClFuncId>,
-    /// Cranelift ids of each IR function's fast entry.
-    pub functions: &'a [ClFuncId],
+    /// Count calls in the function prototype's `calls` (for `--profile`).
+    pub count_calls: bool,
+}
+
+/// The Cranelift type of an IR type.
+fn cl_type(ty: ir::Type) -> cranelift_codegen::ir::Type {
+    match ty {
+        ir::Type::Bool => types::I8,
+        ir::Type::F64 => types::F64,
+        _ => types::I64,
+    }
 }
 
 fn block_args(values: &[ClValue]) -> Vec<BlockArg> {
@@ -82,6 +91,9 @@ struct Translator<'a, 'b, M: Module> {
     id: ir::FuncId,
     rt: ClValue,
     values: Vec<Option<ClValue>>,
+    /// The IR values that live in Cranelift variables (see [`OsrRegion`]);
+    /// before each instruction, `values` is refreshed from them.
+    vars: Vec<Option<Variable>>,
     blocks: Vec<Option<ClBlock>>,
     error_block: ClBlock,
     /// Scratch memory for argument and capture arrays passed to helpers.
@@ -104,10 +116,13 @@ fn max_args(f: &ir::Function) -> usize {
         .unwrap_or(0)
 }
 
-/// Translates IR function `id` into `ctx_func`, whose signature is set.
+/// Translates IR function `id` into `ctx_func`, whose signature is set:
+/// [`lox_signature`] for the whole function, or [`entry_signature`] for an
+/// on-stack-replacement entry at loop header `osr` (see [`OsrRegion`]).
 pub fn translate_function<M: Module>(
     env: &mut Env<'_, M>,
     id: ir::FuncId,
+    osr: Option<ir::Block>,
     ctx_func: &mut cranelift_codegen::ir::Function,
     fbc: &mut FunctionBuilderContext,
 ) {
@@ -130,6 +145,7 @@ pub fn translate_function<M: Module>(
         id,
         rt,
         values: vec![None; func.values.len()],
+        vars: vec![None; func.values.len()],
         blocks: vec![None; func.blocks.len()],
         error_block,
         argv: None,
@@ -142,13 +158,123 @@ pub fn translate_function<M: Module>(
             t.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (n * 8) as u32, 3));
         t.argv = Some((slot, n));
     }
-    t.prologue(&params[1..]);
-    for block in brine_ir::verifier::reverse_postorder(func) {
-        t.block(block);
+    let order = brine_ir::verifier::reverse_postorder(func);
+    match osr {
+        None => {
+            t.prologue(&params[1..]);
+            for block in order {
+                t.block(block);
+            }
+        }
+        Some(header) => {
+            let region = OsrRegion::new(func, header);
+            t.osr_prologue(&region, params[1], params[2], params[3]);
+            for block in order.into_iter().filter(|b| region.contains(*b)) {
+                t.block(block);
+            }
+        }
     }
     t.error_tail();
     t.b.seal_all_blocks();
     t.b.finalize(frontend_config);
+}
+
+/// What an on-stack-replacement entry at loop header `header` translates:
+/// the blocks reachable from the header, entered with the interpreter
+/// frame's values.
+///
+/// - A value used in the region but defined outside it was computed before
+///   the loop was reached (its definition dominates the use, and every path
+///   from the header to the use avoids it), so it is loaded from the frame.
+/// - The header's parameters are loaded from the frame too (the
+///   interpreter has just passed the back edge's arguments).
+/// - A value defined in the region, in a block other than the header from
+///   which the header can be reached again (an outer loop's body around an
+///   inner header), may be used on a path from the header that does not
+///   pass its definition: its last value is in the frame. It becomes a
+///   Cranelift variable, defined from the frame at entry and again at its
+///   definition, so that SSA construction merges the two.
+pub struct OsrRegion {
+    header: ir::Block,
+    in_region: Vec<bool>,
+    /// Values defined outside the region and used in it.
+    live_in: Vec<ir::Value>,
+    /// Values that need variables (see above).
+    variables: Vec<ir::Value>,
+}
+
+impl OsrRegion {
+    pub fn new(func: &ir::Function, header: ir::Block) -> OsrRegion {
+        let successors = |b: ir::Block| -> Vec<ir::Block> {
+            func.terminator(b)
+                .map(|t| func.inst(t).kind.successors().into_iter().map(|(d, _)| d).collect())
+                .unwrap_or_default()
+        };
+        let reach = |from: ir::Block| -> Vec<bool> {
+            let mut seen = vec![false; func.blocks.len()];
+            let mut work = vec![from];
+            seen[from.index()] = true;
+            while let Some(b) = work.pop() {
+                for s in successors(b) {
+                    if !std::mem::replace(&mut seen[s.index()], true) {
+                        work.push(s);
+                    }
+                }
+            }
+            seen
+        };
+        let in_region = reach(header);
+        // The blocks of the region from which the header is reached again.
+        let mut cyclic = vec![false; func.blocks.len()];
+        for &b in &func.layout {
+            if in_region[b.index()] && b != header {
+                cyclic[b.index()] = reach(b)[header.index()];
+            }
+        }
+        let mut def_block = vec![None; func.values.len()];
+        for &b in &func.layout {
+            for &p in &func.block(b).params {
+                def_block[p.index()] = Some(b);
+            }
+            for &i in &func.block(b).insts {
+                if let Some(r) = func.inst(i).result {
+                    def_block[r.index()] = Some(b);
+                }
+            }
+        }
+        let mut live_in = Vec::new();
+        let mut variables = Vec::new();
+        let mut seen = vec![false; func.values.len()];
+        for &b in func.layout.iter().filter(|b| in_region[b.index()]) {
+            let mut visit = |v: ir::Value| {
+                if std::mem::replace(&mut seen[v.index()], true) {
+                    return;
+                }
+                match def_block[v.index()] {
+                    Some(d) if in_region[d.index()] => {
+                        if cyclic[d.index()] {
+                            variables.push(v);
+                        }
+                    }
+                    _ => live_in.push(v),
+                }
+            };
+            for &p in &func.block(b).params {
+                visit(p);
+            }
+            for &i in &func.block(b).insts {
+                func.inst(i).kind.for_each_arg(&mut visit);
+                if let Some(r) = func.inst(i).result {
+                    visit(r);
+                }
+            }
+        }
+        OsrRegion { header, in_region, live_in, variables }
+    }
+
+    pub fn contains(&self, b: ir::Block) -> bool {
+        self.in_region[b.index()]
+    }
 }
 
 impl<'a, M: Module> Translator<'a, '_, M> {
@@ -158,11 +284,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         }
         let cb = self.b.create_block();
         for &p in &self.func.block(b).params {
-            let ty = match self.func.value_type(p) {
-                ir::Type::Bool => types::I8,
-                ir::Type::F64 => types::F64,
-                _ => types::I64,
-            };
+            let ty = cl_type(self.func.value_type(p));
             let v = self.b.append_block_param(cb, ty);
             self.values[p.index()] = Some(v);
         }
@@ -241,6 +363,13 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     }
 
     fn prologue(&mut self, ir_params: &[ClValue]) {
+        if self.env.count_calls {
+            let fobj = self.env.links.function(&mut self.b, self.id);
+            let trusted = MemFlagsData::trusted();
+            let calls = self.b.ins().load(types::I64, trusted, fobj, offsets::FUNCTION_CALLS);
+            let calls = self.b.ins().iadd_imm_s(calls, 1);
+            self.b.ins().store(trusted, calls, fobj, offsets::FUNCTION_CALLS);
+        }
         // The stack check: "Stack overflow." is reported at the call site.
         let sp = self.b.ins().get_stack_pointer(types::I64);
         let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), self.rt, offsets::RT_STACK_LIMIT);
@@ -251,6 +380,47 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(overflow);
         let e = self.call_helper("brine_stack_overflow", &[self.rt]);
         self.b.ins().return_(&[e]);
+    }
+
+    /// The entry of an on-stack replacement: the stack check, then every
+    /// value the region needs from the interpreter frame at `frame`, then a
+    /// jump to the loop header.
+    fn osr_prologue(&mut self, region: &OsrRegion, callee: ClValue, this: ClValue, frame: ClValue) {
+        let sp = self.b.ins().get_stack_pointer(types::I64);
+        let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), self.rt, offsets::RT_STACK_LIMIT);
+        let ok = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, sp, limit);
+        let overflow = self.b.create_block();
+        let body = self.b.create_block();
+        self.b.ins().brif(ok, body, &[], overflow, &[]);
+        self.b.switch_to_block(overflow);
+        let e = self.call_helper("brine_stack_overflow", &[self.rt]);
+        self.b.ins().return_(&[e]);
+        self.b.switch_to_block(body);
+        let entry_params = &self.func.block(self.func.entry()).params;
+        self.values[entry_params[0].index()] = Some(callee);
+        self.values[entry_params[1].index()] = Some(this);
+        let trusted = MemFlagsData::trusted();
+        for &v in &region.live_in {
+            if self.values[v.index()].is_none() {
+                let ty = cl_type(self.func.value_type(v));
+                let x = self.b.ins().load(ty, trusted, frame, (v.index() * 8) as i32);
+                self.values[v.index()] = Some(x);
+            }
+        }
+        for &v in &region.variables {
+            let ty = cl_type(self.func.value_type(v));
+            let var = self.b.declare_var(ty);
+            let x = self.b.ins().load(ty, trusted, frame, (v.index() * 8) as i32);
+            self.b.def_var(var, x);
+            self.vars[v.index()] = Some(var);
+        }
+        let mut args = Vec::new();
+        for &p in &self.func.block(region.header).params {
+            let ty = cl_type(self.func.value_type(p));
+            args.push(self.b.ins().load(ty, trusted, frame, (p.index() * 8) as i32));
+        }
+        let header = self.cl_block(region.header);
+        self.b.ins().jump(header, &block_args(&args));
     }
 
     fn error_tail(&mut self) {
@@ -265,12 +435,26 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     fn block(&mut self, block: ir::Block) {
         let cb = self.cl_block(block);
         self.b.switch_to_block(cb);
+        for &p in &self.func.block(block).params {
+            if let Some(var) = self.vars[p.index()] {
+                let v = self.val(p);
+                self.b.def_var(var, v);
+            }
+        }
         for &inst in &self.func.block(block).insts {
             let data = self.func.inst(inst);
+            data.kind.for_each_arg(|a| {
+                if let Some(var) = self.vars[a.index()] {
+                    self.values[a.index()] = Some(self.b.use_var(var));
+                }
+            });
             if let Some(v) = self.inst(&data.kind)
                 && let Some(r) = data.result
             {
                 self.values[r.index()] = Some(v);
+                if let Some(var) = self.vars[r.index()] {
+                    self.b.def_var(var, v);
+                }
             }
         }
     }
@@ -844,6 +1028,41 @@ pub fn translate_entry<M: Module>(
     }
     let f = module.declare_func_in_func(target, b.func);
     let call = b.ins().call(f, &args);
+    let r = b.inst_results(call)[0];
+    b.ins().return_(&[r]);
+    b.finalize(frontend_config);
+}
+
+/// Builds the interpreter stub of arity `arity`: the code slot of a
+/// function that has no native code yet. It passes its arguments, as an
+/// array, to the `brine_interpret` helper (`helper`).
+pub fn translate_interp_stub<M: Module>(
+    module: &mut M,
+    helper: ClFuncId,
+    arity: usize,
+    ctx_func: &mut cranelift_codegen::ir::Function,
+    fbc: &mut FunctionBuilderContext,
+) {
+    let frontend_config = module.target_config();
+    let mut b = FunctionBuilder::new(ctx_func, fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let p = b.block_params(entry).to_vec();
+    let argv = if arity == 0 {
+        b.ins().iconst(types::I64, 0)
+    } else {
+        let slot =
+            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (arity * 8) as u32, 3));
+        for (i, &a) in p[3..].iter().enumerate() {
+            b.ins().stack_store(types::I64, a, slot, (i * 8) as i32);
+        }
+        b.ins().stack_addr(types::I64, slot, 0)
+    };
+    let argc = b.ins().iconst(types::I64, arity as i64);
+    let f = module.declare_func_in_func(helper, b.func);
+    let call = b.ins().call(f, &[p[0], p[1], p[2], argv, argc]);
     let r = b.inst_results(call)[0];
     b.ins().return_(&[r]);
     b.finalize(frontend_config);

@@ -7,7 +7,7 @@
 //!
 //! [`parse`] turns source bytes into an [`ast::Program`] (any byte sequence
 //! gives a program or diagnostics), [`resolve`] binds its variables into an
-//! [`ast::Resolution`], and [`check`] does both.
+//! [`ast::Resolution`], and [`check`] does both; [`compile`] also lowers to IR.
 
 pub mod ast;
 mod diag;
@@ -37,4 +37,20 @@ pub fn check(source: &[u8]) -> Result<(ast::Program, ast::Resolution), Vec<Diagn
     let program = parse(source)?;
     let resolution = resolve(&program)?;
     Ok((program, resolution))
+}
+
+/// Checks `source` and lowers it into `module` (which may already hold
+/// earlier entries of a REPL session); returns the new script's id. In debug
+/// builds the IR verifier checks the module, and a failure is a bug of
+/// this crate (a panic with the IR).
+pub fn compile(source: &[u8], module: &mut brine_ir::Module) -> Result<brine_ir::FuncId, Vec<Diagnostic>> {
+    let (ast, resolution) = check(source)?;
+    let script = lower::lower(&ast, &resolution, module);
+    if cfg!(debug_assertions)
+        && let Err(errors) = brine_ir::verifier::verify_module(module)
+    {
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        panic!("IR verifier failed:\n{}\n{}", text.join("\n"), brine_ir::printer::print_module(module));
+    }
+    Ok(script)
 }

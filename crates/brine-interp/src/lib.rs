@@ -13,14 +13,12 @@
 //!
 //! It must not know Lox syntax or native code.
 
-mod program;
-
-pub use program::Program;
-
 use brine_ir::{BinaryOp, FuncId, Function, InstKind, UnaryOp, Value as V};
+use brine_runtime::engine::tier;
 use brine_runtime::object::ObjClosure;
 use brine_runtime::ops::{CallPlan, NumOp};
-use brine_runtime::{Runtime, Value};
+use brine_runtime::{Program, Runtime, Value};
+use brine_runtime::{abi, stack};
 
 #[inline(always)]
 fn approx_sp() -> usize {
@@ -71,18 +69,78 @@ impl<'a> Interp<'a> {
                 let args = self.rt.stack[base + 2..base + 2 + argc].to_vec();
                 function(self.rt, &args)
             }
-            CallPlan::Closure(closure, this) => {
-                self.rt.stack[base] = Value::object(closure);
-                self.rt.stack[base + 1] = this;
-                self.run(closure_func_id(closure), base)
-            }
+            CallPlan::Closure(closure, this) => self.enter(closure, this, base),
             CallPlan::Init(closure, instance) => {
-                self.rt.stack[base] = Value::object(closure);
-                self.rt.stack[base + 1] = instance;
-                let result = self.run(closure_func_id(closure), base);
+                let result = self.enter(closure, instance, base);
                 if result.is_error() { result } else { instance }
             }
             CallPlan::Done(v) => v,
+        }
+    }
+
+    /// Calls `closure` (arity already checked) with receiver `this` and the
+    /// arguments at `stack[base + 2..]`: through its native code if it has
+    /// some, else here. Counts the call for tier-up.
+    fn enter(&mut self, closure: *mut ObjClosure, this: Value, base: usize) -> Value {
+        // SAFETY: a live closure's function prototype is live.
+        let function = unsafe { (*closure).function };
+        // SAFETY: as above; prototypes are only changed on this thread.
+        unsafe {
+            if (*function).tier == tier::INTERP {
+                (*function).counter = (*function).counter.saturating_add(1);
+                if (*function).counter >= self.rt.tier_threshold
+                    && let Some(engine) = self.rt.engine
+                {
+                    // SAFETY: an installed engine is alive (`Runtime::engine`).
+                    (*engine).function_hot(self.rt, function);
+                }
+            }
+            if (*function).tier != tier::INTERP {
+                // The array entry reads its arguments before anything can
+                // grow the stack they live in.
+                let argv = self.rt.stack.as_ptr().add(base + 2);
+                return stack::with_native_frames(self.rt, |rt| abi::call_closure(rt, closure, this, argv));
+            }
+            (*function).calls += 1;
+        }
+        self.rt.stack[base] = Value::object(closure);
+        self.rt.stack[base + 1] = this;
+        self.run(closure_func_id(closure), base)
+    }
+
+    /// Calls `closure` with receiver `this` and `args` from outside the
+    /// interpreter (an engine's interpreter stub), in a frame pushed on top
+    /// of the stack.
+    pub fn call_closure(&mut self, closure: *mut ObjClosure, this: Value, args: &[Value]) -> Value {
+        let base = self.rt.stack.len();
+        self.rt.stack.push(Value::object(closure));
+        self.rt.stack.push(this);
+        self.rt.stack.extend_from_slice(args);
+        let result = self.enter(closure, this, base);
+        self.rt.stack.truncate(base);
+        result
+    }
+
+    /// A loop back edge to `header` in the frame at `base` of function `id`:
+    /// counts it, and when the loop is hot and the engine has native code
+    /// for the rest of the activation, runs it there and returns its result.
+    #[inline]
+    fn back_edge(&mut self, id: FuncId, base: usize, header: brine_ir::Block) -> Option<Value> {
+        let function = self.program.function_object(id);
+        // SAFETY: the program's prototypes are live for the whole run.
+        unsafe {
+            (*function).counter = (*function).counter.saturating_add(1);
+            if (*function).counter < self.rt.tier_threshold {
+                return None;
+            }
+            let engine = self.rt.engine?;
+            // SAFETY: an installed engine is alive (`Runtime::engine`).
+            let entry = (*engine).loop_hot(self.rt, function, header.0)?;
+            let (callee, this) = (self.rt.stack[base], self.rt.stack[base + 1]);
+            // The entry reads the frame's values before anything can grow
+            // the stack they live in.
+            let frame = self.rt.stack.as_ptr().add(base);
+            Some(stack::with_native_frames(self.rt, |rt| entry(rt, callee, this, frame)))
         }
     }
 
@@ -209,6 +267,13 @@ impl<'a> Interp<'a> {
                     }
                     InstKind::Jump { dest, args } => {
                         self.pass_args(base, func, *dest, args);
+                        // Loop headers come before their bodies in a
+                        // function's blocks, so this is a back edge.
+                        if dest.index() <= block.index()
+                            && let Some(result) = self.back_edge(id, base, *dest)
+                        {
+                            return result;
+                        }
                         block = *dest;
                         continue 'blocks;
                     }

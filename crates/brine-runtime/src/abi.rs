@@ -14,30 +14,61 @@
 //! Runtime` across that call: the callee takes its own.
 
 use crate::Runtime;
+use crate::engine::tier;
 use crate::ic::{brine_get_property_ic, brine_invoke_ic, brine_set_property_ic, brine_super_invoke_ic};
 use crate::object::{ArrayEntry, ObjCell, ObjClosure, ObjFunction};
 use crate::ops::{CallPlan, NumOp};
 use crate::value::Value;
 
-/// Calls a compiled closure through its array entry.
+/// Calls a closure from Rust: through its array entry when its function
+/// has native code, else in the interpreter through the runtime's engine.
 ///
 /// # Safety
-/// `rt` is the live runtime; `closure` a live closure whose function is
-/// compiled; `argv` points at the function's arity many values.
-pub unsafe fn call_compiled(
+/// `rt` is the live runtime; `closure` a live closure; `argv` points at the
+/// function's arity many values.
+pub unsafe fn call_closure(
     rt: *mut Runtime,
     closure: *mut ObjClosure,
     this: Value,
     argv: *const Value,
 ) -> Value {
-    // SAFETY: the caller's contract; the prototype outlives the call.
+    // SAFETY: the caller's contract; the prototype outlives the call; an
+    // installed engine stays alive while it is installed (`Runtime::engine`).
     unsafe {
-        let entry = (*(*closure).function).entry;
-        if entry.is_null() {
-            return (*rt).raise("Internal error: calling a function that was not compiled.");
+        let function = (*closure).function;
+        if (*function).tier != tier::INTERP {
+            let entry: ArrayEntry = std::mem::transmute::<*const u8, ArrayEntry>((*function).entry);
+            return entry(rt, Value::object(closure), this, argv);
         }
-        let entry: ArrayEntry = std::mem::transmute::<*const u8, ArrayEntry>(entry);
-        entry(rt, Value::object(closure), this, argv)
+        let Some(engine) = (*rt).engine else {
+            return (*rt).raise_internal("calling a function that has no code");
+        };
+        let arity = (*function).arity as usize;
+        let args = if arity == 0 { &[][..] } else { std::slice::from_raw_parts(argv, arity) };
+        (*engine).interpret(&mut *rt, closure, this, args)
+    }
+}
+
+/// The interpreter stub's helper: runs `callee` (a closure whose function
+/// has no native code yet) in the interpreter, with `argc` arguments at `argv`.
+///
+/// # Safety
+/// See the module doc; `callee` is a closure of arity `argc`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_interpret(
+    rt: *mut Runtime,
+    callee: Value,
+    this: Value,
+    argv: *const Value,
+    argc: u64,
+) -> Value {
+    // SAFETY: see the module doc; stubs are only installed while an engine is.
+    unsafe {
+        let Some(engine) = (*rt).engine else {
+            return (*rt).raise_internal("an interpreter stub ran without an engine");
+        };
+        let args = if argc == 0 { &[][..] } else { std::slice::from_raw_parts(argv, argc as usize) };
+        (*engine).interpret(&mut *rt, callee.as_ptr(), this, args)
     }
 }
 
@@ -49,10 +80,10 @@ pub(crate) unsafe fn run_plan(rt: *mut Runtime, plan: CallPlan, argv: *const Val
     // SAFETY: the caller's contract.
     unsafe {
         match plan {
-            CallPlan::Closure(closure, this) => call_compiled(rt, closure, this, argv),
+            CallPlan::Closure(closure, this) => call_closure(rt, closure, this, argv),
             CallPlan::Init(closure, instance) => {
                 // The instance stays reachable: it is the callee's `this`.
-                let result = call_compiled(rt, closure, instance, argv);
+                let result = call_closure(rt, closure, instance, argv);
                 if result.is_error() { result } else { instance }
             }
             CallPlan::Native(function) => {
@@ -84,7 +115,7 @@ pub unsafe extern "C" fn brine_num_op(rt: *mut Runtime, op: u32, a: Value, b: Va
     let rt = unsafe { &mut *rt };
     match NumOp::from_u32(op) {
         Some(op) => rt.num_op(op, a, b),
-        None => rt.raise("Internal error: bad operator code."),
+        None => rt.raise_internal("bad operator code"),
     }
 }
 
@@ -290,6 +321,7 @@ pub fn helpers() -> Vec<Helper> {
         helper!(brine_trace, 3, None, false),
         helper!(brine_stack_overflow, 1),
         helper!(brine_new_instance, 2),
+        helper!(brine_interpret, 5),
         helper!(brine_get_property_ic, 4),
         helper!(brine_set_property_ic, 5),
         helper!(brine_invoke_ic, 6),
@@ -310,6 +342,9 @@ pub mod offsets {
     pub const CLOSURE_CAPTURES: i32 = std::mem::size_of::<ObjClosure>() as i32;
     pub const FUNCTION_ARITY: i32 = offset_of!(ObjFunction, arity) as i32;
     pub const FUNCTION_CODE: i32 = offset_of!(ObjFunction, code) as i32;
+    pub const FUNCTION_TIER: i32 = offset_of!(ObjFunction, tier) as i32;
+    pub const FUNCTION_COUNTER: i32 = offset_of!(ObjFunction, counter) as i32;
+    pub const FUNCTION_CALLS: i32 = offset_of!(ObjFunction, calls) as i32;
     pub const CELL_VALUE: i32 = offset_of!(ObjCell, value) as i32;
     pub const CLASS_INIT: i32 = offset_of!(ObjClass, init) as i32;
     pub const CLASS_ROOT_SHAPE: i32 = offset_of!(ObjClass, root_shape) as i32;

@@ -108,7 +108,11 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
     // for the counts it gives, and lives for the whole program.
     unsafe {
         if image.version != IMAGE_VERSION {
-            return Err(PendingError { message: "Incompatible program image.".into(), trace: Vec::new() });
+            return Err(PendingError {
+                message: "the program image is of another version than this runtime".into(),
+                trace: Vec::new(),
+                internal: true,
+            });
         }
         let links = image.links;
         let ns = image.nstrings as usize;
@@ -131,6 +135,7 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
             rt.pop_root();
             (*proto).code = f.code;
             (*proto).entry = f.entry;
+            (*proto).tier = crate::engine::tier::BASELINE;
             rt.constants.push(Value::object(proto));
             *links.add(ns + i) = proto as u64;
         }
@@ -140,7 +145,7 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
             let here = std::ptr::addr_of!(marker) as usize;
             rt.stack_limit = here.saturating_sub(stack_size);
             let closure = rt.new_closure(script);
-            abi::call_compiled(rt, closure, Value::NIL, std::ptr::null())
+            abi::call_closure(rt, closure, Value::NIL, std::ptr::null())
         });
         rt.out.flush();
         match rt.take_error() {

@@ -20,6 +20,7 @@
 #![allow(clippy::not_unsafe_ptr_arg_deref)]
 
 pub mod abi;
+pub mod engine;
 pub mod gc;
 pub mod heap;
 pub mod ic;
@@ -30,6 +31,7 @@ pub mod object;
 mod objects;
 pub mod ops;
 pub mod output;
+mod program;
 pub mod stack;
 mod strings;
 #[cfg(test)]
@@ -37,6 +39,7 @@ mod tests;
 pub mod value;
 
 use object::*;
+pub use program::Program;
 use std::collections::HashMap;
 pub use value::Value;
 
@@ -46,6 +49,9 @@ pub use value::Value;
 pub struct PendingError {
     pub message: String,
     pub trace: Vec<String>,
+    /// A bug in Brine rather than in the Lox program: reported as an
+    /// internal error, with its own exit code.
+    pub internal: bool,
 }
 
 impl PendingError {
@@ -53,7 +59,11 @@ impl PendingError {
     /// middle is elided when it is very deep (runaway recursion).
     pub fn report(&self) -> String {
         const KEEP: usize = 40;
-        let mut text = format!("{}\n", self.message);
+        let mut text = if self.internal {
+            format!("brine: internal error: {}\n", self.message)
+        } else {
+            format!("{}\n", self.message)
+        };
         let trace = &self.trace;
         let mut push = |lines: &[String]| {
             for line in lines {
@@ -122,6 +132,15 @@ pub struct Runtime {
     mega: Vec<(*mut ObjShape, Value, Value, u64)>,
     /// When the runtime was created (`clock()` counts from here).
     start: std::time::Instant,
+    /// The engine that runs functions without native code and compiles hot
+    /// ones, while a run that needs one is under way; see [`engine`]. The
+    /// configuration that installs it keeps it alive and in place until it
+    /// resets this to None.
+    pub engine: Option<*const dyn engine::Engine>,
+    /// A function's counter (calls plus loop iterations) at which the
+    /// engine hears that it is hot ([`engine::Engine::function_hot`]).
+    /// `u32::MAX`: never.
+    pub tier_threshold: u32,
 }
 
 // SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
@@ -161,6 +180,8 @@ impl Runtime {
             print_buf: Vec::new(),
             mega: Vec::new(),
             start: std::time::Instant::now(),
+            engine: None,
+            tier_threshold: u32::MAX,
         };
         // Stress mode keeps the heap's fast-path records empty, so every
         // allocation (inline ones too) reaches the collecting slow path.
@@ -230,7 +251,14 @@ impl Runtime {
     /// Records a runtime error and returns `Value::ERROR` for the caller to
     /// propagate.
     pub fn raise(&mut self, message: impl Into<String>) -> Value {
-        self.error = Some(PendingError { message: message.into(), trace: Vec::new() });
+        self.error = Some(PendingError { message: message.into(), trace: Vec::new(), internal: false });
+        Value::ERROR
+    }
+    /// Records an internal error (a bug in Brine, not in the Lox program)
+    /// and returns `Value::ERROR`; it travels like a runtime error but is
+    /// reported as internal.
+    pub fn raise_internal(&mut self, what: impl Into<String>) -> Value {
+        self.error = Some(PendingError { message: what.into(), trace: Vec::new(), internal: true });
         Value::ERROR
     }
     /// Adds one `[line N] in name()` (or `in script`) line to the pending
@@ -273,7 +301,9 @@ impl Runtime {
                 ncaptures,
                 func_id,
                 kind,
+                tier: engine::tier::INTERP,
                 counter: 0,
+                calls: 0,
                 name,
                 code: std::ptr::null(),
                 entry: std::ptr::null(),

@@ -112,16 +112,23 @@ pub struct ObjFunction {
     /// The IR function id (`brine_ir::FuncId`) inside the runtime's module.
     pub func_id: u32,
     pub kind: FunctionKind,
-    /// Entry count, for tier-up.
+    /// Which code the code slot holds ([`crate::engine::tier`]).
+    pub tier: u8,
+    /// Calls plus loop iterations since the last tier change, for tier-up.
     pub counter: u32,
+    /// Calls, for `--profile`: counted by the interpreter always, by native
+    /// code only when it was compiled for profiling.
+    pub calls: u64,
     /// The function's name (a string), or nil for the script.
     pub name: Value,
     /// The code slot: the entry every call from compiled code jumps
-    /// through, `fn(rt, callee, this, arg0, .., argN-1) -> value`. Null while
-    /// the function runs in the interpreter only.
+    /// through, `fn(rt, callee, this, arg0, .., argN-1) -> value`. While
+    /// `tier` is `INTERP` it holds a stub that enters the interpreter
+    /// through the runtime's engine, or null in a run that has no native
+    /// code at all.
     pub code: *const u8,
     /// The same code behind a fixed signature, for calls from Rust:
-    /// [`ArrayEntry`]. Null while the function runs in the interpreter only.
+    /// [`ArrayEntry`]. Meaningful only while `tier` is above `INTERP`.
     pub entry: *const u8,
 }
 

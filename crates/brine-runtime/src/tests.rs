@@ -194,6 +194,7 @@ fn errors_collect_a_trace() {
         Some(PendingError {
             message: "Boom.".into(),
             trace: vec!["[line 3] in inner()".into(), "[line 7] in script".into()],
+            internal: false,
         })
     );
     assert!(rt.error.is_none());

@@ -1,14 +1,15 @@
 //! `brine`: the command-line program.
 //!
-//! It parses the command line and drives the pipeline: front end, IR, and
-//! an engine (for now the IR interpreter). It owns the process-level
+//! It parses the command line, runs the front end, and hands the IR to the
+//! `brine-tier` library, which runs or builds it. It owns the process-level
 //! conventions: exit codes (64 usage, 65 compile error, 70 runtime error,
-//! 74 unreadable file), the big stack the program runs on, and the REPL.
-//! It must not hold compiler logic of its own.
+//! 74 unreadable file, 101 internal error), the big stack the program runs
+//! on, and the REPL. It must not hold compiler logic of its own.
 
 mod driver;
 mod repl;
 
+use brine_tier::{Mode, Options};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,8 +17,9 @@ use std::process::ExitCode;
 pub const EXIT_USAGE: u8 = 64;
 pub const EXIT_COMPILE: u8 = 65;
 pub const EXIT_RUNTIME: u8 = 70;
-pub const EXIT_SOFTWARE: u8 = 70;
 pub const EXIT_IO: u8 = 74;
+/// A bug in Brine (never a Lox error's code).
+pub const EXIT_INTERNAL: u8 = 101;
 
 #[derive(Parser)]
 #[command(name = "brine", version, about = "An ahead-of-time compiler and tiered JIT for Lox.")]
@@ -36,6 +38,22 @@ enum Command {
         /// Which engine runs the program.
         #[arg(long, value_enum, default_value_t = Engine::Jit)]
         engine: Engine,
+        /// Baseline native code only: every function is compiled on its
+        /// first call, and nothing is interpreted or re-compiled.
+        #[arg(long)]
+        no_tier: bool,
+        /// Calls plus loop iterations in the interpreter before a function
+        /// is compiled (default 1000; also `BRINE_TIER_THRESHOLD`, and
+        /// `BRINE_TIER=eager` for 0).
+        #[arg(long, value_name = "N", value_parser = brine_tier::parse_threshold)]
+        tier_threshold: Option<u32>,
+        /// Write /tmp/perf-PID.map, so that `perf report` names JIT code.
+        #[arg(long)]
+        perf_map: bool,
+        /// At exit, print to stderr what each function cost: calls, tier,
+        /// compile time, on-stack replacements, and inline-cache states.
+        #[arg(long)]
+        profile: bool,
     },
     /// Compile a Lox program to a standalone native executable.
     Build {
@@ -65,7 +83,7 @@ enum Command {
 pub enum Engine {
     /// The reference IR interpreter.
     Interp,
-    /// Baseline native code from Cranelift.
+    /// Native code from Cranelift: tiered, unless `--no-tier`.
     Jit,
 }
 
@@ -90,16 +108,42 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         None => driver::on_big_stack(repl::run),
-        Some(Command::Run { file, engine }) => match read_source(&file) {
-            Ok(source) => driver::on_big_stack(move || driver::run_file(&source, engine)),
-            Err(code) => code,
-        },
+        Some(Command::Run { file, engine, no_tier, tier_threshold, perf_map, profile }) => {
+            let mode = match (engine, no_tier) {
+                (Engine::Interp, _) => Mode::Interp,
+                (Engine::Jit, true) => Mode::Baseline,
+                (Engine::Jit, false) => Mode::Tiered,
+            };
+            let options = match Options::new(mode) {
+                Ok(mut o) => {
+                    o.threshold = tier_threshold.unwrap_or(o.threshold);
+                    o.perf_map = perf_map;
+                    o.profile = profile;
+                    o
+                }
+                Err(e) => {
+                    eprintln!("brine: {e}");
+                    return ExitCode::from(EXIT_USAGE);
+                }
+            };
+            match read_source(&file) {
+                Ok(source) => driver::on_big_stack(move || driver::run_file(&source, options)),
+                Err(code) => code,
+            }
+        }
         Some(Command::Build { file, output, opt_level: _, verbose }) => match read_source(&file) {
             Ok(source) => driver::on_big_stack(move || driver::build(&source, &output, verbose)),
             Err(code) => code,
         },
         Some(Command::Emit { stage, file }) => match read_source(&file) {
-            Ok(source) => driver::on_big_stack(move || driver::emit(&source, stage)),
+            Ok(source) => {
+                let stage = match stage {
+                    Stage::Ir => driver::EmitStage::Ir,
+                    Stage::Clif => driver::EmitStage::Native(brine_tier::Stage::Clif),
+                    Stage::Asm => driver::EmitStage::Native(brine_tier::Stage::Asm),
+                };
+                driver::on_big_stack(move || driver::emit(&source, stage))
+            }
             Err(code) => code,
         },
     };

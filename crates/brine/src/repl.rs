@@ -1,8 +1,8 @@
 //! The REPL: one runtime and one growing module for the whole session, so
 //! globals, functions and classes carry over between entries.
 
-use crate::Engine;
-use crate::driver::{self, Session};
+use crate::driver;
+use brine_tier::{Mode, Options, Session};
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
@@ -46,7 +46,14 @@ pub fn run() -> u8 {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    let mut session = Session::new(Engine::Jit);
+    let session = Options::new(Mode::Tiered).and_then(Session::new);
+    let mut session = match session {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("brine: internal error: cannot start the engine: {e}");
+            return crate::EXIT_INTERNAL;
+        }
+    };
     let mut entry = String::new();
     loop {
         let prompt = if entry.is_empty() { "> " } else { "... " };
@@ -62,7 +69,7 @@ pub fn run() -> u8 {
                     continue;
                 }
                 let _ = editor.add_history_entry(text.trim_end());
-                match driver::compile(text.as_bytes(), &mut session.program) {
+                match brine_frontend::compile(text.as_bytes(), &mut session.program.module) {
                     Ok(script) => {
                         session.execute(script);
                     }

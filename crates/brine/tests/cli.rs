@@ -159,3 +159,102 @@ fn build_reports_compile_errors_and_a_missing_runtime_library() {
         Some(64)
     );
 }
+
+/// A function called 3,000 times and a loop of 5,000 iterations in the
+/// script: both cross the default tier-up threshold.
+const HOT_PROGRAM: &[u8] = b"fun hot(n) { return n + 1; }\n\
+var s = 0;\n\
+for (var i = 0; i < 5000; i = i + 1) {\n\
+  if (i < 3000) s = hot(s);\n\
+}\n\
+print s;\n";
+
+#[test]
+fn profile_shows_tier_ups_and_on_stack_replacement() {
+    let path = temp_file("hot.lox", HOT_PROGRAM);
+    let out = brine(&["run", "--profile", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "3000\n");
+    let report = text(&out.stderr);
+    let row = |name: &str| {
+        report
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name} in:\n{report}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // function, line, calls, tier, compile ms, osr
+    let hot = row("hot");
+    assert_eq!(hot[2], "3000", "{report}");
+    assert_eq!(hot[3], "baseline", "{report}");
+    let script = row("script");
+    assert_eq!(script[2], "1", "{report}");
+    assert_eq!(script[3], "baseline", "{report}");
+    assert_eq!(script[5], "1", "the script's loop moves to native code once:\n{report}");
+
+    let out = brine(&["run", "--engine=interp", "--profile", path.to_str().unwrap()], "");
+    assert_eq!(text(&out.stdout), "3000\n");
+    let report = text(&out.stderr);
+    let hot = report.lines().find(|l| l.starts_with("hot ")).expect("a row for hot");
+    assert!(hot.contains(" 3000 ") && hot.contains(" interp "), "{report}");
+}
+
+#[test]
+fn perf_map_names_compiled_functions() {
+    let path = temp_file("perf.lox", HOT_PROGRAM);
+    let child = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["run", "--perf-map", path.to_str().unwrap()])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("brine starts");
+    let map = format!("/tmp/perf-{}.map", child.id());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(text(&out.stdout), "3000\n");
+    let text = std::fs::read_to_string(&map).expect("the perf map is written");
+    let _ = std::fs::remove_file(&map);
+    let names: Vec<&str> = text.lines().map(|l| l.splitn(3, ' ').nth(2).unwrap_or("")).collect();
+    assert!(names.contains(&"lox:hot"), "{text}");
+    assert!(names.iter().any(|n| n.starts_with("lox:script (osr block")), "{text}");
+    for line in text.lines() {
+        let mut fields = line.split(' ');
+        let start = u64::from_str_radix(fields.next().unwrap(), 16).expect("a hex address");
+        let size = u64::from_str_radix(fields.next().unwrap(), 16).expect("a hex size");
+        assert!(start != 0 && size != 0, "{line}");
+    }
+}
+
+#[test]
+fn internal_errors_have_their_own_exit_code() {
+    // Every compilation fails: the program still finishes in the
+    // interpreter, and the run ends with an internal error, not a Lox one.
+    let path = temp_file("fault.lox", HOT_PROGRAM);
+    let out = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["run", path.to_str().unwrap()])
+        .env("BRINE_FAULT", "compile")
+        .output()
+        .unwrap();
+    assert_eq!(text(&out.stdout), "3000\n");
+    let stderr = text(&out.stderr);
+    assert!(stderr.starts_with("brine: internal error: cannot compile "), "{stderr}");
+    assert_eq!(out.status.code(), Some(101));
+}
+
+#[test]
+fn tiering_settings_are_checked() {
+    let path = temp_file("settings.lox", b"print 1;\n");
+    let out = brine(&["run", "--tier-threshold", "soon", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(64));
+    let out = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["run", path.to_str().unwrap()])
+        .env("BRINE_TIER", "sometimes")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).contains("BRINE_TIER"), "{}", text(&out.stderr));
+    for threshold in ["0", "1", "7"] {
+        let out = brine(&["run", "--tier-threshold", threshold, path.to_str().unwrap()], "");
+        assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "1\n".to_string()));
+    }
+}

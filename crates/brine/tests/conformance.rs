@@ -6,7 +6,8 @@
 //! - `// expect: TEXT`: the next line of stdout is TEXT (to the end of the
 //!   line, trailing spaces included; a bare `// expect:` is an empty line).
 //! - `// expect runtime error: MSG`: stderr's first line is MSG and its second
-//!   is `[line N] in ...`, N being the comment's line; exit code 70.
+//!   is `[line N] in ...`, N being the comment's line; exit code 70. The
+//!   rest of the trace must be what the first engine printed.
 //! - `// Error at 'x': MSG`, `// Error at end: MSG`, `// Error: MSG`: stderr
 //!   has the line `[line N] Error at 'x': MSG`, N being the comment's line;
 //!   exit code 65.
@@ -19,7 +20,10 @@
 //! stderr is empty and the exit code is 0.
 //!
 //! Environment:
-//! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`).
+//! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`):
+//!   `interp`, `jit`, `tiered`, `hot`, `eager`, `aot` (see [`Engine`]).
+//! - `BRINE_GC_STRESS_ENGINES`: the engines of the GC stress run (default:
+//!   those of `BRINE_ENGINES`).
 //! - `BRINE_TEST_FILTER`: only the tests whose path (relative to tests/lox)
 //!   contains this substring.
 //! - `BRINE_TEST_TIMEOUT`: seconds before a test is killed (default 60, 300
@@ -52,19 +56,34 @@ const REPORT_LINES: usize = 40;
 enum Engine {
     /// `brine run --engine=interp FILE`: the reference IR interpreter.
     Interp,
-    /// `brine run --engine=jit FILE`: baseline native code.
+    /// `brine run --no-tier FILE`: baseline native code only.
     Jit,
+    /// `brine run FILE`: tiered, as a user runs it.
+    Tiered,
+    /// `brine run FILE` with `BRINE_TIER_THRESHOLD=2`: functions start in
+    /// the interpreter and tier up after their second call or loop
+    /// iteration, so the crossings between engines (interpreter stubs,
+    /// native calls from the interpreter, on-stack replacement in every
+    /// loop) happen in every test.
+    Hot,
+    /// `brine run FILE` with `BRINE_TIER=eager`: every function gets its
+    /// best code before it first runs.
+    Eager,
     /// `brine build FILE -o EXE`, then `EXE`: a standalone executable.
     Aot,
 }
 
 impl Engine {
-    const ALL: &[Engine] = &[Engine::Interp, Engine::Jit, Engine::Aot];
+    const ALL: &[Engine] =
+        &[Engine::Interp, Engine::Jit, Engine::Tiered, Engine::Hot, Engine::Eager, Engine::Aot];
 
     fn name(self) -> &'static str {
         match self {
             Engine::Interp => "interp",
             Engine::Jit => "jit",
+            Engine::Tiered => "tiered",
+            Engine::Hot => "hot",
+            Engine::Eager => "eager",
             Engine::Aot => "aot",
         }
     }
@@ -76,9 +95,17 @@ impl Engine {
     /// The commands that run `file` under this engine. `scratch` is a
     /// directory private to this run, for what a build step produces.
     fn plan(self, file: &Path, scratch: &Path) -> Plan {
+        let run = |args: &[&str], env: &[(&str, &str)]| {
+            let mut step = Step::new(brine(), args.iter().map(|a| os(a)).chain([file.into()]));
+            step.env = env.iter().map(|(k, v)| (os(k), os(v))).collect();
+            Plan { steps: vec![step] }
+        };
         match self {
-            Engine::Interp => Plan::single(brine(), [os("run"), os("--engine=interp"), file.into()]),
-            Engine::Jit => Plan::single(brine(), [os("run"), os("--engine=jit"), file.into()]),
+            Engine::Interp => run(&["run", "--engine=interp"], &[]),
+            Engine::Jit => run(&["run", "--no-tier"], &[]),
+            Engine::Tiered => run(&["run"], &[]),
+            Engine::Hot => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2")]),
+            Engine::Eager => run(&["run"], &[("BRINE_TIER", "eager")]),
             Engine::Aot => {
                 let exe = scratch.join("exe");
                 Plan {
@@ -101,10 +128,6 @@ struct Plan {
 }
 
 impl Plan {
-    fn single(program: PathBuf, args: impl IntoIterator<Item = OsString>) -> Plan {
-        Plan { steps: vec![Step::new(program, args)] }
-    }
-
     /// Whether some step writes into the scratch directory.
     fn builds(&self) -> bool {
         self.steps.len() > 1
@@ -114,11 +137,17 @@ impl Plan {
 struct Step {
     program: PathBuf,
     args: Vec<OsString>,
+    /// Environment variables of this step (every variable of [`TIER_VARS`]
+    /// that is not named here is removed).
+    env: Vec<(OsString, OsString)>,
 }
+
+/// The environment variables that choose how `brine run` tiers.
+const TIER_VARS: &[&str] = &["BRINE_TIER", "BRINE_TIER_THRESHOLD"];
 
 impl Step {
     fn new(program: PathBuf, args: impl IntoIterator<Item = OsString>) -> Step {
-        Step { program, args: args.into_iter().collect() }
+        Step { program, args: args.into_iter().collect(), env: Vec::new() }
     }
 }
 
@@ -219,7 +248,7 @@ fn parse_expectations(source: &str) -> Result<Expectations, String> {
 }
 
 /// Names that `// skip-engine:` may use before their engine exists.
-const FUTURE_ENGINES: &[&str] = &["jit", "aot"];
+const FUTURE_ENGINES: &[&str] = &["deopt"];
 
 /// The text after the first occurrence of `marker` in `line`.
 fn after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
@@ -266,6 +295,10 @@ fn run_process(step: &Step, config: &RunConfig) -> Result<Outcome, String> {
     } else {
         command.env_remove("BRINE_GC_STRESS");
     }
+    for var in TIER_VARS {
+        command.env_remove(var);
+    }
+    command.envs(step.env.iter().map(|(k, v)| (k, v)));
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", step.program.display()))?;
     let stdout_reader = read_in_background(child.stdout.take());
     let stderr_reader = read_in_background(child.stderr.take());
@@ -467,8 +500,10 @@ fn load_corpus(filter: Option<&str>) -> Vec<TestFile> {
     tests
 }
 
-fn selected_engines() -> Vec<Engine> {
-    let spec = std::env::var("BRINE_ENGINES").unwrap_or_default();
+/// The engines named by the environment variable `var` (a comma-separated
+/// list), or by `BRINE_ENGINES` when `var` is unset, or the interpreter.
+fn selected_engines(var: &str) -> Vec<Engine> {
+    let spec = std::env::var(var).or_else(|_| std::env::var("BRINE_ENGINES")).unwrap_or_default();
     if spec.trim().is_empty() {
         return vec![Engine::Interp];
     }
@@ -486,7 +521,8 @@ fn selected_engines() -> Vec<Engine> {
 }
 
 enum Verdict {
-    Pass,
+    /// With the run's stderr, which must also agree with the other engines'.
+    Pass(String),
     Skip,
     Fail(String),
 }
@@ -512,7 +548,7 @@ fn run_one(test: &TestFile, engine: Engine, job: usize, config: &RunConfig) -> V
     }
     let verdict = match execute(&plan, config) {
         Ok(outcome) => match check(exp, &outcome, config.timeout) {
-            None => Verdict::Pass,
+            None => Verdict::Pass(outcome.stderr),
             Some(report) => Verdict::Fail(report),
         },
         Err(e) => Verdict::Fail(format!("  {e}\n")),
@@ -536,7 +572,7 @@ fn run_corpus(label: &str, gc_stress: bool) {
         .and_then(|s| s.trim().parse::<u64>().ok())
         .unwrap_or(default_timeout);
     let config = RunConfig { gc_stress, timeout: Duration::from_secs(timeout_secs) };
-    let engines = selected_engines();
+    let engines = selected_engines(if gc_stress { "BRINE_GC_STRESS_ENGINES" } else { "BRINE_ENGINES" });
     let tests = load_corpus(filter.as_deref());
     if tests.is_empty() {
         assert!(filter.is_some(), "no .lox test found under {}", corpus_dir().display());
@@ -564,6 +600,7 @@ fn run_corpus(label: &str, gc_stress: bool) {
         }
     });
 
+    agree_on_stderr(&engines, &jobs, &verdicts);
     let mut passed = 0;
     let mut failed = 0;
     let mut summaries = Vec::new();
@@ -575,7 +612,7 @@ fn run_corpus(label: &str, gc_stress: bool) {
             }
             let verdict = verdicts[job].lock().unwrap_or_else(|p| p.into_inner()).take();
             match verdict {
-                Some(Verdict::Pass) => engine_passed += 1,
+                Some(Verdict::Pass(_)) => engine_passed += 1,
                 Some(Verdict::Skip) => engine_skipped += 1,
                 Some(Verdict::Fail(report)) => {
                     engine_failed += 1;
@@ -613,6 +650,62 @@ fn run_corpus(label: &str, gc_stress: bool) {
     }
     println!("{passed} passed, {failed} failed");
     assert!(failed == 0, "{failed} conformance test runs failed (see above)");
+}
+
+/// The expectations give a runtime error's message and its innermost trace
+/// line; the rest of stderr (every trace line) must be what the first
+/// engine (the reference interpreter, by default) printed. A passing run
+/// whose stderr differs from the first engine's passing run fails.
+///
+/// Only runaway recursion is compared loosely. How deep it gets before
+/// "Stack overflow." depends on each engine's frame sizes, so the count in
+/// the `... N more frames ...` line that elides the middle of its trace,
+/// and which frames are innermost (in mutual recursion, which function
+/// overflowed), differ between engines; the message and the outermost
+/// frames, after the elision, must still agree.
+fn agree_on_stderr(engines: &[Engine], jobs: &[(usize, Engine)], verdicts: &[Mutex<Option<Verdict>>]) {
+    let Some(&reference) = engines.first() else { return };
+    let mut expected: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
+    for (job, &(index, engine)) in jobs.iter().enumerate() {
+        if engine == reference
+            && let Some(Verdict::Pass(stderr)) = &*verdicts[job].lock().unwrap_or_else(|p| p.into_inner())
+        {
+            expected.insert(index, stderr.clone());
+        }
+    }
+    for (job, &(index, engine)) in jobs.iter().enumerate() {
+        let mut verdict = verdicts[job].lock().unwrap_or_else(|p| p.into_inner());
+        if engine == reference {
+            continue;
+        }
+        if let (Some(Verdict::Pass(stderr)), Some(want)) = (&*verdict, expected.get(&index))
+            && without_elided_count(stderr) != without_elided_count(want)
+        {
+            let mut report = format!("  stderr differs from {}'s:\n", reference.name());
+            diff(&mut report, &lines(want).lines, &lines(stderr).lines);
+            *verdict = Some(Verdict::Fail(report));
+        }
+    }
+}
+
+/// `text` with the innermost frames and the frame count of a trace whose
+/// middle is elided (`... N more frames ...`) left out: its first line (the
+/// message) and the lines after the elision.
+fn without_elided_count(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let elision = lines.iter().position(|line| {
+        line.strip_prefix("... ")
+            .and_then(|rest| rest.strip_suffix(" more frames ..."))
+            .is_some_and(|count| count.bytes().all(|b| b.is_ascii_digit()))
+    });
+    match elision {
+        Some(at) => {
+            let mut kept = vec![lines[0], "... more frames ..."];
+            kept.extend(&lines[at + 1..]);
+            kept.join("\n")
+        }
+        None => text.to_string(),
+    }
 }
 
 #[test]
@@ -663,6 +756,17 @@ mod runner_tests {
         assert!(parse_expectations("a; // Error at 'a': X.\nb; // expect runtime error: Y.\n").is_err());
         assert!(parse_expectations("print 1; // expect: 1\nvar; // Error at ';': X.\n").is_err());
         assert!(parse_expectations("// skip-engine: nonesuch\n").is_err());
+    }
+
+    #[test]
+    fn trace_elision_counts_may_differ() {
+        let a = "Stack overflow.\n[line 2] in f()\n... 1032 more frames ...\n[line 5] in script\n";
+        let b = "Stack overflow.\n[line 1] in g()\n... 99 more frames ...\n[line 5] in script\n";
+        let c = "Stack overflow.\n[line 2] in f()\n... 99 more frames ...\n[line 6] in script\n";
+        let d = "Boom.\n[line 2] in f()\n[line 5] in script\n";
+        assert_eq!(without_elided_count(a), without_elided_count(b));
+        assert_ne!(without_elided_count(a), without_elided_count(c));
+        assert_eq!(without_elided_count(d), d);
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! A module loaded into a runtime: the runtime objects its ids stand for.
 
+use crate::ic::PropertyCache;
+use crate::object::{FunctionKind as RtKind, ObjFunction};
+use crate::{Runtime, Value};
 use brine_ir::{FuncId, GlobalId, Module, StrId};
-use brine_runtime::ic::PropertyCache;
-use brine_runtime::object::{FunctionKind as RtKind, ObjFunction};
-use brine_runtime::{Runtime, Value};
 
 /// An IR module together with the runtime objects for its ids: a function
 /// prototype per function, an interned string per string constant, a global

@@ -1,0 +1,196 @@
+//! `brine-tier`: the pipeline as a library, from an IR module to a running
+//! program, and the tier manager.
+//!
+//! It owns the [`Session`] (a runtime, its loaded [`Program`] and the
+//! engine that runs it), the choice of engine and tiering ([`Options`]),
+//! the tier manager (the runtime's [`brine_runtime::engine::Engine`]: it
+//! compiles hot functions and loops and installs their code), the perf map,
+//! and the ahead-of-time path (`build`: an object file linked with the
+//! runtime library). The CLI, the REPL, tests and an embedding all drive
+//! Brine through it.
+//!
+//! It must not know Lox syntax: its input is an IR module that the front
+//! end (or a decoder) made.
+
+mod aot;
+mod manager;
+mod perf_map;
+mod profile;
+
+pub use aot::{BuildError, build_executable, runtime_library};
+pub use manager::FunctionStats;
+
+use brine_interp::Interp;
+use brine_ir::FuncId;
+use brine_runtime::{PendingError, Program, Runtime, Value};
+use manager::Manager;
+
+/// Stack for the thread that runs a program: deep Lox recursion (100,000
+/// frames) must fit.
+pub const STACK_SIZE: usize = 256 << 20;
+/// Headroom kept below the "Stack overflow." limit for Rust code that runs
+/// between two checks (runtime helpers, printing, the collector).
+const STACK_MARGIN: usize = 4 << 20;
+
+/// The default tier-up threshold: calls plus loop iterations of a function
+/// in the interpreter before it gets baseline code.
+pub const DEFAULT_THRESHOLD: u32 = 1000;
+
+/// Which engines run the program.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// The IR interpreter only: no native code.
+    Interp,
+    /// Baseline native code for every function, compiled on its first call.
+    Baseline,
+    /// Start in the interpreter; compile hot functions and loops.
+    Tiered,
+}
+
+/// How a run executes.
+#[derive(Clone, Debug)]
+pub struct Options {
+    pub mode: Mode,
+    /// Tier-up threshold (`Mode::Tiered`): calls plus loop iterations.
+    pub threshold: u32,
+    /// Write `/tmp/perf-PID.map` for `perf report`.
+    pub perf_map: bool,
+    /// Count calls in native code too, for [`Session::profile_report`].
+    pub profile: bool,
+}
+
+impl Options {
+    /// Options for `mode`, with the tiering settings of the environment:
+    /// `BRINE_TIER=eager` (a threshold of zero: everything is compiled before
+    /// it first runs) and `BRINE_TIER_THRESHOLD=N`.
+    pub fn new(mode: Mode) -> Result<Options, String> {
+        let mut threshold = DEFAULT_THRESHOLD;
+        if let Some(v) = std::env::var_os("BRINE_TIER_THRESHOLD") {
+            threshold = parse_threshold(&v.to_string_lossy())?;
+        }
+        match std::env::var("BRINE_TIER").as_deref() {
+            Ok("eager") => threshold = 0,
+            Ok("") | Ok("lazy") | Err(_) => {}
+            Ok(other) => return Err(format!("BRINE_TIER must be 'eager' or 'lazy', not '{other}'")),
+        }
+        Ok(Options { mode, threshold, perf_map: false, profile: false })
+    }
+}
+
+/// Parses a tier-up threshold.
+pub fn parse_threshold(text: &str) -> Result<u32, String> {
+    text.trim().parse().map_err(|_| format!("a tier threshold is a whole number of calls, not '{text}'"))
+}
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Ok,
+    /// A Lox runtime error (already printed).
+    RuntimeError,
+    /// A bug in Brine (already printed, said to be internal).
+    InternalError,
+}
+
+/// A program being run: its runtime, its program and the engine's state.
+/// The REPL keeps one for the whole session.
+pub struct Session {
+    pub rt: Runtime,
+    pub program: Program,
+    options: Options,
+    manager: Manager,
+}
+
+impl Session {
+    pub fn new(options: Options) -> Result<Session, String> {
+        let manager = Manager::new(options.mode != Mode::Interp, options.perf_map, options.profile)?;
+        Ok(Session { rt: Runtime::new(), program: Program::new(), options, manager })
+    }
+
+    /// Runs the script `script` of the session's module. A runtime error is
+    /// printed (message and trace) and the session stays usable.
+    pub fn execute(&mut self, script: FuncId) -> Outcome {
+        self.program.sync(&mut self.rt);
+        self.manager.prepare(&self.program);
+        self.rt.tier_threshold = match self.options.mode {
+            Mode::Interp => u32::MAX,
+            Mode::Baseline => 0,
+            Mode::Tiered => self.options.threshold,
+        };
+        self.manager.program.set(&self.program);
+        let engine: &dyn brine_runtime::engine::Engine = &self.manager;
+        self.rt.engine = Some(engine as *const _);
+        set_stack_limit(&mut self.rt);
+        let closure = self.rt.new_closure(self.program.function_object(script));
+        // The closure is on the interpreter's stack before anything allocates.
+        let result = Interp::new(&mut self.rt, &self.program).call_closure(closure, Value::NIL, &[]);
+        self.rt.engine = None;
+        self.rt.out.flush();
+        let error = self.rt.take_error();
+        if let Some(internal) = self.manager.internal_error.borrow_mut().take() {
+            print_internal_error(&internal);
+            return Outcome::InternalError;
+        }
+        match error {
+            Some(error) if result.is_error() => {
+                print_runtime_error(&error);
+                if error.internal { Outcome::InternalError } else { Outcome::RuntimeError }
+            }
+            _ => Outcome::Ok,
+        }
+    }
+
+    /// What the tier manager recorded of each function, by function id.
+    pub fn function_stats(&self) -> Vec<FunctionStats> {
+        self.manager.stats.borrow().clone()
+    }
+
+    /// The `--profile` report of everything run so far.
+    pub fn profile_report(&self) -> String {
+        profile::report(&self.program, &self.manager.stats.borrow())
+    }
+}
+
+/// Sets the "Stack overflow." limit for a run that starts in the caller's frame.
+#[inline(always)]
+fn set_stack_limit(rt: &mut Runtime) {
+    let marker = 0u8;
+    let here = std::ptr::addr_of!(marker) as usize;
+    rt.stack_limit = here.saturating_sub(STACK_SIZE - STACK_MARGIN);
+}
+
+/// Prints a runtime error: the message and the trace.
+pub fn print_runtime_error(error: &PendingError) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(error.report().as_bytes());
+}
+
+/// Prints an internal error (a bug in Brine).
+pub fn print_internal_error(message: &str) {
+    eprintln!("brine: internal error: {message}");
+}
+
+/// Which stage `emit` shows.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Clif,
+    Asm,
+}
+
+/// The baseline code of every function of `program`'s module, as Cranelift
+/// IR or disassembled machine code. Native code embeds the runtime objects
+/// of the program's constants, so the program is loaded into a runtime.
+pub fn emit(program: &mut Program, stage: Stage) -> Result<String, String> {
+    let mut rt = Runtime::new();
+    program.sync(&mut rt);
+    let links = brine_codegen::jit::JitLinks {
+        strings: program.strings(),
+        functions: program.function_objects(),
+        globals: program.global_slots(),
+        caches: program.caches(),
+    };
+    match stage {
+        Stage::Clif => brine_codegen::emit::clif_text(&program.module, &links),
+        Stage::Asm => brine_codegen::emit::asm_text(&program.module, &links),
+    }
+}
