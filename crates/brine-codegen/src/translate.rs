@@ -188,12 +188,15 @@ pub fn translate_function<M: Module>(
 ///   from the header to the use avoids it), so it is loaded from the frame.
 /// - The header's parameters are loaded from the frame too (the
 ///   interpreter has just passed the back edge's arguments).
-/// - A value defined in the region, in a block other than the header from
-///   which the header can be reached again (an outer loop's body around an
-///   inner header), may be used on a path from the header that does not
-///   pass its definition: its last value is in the frame. It becomes a
-///   Cranelift variable, defined from the frame at entry and again at its
-///   definition, so that SSA construction merges the two.
+/// - A value defined in the region but in a block that strictly dominates
+///   the header (an outer loop's body, around an inner loop's header) may be
+///   used on a path from the header that does not pass its definition: its
+///   last value is in the frame. It becomes a Cranelift variable, defined
+///   from the frame at entry and again at its definition, so that SSA
+///   construction merges the two. (Every other value defined in the region
+///   is defined on every path from the header to its uses: if a path from
+///   the header avoided the definition, the definition would lie on every
+///   path from the function's entry to the header.)
 pub struct OsrRegion {
     header: ir::Block,
     in_region: Vec<bool>,
@@ -205,30 +208,16 @@ pub struct OsrRegion {
 
 impl OsrRegion {
     pub fn new(func: &ir::Function, header: ir::Block) -> OsrRegion {
-        let successors = |b: ir::Block| -> Vec<ir::Block> {
-            func.terminator(b)
-                .map(|t| func.inst(t).kind.successors().into_iter().map(|(d, _)| d).collect())
-                .unwrap_or_default()
-        };
-        let reach = |from: ir::Block| -> Vec<bool> {
-            let mut seen = vec![false; func.blocks.len()];
-            let mut work = vec![from];
-            seen[from.index()] = true;
-            while let Some(b) = work.pop() {
-                for s in successors(b) {
-                    if !std::mem::replace(&mut seen[s.index()], true) {
-                        work.push(s);
-                    }
+        let cfg = ir::ControlFlowGraph::with_function(func);
+        let domtree = ir::DominatorTree::with_function(func, &cfg);
+        let mut in_region = vec![false; func.blocks.len()];
+        let mut work = vec![header];
+        in_region[header.index()] = true;
+        while let Some(b) = work.pop() {
+            for &s in cfg.successors(b) {
+                if !std::mem::replace(&mut in_region[s.index()], true) {
+                    work.push(s);
                 }
-            }
-            seen
-        };
-        let in_region = reach(header);
-        // The blocks of the region from which the header is reached again.
-        let mut cyclic = vec![false; func.blocks.len()];
-        for &b in &func.layout {
-            if in_region[b.index()] && b != header {
-                cyclic[b.index()] = reach(b)[header.index()];
             }
         }
         let mut def_block = vec![None; func.values.len()];
@@ -252,7 +241,7 @@ impl OsrRegion {
                 }
                 match def_block[v.index()] {
                     Some(d) if in_region[d.index()] => {
-                        if cyclic[d.index()] {
+                        if domtree.strictly_dominates(d, header) {
                             variables.push(v);
                         }
                     }
