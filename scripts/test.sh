@@ -15,11 +15,12 @@ fi
 export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
 # interp: the reference; jit: baseline code only; tiered: `brine run`; hot:
 # tiering at a threshold of 2, so every test crosses between engines; eager:
-# everything compiled before it runs; aot: `brine build`.
-export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,aot}"
+# everything compiled before it runs; deopt: as hot, with every third guard
+# failing; aot: `brine build`.
+export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot}"
 # The conformance runner also runs the whole corpus under GC stress.
 export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
-export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,hot,eager,aot}"
+export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,eager,deopt,aot}"
 # `brine build` links executables with `cc` against the runtime library
 # (target/debug/libbrine_rt.a), which only a build of the whole workspace makes.
 if ! command -v cc >/dev/null 2>&1; then

@@ -132,8 +132,10 @@ impl<'a> Unit<'a> {
             links: self.links,
             helpers: &self.helpers,
             count_calls: false,
+            first_state: 0,
+            deopt_stress: 0,
         };
-        translate_function(&mut env, id, None, &mut ctx.func, &mut self.fbc);
+        translate_function(&mut env, id, self.ir.function(id), None, &mut ctx.func, &mut self.fbc);
         ctx
     }
 }

@@ -54,6 +54,8 @@ pub struct Jit {
     stubs: HashMap<usize, *const u8>,
     /// Compile code that counts its calls (`--profile`).
     pub count_calls: bool,
+    /// Deoptimization stress period for guards (0: off); see [`Env`].
+    pub deopt_stress: u64,
 }
 
 /// One compiled piece of machine code.
@@ -73,9 +75,15 @@ pub struct FunctionCode {
 
 /// Cranelift settings for baseline code.
 pub fn baseline_flags(is_pic: bool) -> settings::Flags {
+    flags(is_pic, "none")
+}
+
+/// Cranelift settings at an `opt_level` (`none` for baseline code, `speed`
+/// for optimized code).
+fn flags(is_pic: bool, opt_level: &str) -> settings::Flags {
     let mut flags = settings::builder();
     // These names and values are Cranelift's own; they cannot fail.
-    flags.set("opt_level", "none").expect("opt_level");
+    flags.set("opt_level", opt_level).expect("opt_level");
     flags.set("is_pic", if is_pic { "true" } else { "false" }).expect("is_pic");
     flags.set("preserve_frame_pointers", "true").expect("preserve_frame_pointers");
     flags.set("use_colocated_libcalls", "false").expect("use_colocated_libcalls");
@@ -87,11 +95,22 @@ pub fn baseline_flags(is_pic: bool) -> settings::Flags {
     settings::Flags::new(flags)
 }
 
+/// Which code a [`Jit`] makes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Level {
+    /// Fast to compile: Cranelift's `opt_level=none`.
+    Baseline,
+    /// Cranelift's `opt_level=speed`, for optimized IR.
+    Optimized,
+}
+
 impl Jit {
-    pub fn new() -> Result<Jit, String> {
+    pub fn new(level: Level) -> Result<Jit, String> {
         let isa_builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
-        let isa =
-            isa_builder.finish(baseline_flags(false)).map_err(|e| format!("cannot target this host: {e}"))?;
+        let opt_level = if level == Level::Baseline { "none" } else { "speed" };
+        let isa = isa_builder
+            .finish(flags(false, opt_level))
+            .map_err(|e| format!("cannot target this host: {e}"))?;
         let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
         let list = abi::helpers();
         for h in &list {
@@ -113,6 +132,7 @@ impl Jit {
             helpers,
             stubs: HashMap::new(),
             count_calls: false,
+            deopt_stress: 0,
         })
     }
 
@@ -131,15 +151,19 @@ impl Jit {
         Code { address: self.module.get_finalized_function(id), size }
     }
 
-    /// Compiles the baseline code of IR function `id` of `ir`.
+    /// Compiles `func`, the code of IR function `id` of `ir` (the module's
+    /// own, or a specialized version whose frame states the engine numbers
+    /// from `first_state`).
     pub fn compile_function(
         &mut self,
         ir: &brine_ir::Module,
         links: &JitLinks,
         id: FuncId,
+        func: &brine_ir::Function,
+        first_state: u32,
     ) -> Result<FunctionCode, String> {
         let call_conv = self.module.isa().default_call_conv();
-        let arity = ir.function(id).arity as usize;
+        let arity = func.arity as usize;
         self.ctx.func.signature = lox_signature(call_conv, arity);
         let mut env = Env {
             module: &mut self.module,
@@ -147,24 +171,28 @@ impl Jit {
             links,
             helpers: &self.helpers,
             count_calls: self.count_calls,
+            first_state,
+            deopt_stress: self.deopt_stress,
         };
-        translate_function(&mut env, id, None, &mut self.ctx.func, &mut self.fbc);
-        let (code, code_size) = self.define(&|| ir.function(id).display_name())?;
+        translate_function(&mut env, id, func, None, &mut self.ctx.func, &mut self.fbc);
+        let (code, code_size) = self.define(&|| func.display_name())?;
         self.ctx.func.signature = entry_signature(call_conv);
         translate_entry(&mut self.module, code, arity, &mut self.ctx.func, &mut self.fbc);
-        let (entry, entry_size) =
-            self.define(&|| format!("the entry of {}", ir.function(id).display_name()))?;
+        let (entry, entry_size) = self.define(&|| format!("the entry of {}", func.display_name()))?;
         self.module.finalize_definitions().map_err(|e| e.to_string())?;
         Ok(FunctionCode { code: self.finish(code, code_size), entry: self.finish(entry, entry_size) })
     }
 
-    /// Compiles an on-stack-replacement entry into the baseline code of IR
-    /// function `id` at loop header `header`: a `brine_runtime::engine::OsrEntry`.
+    /// Compiles an on-stack-replacement entry into `func` (the code of IR
+    /// function `id`, as for [`Jit::compile_function`]) at loop header
+    /// `header`: a `brine_runtime::engine::OsrEntry`.
     pub fn compile_osr(
         &mut self,
         ir: &brine_ir::Module,
         links: &JitLinks,
         id: FuncId,
+        func: &brine_ir::Function,
+        first_state: u32,
         header: brine_ir::Block,
     ) -> Result<Code, String> {
         let call_conv = self.module.isa().default_call_conv();
@@ -175,9 +203,11 @@ impl Jit {
             links,
             helpers: &self.helpers,
             count_calls: self.count_calls,
+            first_state,
+            deopt_stress: self.deopt_stress,
         };
-        translate_function(&mut env, id, Some(header), &mut self.ctx.func, &mut self.fbc);
-        let (osr, size) = self.define(&|| format!("{} at {header}", ir.function(id).display_name()))?;
+        translate_function(&mut env, id, func, Some(header), &mut self.ctx.func, &mut self.fbc);
+        let (osr, size) = self.define(&|| format!("{} at {header}", func.display_name()))?;
         self.module.finalize_definitions().map_err(|e| e.to_string())?;
         Ok(self.finish(osr, size))
     }

@@ -121,8 +121,16 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
         ctx.func.signature = lox_signature(call_conv, arity);
         links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
         links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
-        let mut env = Env { module: &mut module, ir, links: &links, helpers: &helpers, count_calls: false };
-        translate_function(&mut env, id, None, &mut ctx.func, &mut fbc);
+        let mut env = Env {
+            module: &mut module,
+            ir,
+            links: &links,
+            helpers: &helpers,
+            count_calls: false,
+            first_state: 0,
+            deopt_stress: 0,
+        };
+        translate_function(&mut env, id, ir.function(id), None, &mut ctx.func, &mut fbc);
         module
             .define_function(functions[i], &mut ctx)
             .map_err(|e| format!("compiling {}: {e:?}", ir.function(id).display_name()))?;

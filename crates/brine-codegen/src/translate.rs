@@ -69,6 +69,13 @@ pub struct Env<'a, M: Module> {
     pub helpers: &'a HashMap<&'static str, ClFuncId>,
     /// Count calls in the function prototype's `calls` (for `--profile`).
     pub count_calls: bool,
+    /// The number under which the engine knows the function's first frame
+    /// state (`brine_deopt`'s `state` is this plus the state's index).
+    pub first_state: u32,
+    /// Deoptimization stress: every guard also counts down
+    /// `Runtime::deopt_countdown`, and fails when it reaches zero, after
+    /// resetting it to this period (0: off).
+    pub deopt_stress: u64,
 }
 
 /// The Cranelift type of an IR type.
@@ -90,12 +97,23 @@ struct Translator<'a, 'b, M: Module> {
     func: &'a ir::Function,
     id: ir::FuncId,
     rt: ClValue,
+    /// Where `rt` is kept in a large function: reloaded at every use, so
+    /// that no value with uses all over the function burdens the register
+    /// allocator (whose work on one such value grows with the square of
+    /// its uses).
+    rt_slot: Option<cranelift_codegen::ir::StackSlot>,
     values: Vec<Option<ClValue>>,
     /// The IR values that live in Cranelift variables (see [`OsrRegion`]);
     /// before each instruction, `values` is refreshed from them.
     vars: Vec<Option<Variable>>,
     blocks: Vec<Option<ClBlock>>,
     error_block: ClBlock,
+    /// Where a jump to the error block leaves the line of the error.
+    line_slot: cranelift_codegen::ir::StackSlot,
+    /// How many operations jump to `error_block`, and the error blocks
+    /// before it.
+    error_uses: usize,
+    error_blocks: Vec<ClBlock>,
     /// Scratch memory for argument and capture arrays passed to helpers.
     argv: Option<(cranelift_codegen::ir::StackSlot, usize)>,
     helper_refs: HashMap<&'static str, cranelift_codegen::ir::FuncRef>,
@@ -110,23 +128,32 @@ fn max_args(f: &ir::Function) -> usize {
             | InstKind::SuperInvoke { args, .. }
             | InstKind::Call { args, .. } => args.len(),
             InstKind::Closure { captures, .. } => captures.len(),
+            InstKind::GuardNum { state, .. } => f.state(*state).live.len(),
             _ => 0,
         })
         .max()
         .unwrap_or(0)
 }
 
-/// Translates IR function `id` into `ctx_func`, whose signature is set:
+/// How many fallible operations share one error block.
+const ERROR_BLOCK_USES: usize = 32;
+
+/// Functions of more IR instructions than this reload the runtime pointer
+/// from a stack slot at every use (see `Translator::rt_slot`).
+const SPILL_RT_INSTS: usize = 400;
+
+/// Translates `func`, the code of IR function `id` (the module's own, or a
+/// specialized version of it), into `ctx_func`, whose signature is set:
 /// [`lox_signature`] for the whole function, or [`entry_signature`] for an
 /// on-stack-replacement entry at loop header `osr` (see [`OsrRegion`]).
-pub fn translate_function<M: Module>(
-    env: &mut Env<'_, M>,
+pub fn translate_function<'a, M: Module>(
+    env: &mut Env<'a, M>,
     id: ir::FuncId,
+    func: &'a ir::Function,
     osr: Option<ir::Block>,
     ctx_func: &mut cranelift_codegen::ir::Function,
     fbc: &mut FunctionBuilderContext,
 ) {
-    let func = env.ir.function(id);
     let call_conv = ctx_func.signature.call_conv;
     let frontend_config = env.module.target_config();
     let mut b = FunctionBuilder::new(ctx_func, fbc);
@@ -137,21 +164,30 @@ pub fn translate_function<M: Module>(
     let params = b.block_params(entry).to_vec();
     let rt = params[0];
     let error_block = b.create_block();
-    b.append_block_param(error_block, types::I64);
+    let line_slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
     let mut t = Translator {
         env,
         b,
         func,
         id,
         rt,
+        rt_slot: None,
         values: vec![None; func.values.len()],
         vars: vec![None; func.values.len()],
         blocks: vec![None; func.blocks.len()],
         error_block,
+        line_slot,
+        error_uses: 0,
+        error_blocks: Vec::new(),
         argv: None,
         helper_refs: HashMap::new(),
         call_conv,
     };
+    if func.insts.len() > SPILL_RT_INSTS {
+        let slot = t.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
+        t.b.ins().stack_store(types::I64, rt, slot, 0);
+        t.rt_slot = Some(slot);
+    }
     let n = max_args(func);
     if n > 0 {
         let slot =
@@ -168,6 +204,11 @@ pub fn translate_function<M: Module>(
         }
         Some(header) => {
             let region = OsrRegion::new(func, header);
+            let frame = t.env.ir.function(id).values.len();
+            if let Some(v) = region.live_in.iter().chain(&region.variables).find(|v| v.index() >= frame) {
+                // Passes keep values that cross blocks original (see brine-opt's simplify).
+                panic!("an OSR entry would need {v}, which an interpreter frame does not hold");
+            }
             t.osr_prologue(&region, params[1], params[2], params[3]);
             for block in order.into_iter().filter(|b| region.contains(*b)) {
                 t.block(block);
@@ -231,30 +272,28 @@ impl OsrRegion {
                 }
             }
         }
+        // Values used in the region: defined outside it (live in), or in a
+        // block of it that strictly dominates the header and used in
+        // another block (variables).
         let mut live_in = Vec::new();
         let mut variables = Vec::new();
         let mut seen = vec![false; func.values.len()];
         for &b in func.layout.iter().filter(|b| in_region[b.index()]) {
             let mut visit = |v: ir::Value| {
-                if std::mem::replace(&mut seen[v.index()], true) {
-                    return;
-                }
-                match def_block[v.index()] {
-                    Some(d) if in_region[d.index()] => {
-                        if domtree.strictly_dominates(d, header) {
-                            variables.push(v);
-                        }
-                    }
-                    _ => live_in.push(v),
+                let Some(d) = def_block[v.index()] else { return };
+                let needed = if !in_region[d.index()] {
+                    true
+                } else {
+                    d != b && d != header && domtree.strictly_dominates(d, header)
+                };
+                if needed && !std::mem::replace(&mut seen[v.index()], true) {
+                    if in_region[d.index()] { variables.push(v) } else { live_in.push(v) }
                 }
             };
-            for &p in &func.block(b).params {
-                visit(p);
-            }
             for &i in &func.block(b).insts {
                 func.inst(i).kind.for_each_arg(&mut visit);
-                if let Some(r) = func.inst(i).result {
-                    visit(r);
+                if let InstKind::GuardNum { state, .. } = func.inst(i).kind {
+                    func.state(state).live.iter().for_each(|&v| visit(v));
                 }
             }
         }
@@ -281,6 +320,14 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         cb
     }
 
+    /// The runtime pointer, at the current position.
+    fn rt(&mut self) -> ClValue {
+        match self.rt_slot {
+            Some(slot) => self.b.ins().stack_load(types::I64, types::I64, slot, 0),
+            None => self.rt,
+        }
+    }
+
     fn val(&self, v: ir::Value) -> ClValue {
         self.values[v.index()].expect("IR value used before its definition")
     }
@@ -303,6 +350,14 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         r
     }
 
+    /// Calls helper `name` with the runtime pointer, then `args`.
+    fn call_rt(&mut self, name: &'static str, args: &[ClValue]) -> ClValue {
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.push(self.rt());
+        all.extend_from_slice(args);
+        self.call_helper(name, &all)
+    }
+
     fn call_helper(&mut self, name: &'static str, args: &[ClValue]) -> ClValue {
         let f = self.helper(name);
         let call = self.b.ins().call(f, args);
@@ -313,9 +368,32 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     fn check_error(&mut self, v: ClValue, line: u32) {
         let is_error = self.b.ins().icmp_imm_s(IntCC::Equal, v, ERROR);
         let cont = self.b.create_block();
-        let line = self.b.ins().iconst(types::I64, line as i64);
-        self.b.ins().brif(is_error, self.error_block, &[BlockArg::Value(line)], cont, &[]);
+        let failed = self.b.create_block();
+        self.b.ins().brif(is_error, failed, &[], cont, &[]);
+        self.b.switch_to_block(failed);
+        self.jump_to_error(line);
         self.b.switch_to_block(cont);
+    }
+
+    /// Ends the current block with a jump to the error block, for an error
+    /// at `line`. The line goes through a stack slot rather than a block
+    /// parameter: a parameter with an argument from every fallible
+    /// operation of a large function is work for the register allocator
+    /// that grows with the square of their number.
+    ///
+    /// Each error block serves at most [`ERROR_BLOCK_USES`] operations: a
+    /// block that every fallible operation of a large function jumps to
+    /// would make computing dominators quadratic too.
+    fn jump_to_error(&mut self, line: u32) {
+        if self.error_uses == ERROR_BLOCK_USES {
+            self.error_blocks.push(self.error_block);
+            self.error_block = self.b.create_block();
+            self.error_uses = 0;
+        }
+        self.error_uses += 1;
+        let line = self.b.ins().iconst(types::I64, line as i64);
+        self.b.ins().stack_store(types::I64, line, self.line_slot, 0);
+        self.b.ins().jump(self.error_block, &[]);
     }
 
     fn line(&self, site: ir::SiteId) -> u32 {
@@ -361,13 +439,14 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         }
         // The stack check: "Stack overflow." is reported at the call site.
         let sp = self.b.ins().get_stack_pointer(types::I64);
-        let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), self.rt, offsets::RT_STACK_LIMIT);
+        let rt = self.rt();
+        let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_STACK_LIMIT);
         let ok = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, sp, limit);
         let overflow = self.b.create_block();
         let body = self.cl_block(self.func.entry());
         self.b.ins().brif(ok, body, &block_args(ir_params), overflow, &[]);
         self.b.switch_to_block(overflow);
-        let e = self.call_helper("brine_stack_overflow", &[self.rt]);
+        let e = self.call_rt("brine_stack_overflow", &[]);
         self.b.ins().return_(&[e]);
     }
 
@@ -376,13 +455,14 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// jump to the loop header.
     fn osr_prologue(&mut self, region: &OsrRegion, callee: ClValue, this: ClValue, frame: ClValue) {
         let sp = self.b.ins().get_stack_pointer(types::I64);
-        let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), self.rt, offsets::RT_STACK_LIMIT);
+        let rt = self.rt();
+        let limit = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_STACK_LIMIT);
         let ok = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, sp, limit);
         let overflow = self.b.create_block();
         let body = self.b.create_block();
         self.b.ins().brif(ok, body, &[], overflow, &[]);
         self.b.switch_to_block(overflow);
-        let e = self.call_helper("brine_stack_overflow", &[self.rt]);
+        let e = self.call_rt("brine_stack_overflow", &[]);
         self.b.ins().return_(&[e]);
         self.b.switch_to_block(body);
         let entry_params = &self.func.block(self.func.entry()).params;
@@ -412,13 +492,17 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().jump(header, &block_args(&args));
     }
 
+    /// The error blocks: each adds the frame's trace line and returns the error.
     fn error_tail(&mut self) {
-        self.b.switch_to_block(self.error_block);
-        let line = self.b.block_params(self.error_block)[0];
-        let fobj = self.env.links.function(&mut self.b, self.id);
-        self.call_helper("brine_trace", &[self.rt, line, fobj]);
-        let e = self.iconst(ERROR);
-        self.b.ins().return_(&[e]);
+        self.error_blocks.push(self.error_block);
+        for block in std::mem::take(&mut self.error_blocks) {
+            self.b.switch_to_block(block);
+            let line = self.b.ins().stack_load(types::I64, types::I64, self.line_slot, 0);
+            let fobj = self.env.links.function(&mut self.b, self.id);
+            self.call_rt("brine_trace", &[line, fobj]);
+            let e = self.iconst(ERROR);
+            self.b.ins().return_(&[e]);
+        }
     }
 
     fn block(&mut self, block: ir::Block) {
@@ -432,11 +516,15 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         }
         for &inst in &self.func.block(block).insts {
             let data = self.func.inst(inst);
-            data.kind.for_each_arg(|a| {
+            let mut refresh = |a: ir::Value| {
                 if let Some(var) = self.vars[a.index()] {
                     self.values[a.index()] = Some(self.b.use_var(var));
                 }
-            });
+            };
+            data.kind.for_each_arg(&mut refresh);
+            if let InstKind::GuardNum { state, .. } = data.kind {
+                self.func.state(state).live.iter().for_each(|&v| refresh(v));
+            }
             if let Some(v) = self.inst(&data.kind)
                 && let Some(r) = data.result
             {
@@ -450,7 +538,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
 
     /// Translates one instruction; returns its result.
     fn inst(&mut self, kind: &InstKind) -> Option<ClValue> {
-        let rt = self.rt;
+        let rt = self.rt();
         let v = match kind {
             InstKind::Nil => self.iconst(NIL),
             InstKind::Bool(x) => self.iconst(if *x { TRUE } else { FALSE }),
@@ -593,8 +681,87 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.b.ins().return_(&[v]);
                 return None;
             }
+            InstKind::GuardNum { value, state } => {
+                let v = self.val(*value);
+                self.guard_number(v, *state)
+            }
+            InstKind::Unbox(v) => {
+                let v = self.val(*v);
+                self.b.ins().bitcast(types::F64, MemFlagsData::new(), v)
+            }
+            // A number is stored as itself (f64 arithmetic makes canonical NaNs).
+            InstKind::BoxNum(v) => {
+                let v = self.val(*v);
+                self.b.ins().bitcast(types::I64, MemFlagsData::new(), v)
+            }
+            InstKind::Float { op, lhs, rhs } => {
+                let (a, b) = (self.val(*lhs), self.val(*rhs));
+                match op {
+                    BinaryOp::Add => self.b.ins().fadd(a, b),
+                    BinaryOp::Sub => self.b.ins().fsub(a, b),
+                    BinaryOp::Mul => self.b.ins().fmul(a, b),
+                    BinaryOp::Div => self.b.ins().fdiv(a, b),
+                    _ => {
+                        let cc = match op {
+                            BinaryOp::Lt => FloatCC::LessThan,
+                            BinaryOp::Le => FloatCC::LessThanOrEqual,
+                            BinaryOp::Gt => FloatCC::GreaterThan,
+                            BinaryOp::Ge => FloatCC::GreaterThanOrEqual,
+                            BinaryOp::Eq => FloatCC::Equal,
+                            _ => FloatCC::NotEqual,
+                        };
+                        self.b.ins().fcmp(cc, a, b)
+                    }
+                }
+            }
+            InstKind::FNeg(v) => {
+                let v = self.val(*v);
+                self.b.ins().fneg(v)
+            }
+            InstKind::BoolVal(c) => {
+                let c = self.val(*c);
+                self.bool_value(c)
+            }
         };
         Some(v)
+    }
+
+    /// `v` as an f64 if it is a number; else (or when deoptimization stress
+    /// says so) the exit of frame state `state`.
+    fn guard_number(&mut self, v: ClValue, state: ir::StateId) -> ClValue {
+        let exit = self.b.create_block();
+        let cont = self.b.create_block();
+        if self.env.deopt_stress > 0 {
+            let check = self.b.create_block();
+            let trusted = MemFlagsData::trusted();
+            let rt = self.rt();
+            let count = self.b.ins().load(types::I64, trusted, rt, offsets::RT_DEOPT_COUNTDOWN);
+            let next = self.b.ins().iadd_imm_s(count, -1);
+            let fire = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, next, 0);
+            let period = self.iconst(self.env.deopt_stress as i64);
+            let stored = self.b.ins().select(fire, period, next);
+            self.b.ins().store(trusted, stored, rt, offsets::RT_DEOPT_COUNTDOWN);
+            self.b.ins().brif(fire, exit, &[], check, &[]);
+            self.b.switch_to_block(check);
+        }
+        let ok = self.is_number(v);
+        self.b.ins().brif(ok, cont, &[], exit, &[]);
+        self.b.switch_to_block(exit);
+        self.deopt_exit(state);
+        self.b.switch_to_block(cont);
+        self.b.ins().bitcast(types::F64, MemFlagsData::new(), v)
+    }
+
+    /// A guard's way out: the values of frame state `state`, as an array,
+    /// to `brine_deopt`, which finishes the activation in the interpreter;
+    /// its result is this function's.
+    fn deopt_exit(&mut self, state: ir::StateId) {
+        let live = self.vals(&self.func.state(state).live);
+        let argv = self.argv(&live);
+        let fobj = self.env.links.function(&mut self.b, self.id);
+        let number = self.iconst((self.env.first_state + state.0) as i64);
+        let r = self.call_rt("brine_deopt", &[fobj, number, argv]);
+        self.b.ins().return_(&[r]);
     }
 
     /// Branches to `not_instance` unless `v` is an instance; returns its
@@ -661,7 +828,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         });
         self.b.switch_to_block(miss);
         let name = self.env.links.string(&mut self.b, name);
-        let v = self.call_helper("brine_get_property_ic", &[self.rt, obj, name, cache]);
+        let v = self.call_rt("brine_get_property_ic", &[obj, name, cache]);
         self.b.ins().jump(merge, &[BlockArg::Value(v)]);
         self.b.switch_to_block(merge);
         self.check_error(r, self.line(site));
@@ -685,7 +852,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         });
         self.b.switch_to_block(miss);
         let name = self.env.links.string(&mut self.b, name);
-        let r = self.call_helper("brine_set_property_ic", &[self.rt, obj, name, value, cache]);
+        let r = self.call_rt("brine_set_property_ic", &[obj, name, value, cache]);
         self.check_error(r, self.line(site));
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
@@ -736,10 +903,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let argv = self.argv(args);
         let n = self.iconst(argc as i64);
         let v = match superclass {
-            Some(sup) => {
-                self.call_helper("brine_super_invoke_ic", &[self.rt, obj, sup, name, argv, n, cache])
-            }
-            None => self.call_helper("brine_invoke_ic", &[self.rt, obj, name, argv, n, cache]),
+            Some(sup) => self.call_rt("brine_super_invoke_ic", &[obj, sup, name, argv, n, cache]),
+            None => self.call_rt("brine_invoke_ic", &[obj, name, argv, n, cache]),
         };
         self.b.ins().jump(merge, &[BlockArg::Value(v)]);
         self.b.switch_to_block(merge);
@@ -774,7 +939,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(records);
         let c = self.b.ins().uextend(types::I64, size_class);
         let rec_offset = self.b.ins().imul_imm_u(c, heap::CLASS_STRIDE as i64);
-        let base = self.b.ins().iadd_imm_s(self.rt, offsets::RT_HEAP_CLASSES as i64);
+        let rt = self.rt();
+        let base = self.b.ins().iadd_imm_s(rt, offsets::RT_HEAP_CLASSES as i64);
         let rec = self.b.ins().iadd(base, rec_offset);
         let free = self.b.ins().load(types::I64, trusted, rec, heap::CLASS_FREE);
         self.b.ins().brif(free, pop, &[], bump, &[]);
@@ -826,7 +992,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().jump(done, &[BlockArg::Value(value)]);
         // The runtime: it collects when due, and settles the class's layout.
         self.b.switch_to_block(slow);
-        let value = self.call_helper("brine_new_instance", &[self.rt, class_value]);
+        let value = self.call_rt("brine_new_instance", &[class_value]);
         self.b.ins().jump(done, &[BlockArg::Value(value)]);
         self.b.switch_to_block(done);
         result
@@ -836,7 +1002,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     fn call_code(&mut self, function: ClValue, callee: ClValue, this: ClValue, args: &[ClValue]) -> ClValue {
         let code = self.b.ins().load(types::I64, MemFlagsData::trusted(), function, offsets::FUNCTION_CODE);
         let sig = self.b.import_signature(lox_signature(self.call_conv, args.len()));
-        let mut call_args = vec![self.rt, callee, this];
+        let mut call_args = vec![self.rt(), callee, this];
         call_args.extend_from_slice(args);
         let call = self.b.ins().call_indirect(sig, code, &call_args);
         self.b.inst_results(call)[0]
@@ -855,10 +1021,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().brif(undefined, error, &[], cont, &[]);
         self.b.switch_to_block(error);
         let slot = self.env.links.global_slot(&mut self.b, global);
-        self.call_helper("brine_undefined_variable", &[self.rt, slot]);
-        let line = self.line(site) as i64;
-        let line = self.b.ins().iconst(types::I64, line);
-        self.b.ins().jump(self.error_block, &[BlockArg::Value(line)]);
+        self.call_rt("brine_undefined_variable", &[slot]);
+        self.jump_to_error(self.line(site));
         self.b.switch_to_block(cont);
     }
 
@@ -910,7 +1074,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().jump(merge, &[BlockArg::Value(result)]);
         self.b.switch_to_block(slow);
         let s = match op {
-            BinaryOp::Add => self.call_helper("brine_add", &[self.rt, a, b]),
+            BinaryOp::Add => self.call_rt("brine_add", &[a, b]),
             _ => {
                 let code = match op {
                     BinaryOp::Sub => brine_runtime::ops::NumOp::Sub,
@@ -922,7 +1086,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                     _ => brine_runtime::ops::NumOp::Ge,
                 };
                 let code = self.b.ins().iconst(types::I32, code as i64);
-                self.call_helper("brine_num_op", &[self.rt, code, a, b])
+                self.call_rt("brine_num_op", &[code, a, b])
             }
         };
         self.b.ins().jump(merge, &[BlockArg::Value(s)]);
@@ -987,7 +1151,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(slow);
         let argv = self.argv(args);
         let n = self.iconst(argc as i64);
-        let sr = self.call_helper("brine_call", &[self.rt, callee, argv, n]);
+        let sr = self.call_rt("brine_call", &[callee, argv, n]);
         self.b.ins().jump(merge, &[BlockArg::Value(sr)]);
         self.b.switch_to_block(merge);
         self.check_error(r, self.line(site));

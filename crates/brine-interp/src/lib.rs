@@ -151,6 +151,18 @@ impl<'a> Interp<'a> {
     /// Runs function `id` in the frame starting at `base`, where the caller
     /// has put the callee, `this` and the arguments.
     pub fn run(&mut self, id: FuncId, base: usize) -> Value {
+        let entry = self.program.module.function(id).entry();
+        self.run_from(id, base, entry, 0)
+    }
+
+    /// Continues an activation of function `id` whose frame, at `base`, the
+    /// caller has filled: from instruction `index` of `block`. This is how
+    /// a deoptimized activation finishes.
+    pub fn resume(&mut self, id: FuncId, base: usize, block: brine_ir::Block, index: usize) -> Value {
+        self.run_from(id, base, block, index)
+    }
+
+    fn run_from(&mut self, id: FuncId, base: usize, mut block: brine_ir::Block, mut start: usize) -> Value {
         let program: &'a Program = self.program;
         let func: &'a Function = program.module.function(id);
         if !self.check_stack() {
@@ -158,9 +170,9 @@ impl<'a> Interp<'a> {
             return self.rt.raise("Stack overflow.");
         }
         self.rt.stack.resize(base + func.values.len(), Value::NIL);
-        let mut block = func.entry();
         'blocks: loop {
-            for &inst in &func.block(block).insts {
+            let insts = &func.block(block).insts[std::mem::take(&mut start)..];
+            for &inst in insts {
                 let data = &func.insts[inst.index()];
                 macro_rules! get {
                     ($v:expr) => {
@@ -172,14 +184,23 @@ impl<'a> Interp<'a> {
                     InstKind::Bool(b) => Value::bool(*b),
                     InstKind::Number(n) => Value::number(*n),
                     InstKind::Str(s) => program.string(*s),
-                    InstKind::Unary { op, arg, .. } => {
+                    InstKind::Unary { op, arg, site } => {
                         let a = get!(arg);
                         match op {
                             UnaryOp::Not => Value::bool(!a.is_truthy()),
-                            UnaryOp::Neg => self.rt.negate(a),
+                            UnaryOp::Neg => {
+                                program.record_operands(*site, a.is_number());
+                                self.rt.negate(a)
+                            }
                         }
                     }
-                    InstKind::Binary { op, lhs, rhs, .. } => self.binary(*op, get!(lhs), get!(rhs)),
+                    InstKind::Binary { op, lhs, rhs, site } => {
+                        let (a, b) = (get!(lhs), get!(rhs));
+                        if op.can_fail() {
+                            program.record_operands(*site, a.is_number() && b.is_number());
+                        }
+                        self.binary(*op, a, b)
+                    }
                     InstKind::Truthy(v) => Value::bool(get!(v).is_truthy()),
                     InstKind::GetGlobal { global, .. } => {
                         let slot = program.global_slot(*global);
@@ -288,6 +309,34 @@ impl<'a> Interp<'a> {
                         continue 'blocks;
                     }
                     InstKind::Return { value } => return get!(value),
+                    // Specialized code, which the interpreter runs only in
+                    // tests of the optimizer: f64s and bools are kept as the
+                    // vals they box to.
+                    InstKind::GuardNum { value, .. } => {
+                        let v = get!(value);
+                        if v.is_number() {
+                            v
+                        } else {
+                            self.rt.raise_internal("a guard failed in the interpreter")
+                        }
+                    }
+                    InstKind::Unbox(v) | InstKind::BoxNum(v) | InstKind::BoolVal(v) => get!(v),
+                    InstKind::FNeg(v) => Value::number(-get!(v).as_number()),
+                    InstKind::Float { op, lhs, rhs } => {
+                        let (x, y) = (get!(lhs).as_number(), get!(rhs).as_number());
+                        match op {
+                            BinaryOp::Add => Value::number(x + y),
+                            BinaryOp::Sub => Value::number(x - y),
+                            BinaryOp::Mul => Value::number(x * y),
+                            BinaryOp::Div => Value::number(x / y),
+                            BinaryOp::Lt => Value::bool(x < y),
+                            BinaryOp::Le => Value::bool(x <= y),
+                            BinaryOp::Gt => Value::bool(x > y),
+                            BinaryOp::Ge => Value::bool(x >= y),
+                            BinaryOp::Eq => Value::bool(x == y),
+                            BinaryOp::Ne => Value::bool(x != y),
+                        }
+                    }
                 };
                 if result.is_error() {
                     let line = data.kind.site().map_or(func.line, |s| program.module.site_line(s));

@@ -66,3 +66,9 @@ entity!(
     GlobalId,
     "g"
 );
+entity!(
+    /// A frame state of a [`crate::Function`]: what a guard that fails
+    /// needs to rebuild the interpreter frame ([`crate::FrameState`]).
+    StateId,
+    "fs"
+);

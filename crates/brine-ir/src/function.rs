@@ -1,6 +1,6 @@
 //! Modules and functions.
 
-use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StrId, Value};
+use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StateId, StrId, Value};
 use crate::inst::{InstData, Type};
 use std::collections::HashMap;
 
@@ -46,6 +46,25 @@ pub struct BlockData {
     pub insts: Vec<Inst>,
 }
 
+/// What a guard of specialized code needs when it fails: where the
+/// unspecialized function resumes in the interpreter, and which values its
+/// frame then holds.
+///
+/// A specialized function is made from its unspecialized one by editing a
+/// copy, which keeps every original block and value under its number: so
+/// the frame to rebuild is the original function's, and a value listed
+/// here lives under the same number in both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FrameState {
+    /// The block of the original function to resume in...
+    pub block: Block,
+    /// ... at this instruction index of its original instructions.
+    pub index: u32,
+    /// The values live there (the entry's callee and receiver first),
+    /// boxed vals.
+    pub live: Vec<Value>,
+}
+
 /// One IR function.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Function {
@@ -64,6 +83,8 @@ pub struct Function {
     pub values: Vec<ValueData>,
     /// The block order; the first is the entry.
     pub layout: Vec<Block>,
+    /// Frame states of the guards of specialized code (empty otherwise).
+    pub states: Vec<FrameState>,
 }
 
 impl Function {
@@ -78,11 +99,15 @@ impl Function {
             insts: Vec::new(),
             values: Vec::new(),
             layout: Vec::new(),
+            states: Vec::new(),
         }
     }
 
     pub fn entry(&self) -> Block {
         self.layout[0]
+    }
+    pub fn state(&self, s: StateId) -> &FrameState {
+        &self.states[s.index()]
     }
     pub fn block(&self, b: Block) -> &BlockData {
         &self.blocks[b.index()]

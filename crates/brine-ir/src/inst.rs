@@ -1,6 +1,6 @@
 //! Instructions and value types.
 
-use crate::entities::{Block, FuncId, GlobalId, SiteId, StrId, Value};
+use crate::entities::{Block, FuncId, GlobalId, SiteId, StateId, StrId, Value};
 
 /// The type of an SSA value.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
@@ -80,6 +80,10 @@ impl BinaryOp {
     /// Whether the operation can raise a runtime error.
     pub fn can_fail(self) -> bool {
         !matches!(self, BinaryOp::Eq | BinaryOp::Ne)
+    }
+    /// `+`, `-`, `*`, `/` (a number result) as opposed to a comparison.
+    pub fn is_arithmetic(self) -> bool {
+        matches!(self, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div)
     }
 }
 
@@ -214,6 +218,30 @@ pub enum InstKind {
         value: Value,
     },
 
+    // ---- typed operations and guards (specialized code) -------------------
+    /// `value` (a val) unboxed to an f64 when it is a number; otherwise the
+    /// function deoptimizes with frame state `state`.
+    GuardNum {
+        value: Value,
+        state: StateId,
+    },
+    /// A val known to be a number, unboxed (no check).
+    Unbox(Value),
+    /// An f64 boxed as a val.
+    BoxNum(Value),
+    /// Float arithmetic (`add`, `sub`, `mul`, `div`: result f64) or
+    /// comparison (`lt` .. `ne`: result bool) of two f64s; IEEE semantics,
+    /// as Lox numbers have.
+    Float {
+        op: BinaryOp,
+        lhs: Value,
+        rhs: Value,
+    },
+    /// `-x` of an f64.
+    FNeg(Value),
+    /// A bool as the Lox value `true` or `false`.
+    BoolVal(Value),
+
     // ---- terminators ---------------------------------------------------------
     Jump {
         dest: Block,
@@ -242,6 +270,8 @@ impl InstKind {
         use InstKind::*;
         match self {
             Truthy(_) => Some(Type::Bool),
+            GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
+            Float { op, .. } => Some(if op.is_arithmetic() { Type::F64 } else { Type::Bool }),
             SetGlobal { .. }
             | DefineGlobal { .. }
             | SetProp { .. }
@@ -295,6 +325,11 @@ impl InstKind {
         match self {
             Nil | Bool(_) | Number(_) | Str(_) | GetGlobal { .. } | LoadCapture { .. } | Class { .. } => {}
             Unary { arg, .. } | Truthy(arg) => f(arg),
+            GuardNum { value, .. } | Unbox(value) | BoxNum(value) | FNeg(value) | BoolVal(value) => f(value),
+            Float { lhs, rhs, .. } => {
+                f(lhs);
+                f(rhs);
+            }
             Binary { lhs, rhs, .. } => {
                 f(lhs);
                 f(rhs);
@@ -375,6 +410,28 @@ impl InstKind {
             }
             _ => Vec::new(),
         }
+    }
+}
+
+impl InstKind {
+    /// Whether the instruction only computes its result: no effect, no
+    /// error, no guard. Such an instruction can be removed when its result
+    /// is unused, and merged with an equal one.
+    pub fn is_pure(&self) -> bool {
+        use InstKind::*;
+        matches!(
+            self,
+            Nil | Bool(_)
+                | Number(_)
+                | Str(_)
+                | Truthy(_)
+                | Unbox(_)
+                | BoxNum(_)
+                | Float { .. }
+                | FNeg(_)
+                | BoolVal(_)
+                | LoadCapture { .. }
+        ) || matches!(self, Unary { op: UnaryOp::Not, .. } | Binary { op: BinaryOp::Eq | BinaryOp::Ne, .. })
     }
 }
 

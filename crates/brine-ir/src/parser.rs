@@ -39,8 +39,8 @@
 //! terminator ends every block, a result exactly on the instructions that
 //! have one); the rest (types, dominance, arities) is the verifier's job.
 
-use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StrId, Value};
-use crate::function::{BlockData, Function, FunctionKind, Module, Site, ValueData, ValueDef};
+use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StateId, StrId, Value};
+use crate::function::{BlockData, FrameState, Function, FunctionKind, Module, Site, ValueData, ValueDef};
 use crate::inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
 use std::collections::HashMap;
 
@@ -384,6 +384,15 @@ struct RawInst {
     kind: InstKind,
 }
 
+/// A frame state as written.
+struct RawState {
+    line: usize,
+    id: u32,
+    block: Block,
+    index: u32,
+    live: Vec<Value>,
+}
+
 struct RawBlock {
     line: usize,
     name: Block,
@@ -567,6 +576,7 @@ impl<'a> Parser<'a> {
         c.end()?;
 
         let mut blocks: Vec<RawBlock> = Vec::new();
+        let mut states: Vec<RawState> = Vec::new();
         let close_line = loop {
             let Some(mut c) = self.next_line() else {
                 return Err(ParseError {
@@ -582,6 +592,14 @@ impl<'a> Parser<'a> {
             }
             let mut probe = c.clone();
             let w = probe.word();
+            if w == "state" {
+                c.word();
+                states.push(self.parse_state(&mut c)?);
+                continue;
+            }
+            if !states.is_empty() {
+                return c.err("frame states ('state fsN: ...') come after the last block");
+            }
             if w == "function" {
                 return c
                     .err(format!("f{id} (line {header_line}) has no closing '}}' before the next function"));
@@ -610,9 +628,22 @@ impl<'a> Parser<'a> {
         }
         let mut f = Function::new(name, kind, arity, line);
         f.ncaptures = ncaptures;
-        build_function(&mut f, blocks)?;
+        build_function(&mut f, blocks, states)?;
         self.module.functions.push(f);
         Ok(())
+    }
+
+    /// `fsN: blockB at I [v0, v1, ...]`, after `state`.
+    fn parse_state(&mut self, c: &mut Cursor<'a>) -> Result<RawState> {
+        let id = c.entity("fs", "a frame state")?;
+        c.expect(':', "after the frame state's name")?;
+        let block = c.block()?;
+        c.keyword("at", "after the frame state's block")?;
+        let index = c.uint("an instruction index")?;
+        c.expect('[', "before the live values")?;
+        let live = c.values(']')?;
+        c.end()?;
+        Ok(RawState { line: c.line, id, block, index, live })
     }
 
     /// `blockN:` or `blockN(v1: val, ...):`.
@@ -774,6 +805,32 @@ impl<'a> Parser<'a> {
                 CellSet { cell, value: c.value()? }
             }
             "print" => Print { value: c.value()? },
+            "guard_num" => {
+                let value = c.value()?;
+                c.expect(',', "after the guarded value")?;
+                GuardNum { value, state: StateId(c.entity("fs", "a frame state")?) }
+            }
+            "unbox" => Unbox(c.value()?),
+            "box_num" => BoxNum(c.value()?),
+            "fneg" => FNeg(c.value()?),
+            "bool_val" => BoolVal(c.value()?),
+            "fadd" | "fsub" | "fmul" | "fdiv" | "flt" | "fle" | "fgt" | "fge" | "feq" | "fne" => {
+                let op = match &op[1..] {
+                    "add" => BinaryOp::Add,
+                    "sub" => BinaryOp::Sub,
+                    "mul" => BinaryOp::Mul,
+                    "div" => BinaryOp::Div,
+                    "lt" => BinaryOp::Lt,
+                    "le" => BinaryOp::Le,
+                    "gt" => BinaryOp::Gt,
+                    "ge" => BinaryOp::Ge,
+                    "eq" => BinaryOp::Eq,
+                    _ => BinaryOp::Ne,
+                };
+                let lhs = c.value()?;
+                c.expect(',', "between the operands")?;
+                Float { op, lhs, rhs: c.value()? }
+            }
             "jump" => {
                 let (dest, args) = c.dest()?;
                 Jump { dest, args }
@@ -826,7 +883,8 @@ fn check_terminated(block: &RawBlock) -> Result<()> {
 
 /// Fills `f` with the blocks as written: numbers them, and checks that every
 /// value and block used is defined.
-fn build_function(f: &mut Function, blocks: Vec<RawBlock>) -> Result<()> {
+fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>) -> Result<()> {
+    let nstates = states.len();
     // Blocks: keep the text's numbers unless they are far too sparse.
     let mut block_lines: HashMap<Block, usize> = HashMap::new();
     for b in &blocks {
@@ -913,6 +971,14 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>) -> Result<()> {
             if let Some(b) = undefined_block {
                 return Err(ParseError { line: inst.line, message: format!("undefined block {b}") });
             }
+            if let InstKind::GuardNum { state, .. } = kind
+                && state.index() >= nstates
+            {
+                return Err(ParseError {
+                    line: inst.line,
+                    message: format!("undefined frame state {state}"),
+                });
+            }
             let result = inst.result.map(|r| value_map[&r]);
             if let (Some(r), Some(ty)) = (result, kind.result_type()) {
                 values[r.index()] = Some(ValueData { ty, def: ValueDef::Result(id) });
@@ -920,6 +986,28 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>) -> Result<()> {
             f.insts.push(InstData { kind, result });
             f.blocks[b.index()].insts.push(id);
         }
+    }
+    for (i, raw) in states.into_iter().enumerate() {
+        if raw.id as usize != i {
+            return Err(ParseError {
+                line: raw.line,
+                message: format!(
+                    "expected frame state fs{i} here (states are numbered in order), found fs{}",
+                    raw.id
+                ),
+            });
+        }
+        let Some(&block) = block_map.get(&raw.block) else {
+            return Err(ParseError { line: raw.line, message: format!("undefined block {}", raw.block) });
+        };
+        let mut live = Vec::new();
+        for v in raw.live {
+            match value_map.get(&v) {
+                Some(&mapped) => live.push(mapped),
+                None => return Err(ParseError { line: raw.line, message: format!("undefined value {v}") }),
+            }
+        }
+        f.states.push(FrameState { block, index: raw.index, live });
     }
     // Numbers no value has: detached values, each the result of a `nil` in no block.
     f.values = values

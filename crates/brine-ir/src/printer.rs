@@ -78,6 +78,13 @@ fn dest(block: crate::Block, args: &[Value]) -> String {
     if args.is_empty() { block.to_string() } else { format!("{block}({})", list(args)) }
 }
 
+/// One function's text (without the module's tables).
+pub fn print_function_text(module: &Module, id: FuncId) -> String {
+    let mut out = String::new();
+    print_function(module, id, &mut out);
+    out
+}
+
 /// Appends one function's text.
 pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
     let f: &Function = module.function(id);
@@ -111,6 +118,16 @@ pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
             }
             out.push('\n');
         }
+    }
+    for (i, state) in f.states.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "    state {}: {} at {} [{}]",
+            crate::StateId::new(i),
+            state.block,
+            state.index,
+            list(&state.live)
+        );
     }
     out.push_str("}\n");
 }
@@ -150,6 +167,12 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         CellGet { cell } => format!("cell_get {cell}"),
         CellSet { cell, value } => format!("cell_set {cell}, {value}"),
         Print { value } => format!("print {value}"),
+        GuardNum { value, state } => format!("guard_num {value}, {state}"),
+        Unbox(v) => format!("unbox {v}"),
+        BoxNum(v) => format!("box_num {v}"),
+        Float { op, lhs, rhs } => format!("f{} {lhs}, {rhs}", op.name()),
+        FNeg(v) => format!("fneg {v}"),
+        BoolVal(v) => format!("bool_val {v}"),
         Jump { dest: d, args } => format!("jump {}", dest(*d, args)),
         Branch { cond, then_dest, then_args, else_dest, else_args } => {
             format!("branch {cond}, {}, {}", dest(*then_dest, then_args), dest(*else_dest, else_args))

@@ -22,8 +22,17 @@ impl std::fmt::Display for VerifierError {
 pub fn verify_module(module: &Module) -> Result<(), Vec<VerifierError>> {
     let mut errors = Vec::new();
     for i in 0..module.functions.len() {
-        verify_function(module, FuncId::new(i), &mut errors);
+        let id = FuncId::new(i);
+        verify_function(module, id, module.function(id), &mut errors);
     }
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Verifies `f`, a function that uses `module`'s tables but is not (or not
+/// yet) one of its functions: a specialized version made by a pass.
+pub fn verify_function_in(module: &Module, f: &Function) -> Result<(), Vec<VerifierError>> {
+    let mut errors = Vec::new();
+    verify_function(module, FuncId(u32::MAX), f, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors) }
 }
 
@@ -95,8 +104,7 @@ fn dominates(idom: &[Option<Block>], a: Block, mut b: Block) -> bool {
     }
 }
 
-fn verify_function(module: &Module, id: FuncId, errors: &mut Vec<VerifierError>) {
-    let f = module.function(id);
+fn verify_function(module: &Module, id: FuncId, f: &Function, errors: &mut Vec<VerifierError>) {
     let mut err = |message: String| errors.push(VerifierError { function: id, message });
     if f.layout.is_empty() {
         err("function has no blocks".into());
@@ -158,6 +166,20 @@ fn verify_function(module: &Module, id: FuncId, errors: &mut Vec<VerifierError>)
                 }
             });
             check_types(module, f, inst, kind, &ty, &mut err);
+            if let InstKind::GuardNum { state, .. } = kind {
+                match f.states.get(state.index()) {
+                    None => err(format!("{inst}: frame state {state} out of range")),
+                    Some(fs) => {
+                        for &v in &fs.live {
+                            if !defined_before(v, b, i) {
+                                err(format!("{inst}: {state} holds {v}, whose definition does not dominate"));
+                            } else if ty(v) != Some(Type::Val) {
+                                err(format!("{inst}: {state} holds {v}, which is not a val"));
+                            }
+                        }
+                    }
+                }
+            }
             if data.result.map(|r| f.values[r.index()].def)
                 != kind.result_type().map(|_| ValueDef::Result(inst))
             {
@@ -204,6 +226,23 @@ fn check_types(
             }
         }
         InstKind::Jump { .. } => {}
+        InstKind::BoxNum(v) | InstKind::FNeg(v) => {
+            if ty(*v) != Some(Type::F64) {
+                err(format!("{inst}: operand {v} is not an f64"));
+            }
+        }
+        InstKind::Float { lhs, rhs, .. } => {
+            for v in [lhs, rhs] {
+                if ty(*v) != Some(Type::F64) {
+                    err(format!("{inst}: operand {v} is not an f64"));
+                }
+            }
+        }
+        InstKind::BoolVal(v) => {
+            if ty(*v) != Some(Type::Bool) {
+                err(format!("{inst}: operand {v} is not a bool"));
+            }
+        }
         _ => kind.for_each_arg(|v| {
             if ty(v) != Some(Type::Val) {
                 err(format!("{inst}: operand {v} is not a val"));

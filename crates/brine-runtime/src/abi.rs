@@ -20,6 +20,27 @@ use crate::object::{ArrayEntry, ObjCell, ObjClosure, ObjFunction};
 use crate::ops::{CallPlan, NumOp};
 use crate::value::Value;
 
+/// A failed guard: finishes the activation of `function` in the
+/// interpreter from frame state `state`, whose values are at `values`.
+///
+/// # Safety
+/// See the module doc; `values` holds as many values as the state lists.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_deopt(
+    rt: *mut Runtime,
+    function: *mut ObjFunction,
+    state: u64,
+    values: *const Value,
+) -> Value {
+    // SAFETY: see the module doc; specialized code runs only while an engine is installed.
+    unsafe {
+        let Some(engine) = (*rt).engine else {
+            return (*rt).raise_internal("a guard failed without an engine");
+        };
+        (*engine).deopt(&mut *rt, function, state as u32, values)
+    }
+}
+
 /// Calls a closure from Rust: through its array entry when its function
 /// has native code, else in the interpreter through the runtime's engine.
 ///
@@ -322,6 +343,7 @@ pub fn helpers() -> Vec<Helper> {
         helper!(brine_stack_overflow, 1),
         helper!(brine_new_instance, 2),
         helper!(brine_interpret, 5),
+        helper!(brine_deopt, 4),
         helper!(brine_get_property_ic, 4),
         helper!(brine_set_property_ic, 5),
         helper!(brine_invoke_ic, 6),
@@ -337,6 +359,7 @@ pub mod offsets {
 
     pub const RT_STACK_LIMIT: i32 = offset_of!(Runtime, stack_limit) as i32;
     pub const RT_GLOBALS_BASE: i32 = offset_of!(Runtime, globals_base) as i32;
+    pub const RT_DEOPT_COUNTDOWN: i32 = offset_of!(Runtime, deopt_countdown) as i32;
     pub const HEADER_KIND: i32 = offset_of!(ObjHeader, kind) as i32;
     pub const CLOSURE_FUNCTION: i32 = offset_of!(ObjClosure, function) as i32;
     pub const CLOSURE_CAPTURES: i32 = std::mem::size_of::<ObjClosure>() as i32;

@@ -52,4 +52,12 @@ pub trait Engine {
     /// activation in native code from the loop header, or None to go on
     /// interpreting. The engine resets the counter either way.
     fn loop_hot(&self, rt: &mut Runtime, function: *mut ObjFunction, block: u32) -> Option<OsrEntry>;
+
+    /// A guard of `function`'s specialized code failed: `state` names the
+    /// frame state (numbered by the engine when it compiled the code), and
+    /// `values` holds the values that state lists. The engine rebuilds the
+    /// interpreter frame, finishes the activation in the interpreter and
+    /// returns its result (or `Value::ERROR`, with this frame's trace line
+    /// added).
+    fn deopt(&self, rt: &mut Runtime, function: *mut ObjFunction, state: u32, values: *const Value) -> Value;
 }

@@ -31,7 +31,7 @@ pub mod object;
 mod objects;
 pub mod ops;
 pub mod output;
-mod program;
+pub mod program;
 pub mod stack;
 mod strings;
 #[cfg(test)]
@@ -93,6 +93,9 @@ pub struct Runtime {
     pub stack_limit: usize,
     /// `globals.as_ptr()`, kept current: compiled code loads global slots from it.
     pub globals_base: *mut Value,
+    /// Deoptimization stress (`BRINE_DEOPT_STRESS=N`): guards compiled for
+    /// it count this down and fail when it reaches zero, then reset it to N.
+    pub deopt_countdown: u64,
     pub heap: heap::Heap,
     /// Global variable slots; `Value::UNDEF` until defined.
     pub globals: Vec<Value>,
@@ -163,6 +166,7 @@ impl Runtime {
             heap: heap::Heap::new(),
             stack_limit: 0,
             globals_base: std::ptr::null_mut(),
+            deopt_countdown: 0,
             globals: Vec::new(),
             global_names: Vec::new(),
             global_index: HashMap::new(),

@@ -3,7 +3,8 @@
 use crate::ic::PropertyCache;
 use crate::object::{FunctionKind as RtKind, ObjFunction};
 use crate::{Runtime, Value};
-use brine_ir::{FuncId, GlobalId, Module, StrId};
+use brine_ir::{FuncId, GlobalId, Module, SiteId, StrId};
+use std::cell::Cell;
 
 /// An IR module together with the runtime objects for its ids: a function
 /// prototype per function, an interned string per string constant, a global
@@ -18,6 +19,18 @@ pub struct Program {
     /// their addresses never change.
     cache_chunks: Vec<Box<[PropertyCache]>>,
     caches: Vec<*mut PropertyCache>,
+    /// What the operands of each site's arithmetic or comparison have been
+    /// ([`feedback`] bits), as the interpreter saw them: the optimizer's
+    /// type feedback.
+    type_feedback: Vec<Cell<u8>>,
+}
+
+/// The bits of a site's type feedback.
+pub mod feedback {
+    /// The operands were numbers.
+    pub const NUMBERS: u8 = 1;
+    /// Some operand was not a number.
+    pub const OTHER: u8 = 2;
 }
 
 impl Default for Program {
@@ -35,6 +48,7 @@ impl Program {
             globals: Vec::new(),
             cache_chunks: Vec::new(),
             caches: Vec::new(),
+            type_feedback: Vec::new(),
         }
     }
 
@@ -47,6 +61,7 @@ impl Program {
             self.caches.extend(chunk.iter_mut().map(|c| c as *mut PropertyCache));
             self.cache_chunks.push(chunk);
         }
+        self.type_feedback.resize(self.module.sites.len(), Cell::new(0));
         for s in &self.module.strings[self.strings.len()..] {
             let v = rt.intern(s);
             rt.constants.push(v);
@@ -89,6 +104,17 @@ impl Program {
     /// The runtime global slots, by global id.
     pub fn global_slots(&self) -> &[u32] {
         &self.globals
+    }
+
+    /// Records that the operands at `site` were numbers, or not.
+    #[inline]
+    pub fn record_operands(&self, site: SiteId, numbers: bool) {
+        let cell = &self.type_feedback[site.index()];
+        cell.set(cell.get() | if numbers { feedback::NUMBERS } else { feedback::OTHER });
+    }
+    /// The [`feedback`] bits of `site`.
+    pub fn operand_feedback(&self, site: SiteId) -> u8 {
+        self.type_feedback.get(site.index()).map_or(0, Cell::get)
     }
 
     #[inline]

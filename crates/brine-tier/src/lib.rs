@@ -25,6 +25,8 @@ use brine_ir::FuncId;
 use brine_runtime::{PendingError, Program, Runtime, Value};
 use manager::Manager;
 
+pub use manager::MAX_OPTIMIZATIONS;
+
 /// Stack for the thread that runs a program: deep Lox recursion (100,000
 /// frames) must fit.
 pub const STACK_SIZE: usize = 256 << 20;
@@ -57,6 +59,9 @@ pub struct Options {
     pub perf_map: bool,
     /// Count calls in native code too, for [`Session::profile_report`].
     pub profile: bool,
+    /// `BRINE_DEOPT_STRESS=N`: every Nth guard check of optimized code
+    /// fails, so deoptimization happens everywhere (0: off).
+    pub deopt_stress: u64,
 }
 
 impl Options {
@@ -73,7 +78,14 @@ impl Options {
             Ok("") | Ok("lazy") | Err(_) => {}
             Ok(other) => return Err(format!("BRINE_TIER must be 'eager' or 'lazy', not '{other}'")),
         }
-        Ok(Options { mode, threshold, perf_map: false, profile: false })
+        let deopt_stress = match std::env::var("BRINE_DEOPT_STRESS") {
+            Ok(v) if !v.is_empty() => v
+                .trim()
+                .parse()
+                .map_err(|_| format!("BRINE_DEOPT_STRESS must be a whole number of guards, not '{v}'"))?,
+            _ => 0,
+        };
+        Ok(Options { mode, threshold, perf_map: false, profile: false, deopt_stress })
     }
 }
 
@@ -103,7 +115,14 @@ pub struct Session {
 
 impl Session {
     pub fn new(options: Options) -> Result<Session, String> {
-        let manager = Manager::new(options.mode != Mode::Interp, options.perf_map, options.profile)?;
+        let config = manager::Config {
+            native: options.mode != Mode::Interp,
+            optimize: options.mode == Mode::Tiered,
+            perf_map: options.perf_map,
+            count_calls: options.profile,
+            deopt_stress: options.deopt_stress,
+        };
+        let manager = Manager::new(&config)?;
         Ok(Session { rt: Runtime::new(), program: Program::new(), options, manager })
     }
 
@@ -120,6 +139,7 @@ impl Session {
         self.manager.program.set(&self.program);
         let engine: &dyn brine_runtime::engine::Engine = &self.manager;
         self.rt.engine = Some(engine as *const _);
+        self.rt.deopt_countdown = self.options.deopt_stress;
         set_stack_limit(&mut self.rt);
         let closure = self.rt.new_closure(self.program.function_object(script));
         // The closure is on the interpreter's stack before anything allocates.
@@ -143,6 +163,20 @@ impl Session {
     /// What the tier manager recorded of each function, by function id.
     pub fn function_stats(&self) -> Vec<FunctionStats> {
         self.manager.stats.borrow().clone()
+    }
+
+    /// The IR of every optimized version compiled so far, as text: for each,
+    /// a comment naming the function, then the function as `brine emit ir`
+    /// prints it (with the frame states of its guards).
+    pub fn optimized_ir(&self) -> String {
+        let mut out = String::new();
+        for (n, (id, func)) in self.manager.optimized().into_iter().enumerate() {
+            let mut module = self.program.module.clone();
+            module.functions = vec![(*func).clone()];
+            let text = brine_ir::printer::print_function_text(&module, brine_ir::FuncId(0));
+            out.push_str(&format!("; optimized version {n} of {id} {}\n{text}\n", func.display_name()));
+        }
+        out
     }
 
     /// The `--profile` report of everything run so far.

@@ -2,26 +2,45 @@
 //!
 //! Every function starts in the interpreter: its code slot holds the
 //! interpreter stub of its arity, so compiled callers reach it there. The
-//! interpreter counts calls and loop iterations in the function prototype;
-//! at the threshold the manager compiles the function's baseline code and
-//! patches its code slot (every later call, from any engine, runs native
-//! code), and a hot loop in a running interpreter frame moves to native code
-//! through an on-stack-replacement entry at its header.
+//! interpreter counts calls and loop iterations in the function prototype,
+//! and records the operands of arithmetic and comparisons. At the threshold
+//! the manager compiles the function and patches its code slot, so every
+//! later call, from any engine, runs native code:
+//!
+//! - in tiered mode, *optimized* code: `brine-opt` specializes the IR from
+//!   what the interpreter observed (guarded f64 arithmetic), and Cranelift
+//!   compiles it at `opt_level=speed`;
+//! - with `--no-tier`, or for a function the optimizer declines or that has
+//!   deoptimized [`MAX_OPTIMIZATIONS`] times, baseline code.
+//!
+//! A hot loop in a running interpreter frame moves to that code through an
+//! on-stack-replacement entry at its header. A guard that fails calls
+//! [`Engine::deopt`]: the manager rebuilds the interpreter frame from the
+//! guard's frame state, finishes the activation in the interpreter, and
+//! sends the function back to the interpreter to gather new observations
+//! before it is compiled again.
 //!
 //! Compilation failures are internal errors: the function stays in the
 //! interpreter (so the program's output is still right), and the run ends
 //! with the error reported as internal.
 
 use crate::perf_map::PerfMap;
-use brine_codegen::jit::{Code, Jit, JitLinks};
+use brine_codegen::jit::{Code, FunctionCode, Jit, JitLinks, Level};
 use brine_interp::Interp;
-use brine_ir::{Block, FuncId};
+use brine_ir::{Block, FuncId, Function, InstKind, SiteId};
 use brine_runtime::engine::{Engine, OsrEntry, tier};
 use brine_runtime::object::{ObjClosure, ObjFunction};
+use brine_runtime::program::feedback;
 use brine_runtime::{Program, Runtime, Value};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::time::{Duration, Instant};
+
+/// How many times a function is optimized before it settles for baseline
+/// code: each deoptimization sends it back to the interpreter, and the
+/// next optimization no longer speculates where the guard failed.
+pub const MAX_OPTIMIZATIONS: u32 = 4;
 
 /// What the manager records of one function, for `--profile`.
 #[derive(Clone, Debug, Default)]
@@ -32,6 +51,19 @@ pub struct FunctionStats {
     pub compile_time: Duration,
     /// How many on-stack replacements entered its native code.
     pub osr_entries: u32,
+    /// How many times it was optimized.
+    pub optimizations: u32,
+    /// Deoptimizations, by the source line of the operation whose guard
+    /// failed.
+    pub deopts: Vec<(u32, u32)>,
+    /// Why the optimizer declined it, if it did.
+    pub declined: Option<String>,
+}
+
+/// One optimized version of a function.
+struct Version {
+    id: FuncId,
+    func: Rc<Function>,
 }
 
 pub(crate) struct Manager {
@@ -40,7 +72,18 @@ pub(crate) struct Manager {
     pub program: Cell<*const Program>,
     /// None when the run has no native code (`--engine=interp`).
     jit: Option<RefCell<Jit>>,
-    osr: RefCell<HashMap<(u32, u32), OsrEntry>>,
+    /// The optimizing JIT; None when the run does not optimize.
+    opt_jit: Option<RefCell<Jit>>,
+    /// OSR entries by function, loop header and version (`u32::MAX` for
+    /// baseline code).
+    osr: RefCell<HashMap<(u32, u32, u32), OsrEntry>>,
+    /// Every optimized version compiled.
+    versions: RefCell<Vec<Version>>,
+    /// The version each function's code slot holds, while it holds one.
+    current: RefCell<HashMap<u32, u32>>,
+    /// Every frame state of optimized code, by the number its guards pass
+    /// to `brine_deopt`: (version, state index).
+    states: RefCell<Vec<(u32, u32)>>,
     pub stats: RefCell<Vec<FunctionStats>>,
     /// The first internal error (a compilation that failed), reported when
     /// the run ends.
@@ -51,20 +94,48 @@ pub(crate) struct Manager {
     fault: bool,
 }
 
+/// What the optimizer may ask of the running program.
+struct Observations<'a>(&'a Program);
+
+impl brine_opt::Oracle for Observations<'_> {
+    fn operands(&self, site: SiteId) -> brine_opt::Operands {
+        let bits = self.0.operand_feedback(site);
+        brine_opt::Operands { numbers: bits & feedback::NUMBERS != 0, other: bits & feedback::OTHER != 0 }
+    }
+}
+
+/// The settings of a manager.
+pub(crate) struct Config {
+    /// Native code at all (else the interpreter only).
+    pub native: bool,
+    /// Optimize hot functions (else baseline code only).
+    pub optimize: bool,
+    pub perf_map: bool,
+    pub count_calls: bool,
+    /// `BRINE_DEOPT_STRESS`: every Nth guard check fails (0: off).
+    pub deopt_stress: u64,
+}
+
 impl Manager {
-    pub fn new(native: bool, perf_map: bool, count_calls: bool) -> Result<Manager, String> {
-        let jit = if native {
-            let mut jit = Jit::new()?;
-            jit.count_calls = count_calls;
-            Some(RefCell::new(jit))
-        } else {
-            None
+    pub fn new(config: &Config) -> Result<Manager, String> {
+        let make = |level| -> Result<RefCell<Jit>, String> {
+            let mut jit = Jit::new(level)?;
+            jit.count_calls = config.count_calls;
+            jit.deopt_stress = config.deopt_stress;
+            Ok(RefCell::new(jit))
         };
-        let perf_map = if perf_map && native { Some(RefCell::new(PerfMap::create()?)) } else { None };
+        let jit = if config.native { Some(make(Level::Baseline)?) } else { None };
+        let opt_jit = if config.native && config.optimize { Some(make(Level::Optimized)?) } else { None };
+        let perf_map =
+            if config.perf_map && config.native { Some(RefCell::new(PerfMap::create()?)) } else { None };
         Ok(Manager {
             program: Cell::new(std::ptr::null()),
             jit,
+            opt_jit,
             osr: RefCell::new(HashMap::new()),
+            versions: RefCell::new(Vec::new()),
+            current: RefCell::new(HashMap::new()),
+            states: RefCell::new(Vec::new()),
             stats: RefCell::new(Vec::new()),
             internal_error: RefCell::new(None),
             perf_map,
@@ -97,6 +168,12 @@ impl Manager {
         }
     }
 
+    /// Every optimized version compiled so far, in order: the function it
+    /// is a version of, and its IR.
+    pub fn optimized(&self) -> Vec<(FuncId, Rc<Function>)> {
+        self.versions.borrow().iter().map(|v| (v.id, Rc::clone(&v.func))).collect()
+    }
+
     fn fail(&self, message: String) {
         self.internal_error.borrow_mut().get_or_insert(message);
     }
@@ -110,52 +187,154 @@ impl Manager {
         }
     }
 
-    fn record(&self, id: FuncId, what: &str, code: Code, started: Instant) {
+    fn with_stats(&self, id: FuncId, f: impl FnOnce(&mut FunctionStats)) {
         if let Some(stats) = self.stats.borrow_mut().get_mut(id.index()) {
-            stats.compile_time += started.elapsed();
+            f(stats);
         }
+    }
+
+    fn record(&self, id: FuncId, what: &str, code: Code, started: Instant) {
+        self.with_stats(id, |s| s.compile_time += started.elapsed());
         if let Some(map) = &self.perf_map {
             let name = self.program().module.function(id).display_name();
             map.borrow_mut().add(code, &format!("lox:{name}{what}"));
         }
     }
 
-    /// Compiles `function`'s baseline code and installs it, unless it is
-    /// there already. Returns whether the function has native code.
-    fn ensure_baseline(&self, function: *mut ObjFunction) -> bool {
+    /// Installs compiled code in `function`'s slots.
+    ///
+    /// # Safety
+    /// `function` is a live prototype of the program; `code` was compiled
+    /// for it.
+    unsafe fn install(&self, function: *mut ObjFunction, code: FunctionCode, level: u8) {
+        // SAFETY: the caller's contract.
+        unsafe {
+            (*function).code = code.code.address;
+            (*function).entry = code.entry.address;
+            (*function).tier = level;
+            (*function).counter = 0;
+        }
+    }
+
+    /// Gives `function` native code, unless it has some: optimized code if
+    /// this run optimizes and the function may still be, else baseline.
+    /// Returns whether it has native code.
+    fn ensure_code(&self, function: *mut ObjFunction) -> bool {
         // SAFETY: engine callers pass live prototypes of the program.
         unsafe {
             if (*function).tier != tier::INTERP {
                 return true;
             }
-            let Some(jit) = &self.jit else { return false };
-            if self.internal_error.borrow().is_some() {
+            if self.jit.is_none() || self.internal_error.borrow().is_some() {
                 return false;
             }
-            let program = self.program();
             let id = FuncId((*function).func_id);
-            let started = Instant::now();
-            let compiled = if self.fault {
-                Err("a fault injected by BRINE_FAULT".to_string())
-            } else {
-                jit.borrow_mut().compile_function(&program.module, &Self::links(program), id)
+            if self.optimize(function, id) {
+                return true;
+            }
+            self.baseline(function, id)
+        }
+    }
+
+    /// Compiles and installs `function`'s baseline code.
+    unsafe fn baseline(&self, function: *mut ObjFunction, id: FuncId) -> bool {
+        let Some(jit) = &self.jit else { return false };
+        let program = self.program();
+        let started = Instant::now();
+        let compiled = if self.fault {
+            Err("a fault injected by BRINE_FAULT".to_string())
+        } else {
+            let func = program.module.function(id);
+            jit.borrow_mut().compile_function(&program.module, &Self::links(program), id, func, 0)
+        };
+        match compiled {
+            Ok(code) => {
+                self.record(id, "", code.code, started);
+                self.record(id, " (entry)", code.entry, started);
+                // SAFETY: compiled for this function just now.
+                unsafe { self.install(function, code, tier::BASELINE) };
+                self.with_stats(id, |s| s.tier = s.tier.max(tier::BASELINE));
+                true
+            }
+            Err(e) => {
+                self.fail(format!("cannot compile {}: {e}", program.module.function(id).display_name()));
+                false
+            }
+        }
+    }
+
+    /// Optimizes, compiles and installs `function`, if this run optimizes,
+    /// the function has not used up its optimizations, and the optimizer
+    /// takes it. Returns whether it did.
+    unsafe fn optimize(&self, function: *mut ObjFunction, id: FuncId) -> bool {
+        let Some(opt_jit) = &self.opt_jit else { return false };
+        let done = self.stats.borrow().get(id.index()).map_or(0, |s| s.optimizations);
+        if done >= MAX_OPTIMIZATIONS || self.fault {
+            return false;
+        }
+        let program = self.program();
+        let started = Instant::now();
+        let func =
+            match brine_opt::optimize(&program.module, program.module.function(id), &Observations(program)) {
+                Ok(func) => Rc::new(func),
+                Err(why) => {
+                    self.with_stats(id, |s| s.declined = Some(format!("{why:?}")));
+                    return false;
+                }
             };
-            match compiled {
-                Ok(code) => {
-                    self.record(id, "", code.code, started);
-                    self.record(id, " (entry)", code.entry, started);
-                    (*function).code = code.code.address;
-                    (*function).entry = code.entry.address;
-                    (*function).tier = tier::BASELINE;
-                    if let Some(stats) = self.stats.borrow_mut().get_mut(id.index()) {
-                        stats.tier = stats.tier.max(tier::BASELINE);
-                    }
-                    true
+        let version = self.versions.borrow().len() as u32;
+        let first_state = self.states.borrow().len() as u32;
+        let compiled = opt_jit.borrow_mut().compile_function(
+            &program.module,
+            &Self::links(program),
+            id,
+            &func,
+            first_state,
+        );
+        match compiled {
+            Ok(code) => {
+                self.record(id, " (optimized)", code.code, started);
+                self.record(id, " (optimized entry)", code.entry, started);
+                self.states.borrow_mut().extend((0..func.states.len() as u32).map(|s| (version, s)));
+                self.versions.borrow_mut().push(Version { id, func });
+                self.current.borrow_mut().insert(id.0, version);
+                // SAFETY: compiled for this function just now.
+                unsafe { self.install(function, code, tier::OPTIMIZED) };
+                self.with_stats(id, |s| {
+                    s.tier = s.tier.max(tier::OPTIMIZED);
+                    s.optimizations += 1;
+                });
+                true
+            }
+            Err(e) => {
+                self.fail(format!(
+                    "cannot compile optimized {}: {e}",
+                    program.module.function(id).display_name()
+                ));
+                false
+            }
+        }
+    }
+
+    /// Sends `function` back to the interpreter (its optimized version
+    /// `version` made a wrong guess), unless its code slot holds another
+    /// version by now.
+    fn invalidate(&self, function: *mut ObjFunction, id: FuncId, version: u32) {
+        if self.current.borrow().get(&id.0) != Some(&version) {
+            return;
+        }
+        self.current.borrow_mut().remove(&id.0);
+        self.osr.borrow_mut().retain(|&(f, _, v), _| f != id.0 || v != version);
+        let Some(jit) = &self.jit else { return };
+        // SAFETY: a live prototype of the program.
+        unsafe {
+            match jit.borrow_mut().interp_stub((*function).arity as usize) {
+                Ok(stub) => {
+                    (*function).code = stub;
+                    (*function).tier = tier::INTERP;
+                    (*function).counter = 0;
                 }
-                Err(e) => {
-                    self.fail(format!("cannot compile {}: {e}", program.module.function(id).display_name()));
-                    false
-                }
+                Err(e) => self.fail(format!("cannot make an interpreter stub: {e}")),
             }
         }
     }
@@ -169,7 +348,7 @@ impl Engine for Manager {
     fn function_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction) {
         // SAFETY: the interpreter passes a live prototype.
         unsafe { (*function).counter = 0 };
-        self.ensure_baseline(function);
+        self.ensure_code(function);
     }
 
     fn loop_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction, block: u32) -> Option<OsrEntry> {
@@ -179,19 +358,34 @@ impl Engine for Manager {
             FuncId((*function).func_id)
         };
         // Later calls run native code too.
-        if !self.ensure_baseline(function) {
+        if !self.ensure_code(function) {
             return None;
         }
-        let key = (id.0, block);
+        let version = self.current.borrow().get(&id.0).copied();
+        let key = (id.0, block, version.unwrap_or(u32::MAX));
         let cached = self.osr.borrow().get(&key).copied();
         let entry = match cached {
             Some(entry) => entry,
             None => {
                 let program = self.program();
                 let started = Instant::now();
-                let jit = self.jit.as_ref()?;
-                let compiled =
-                    jit.borrow_mut().compile_osr(&program.module, &Self::links(program), id, Block(block));
+                let versions = self.versions.borrow();
+                let (jit, func, first_state) = match version {
+                    Some(v) => {
+                        let first = self.states.borrow().iter().position(|&(sv, _)| sv == v).unwrap_or(0);
+                        (self.opt_jit.as_ref()?, &*versions[v as usize].func, first as u32)
+                    }
+                    None => (self.jit.as_ref()?, program.module.function(id), 0),
+                };
+                let links = Self::links(program);
+                let compiled = jit.borrow_mut().compile_osr(
+                    &program.module,
+                    &links,
+                    id,
+                    func,
+                    first_state,
+                    Block(block),
+                );
                 match compiled {
                     Ok(code) => {
                         self.record(id, &format!(" (osr block{block})"), code, started);
@@ -208,9 +402,39 @@ impl Engine for Manager {
                 }
             }
         };
-        if let Some(stats) = self.stats.borrow_mut().get_mut(id.index()) {
-            stats.osr_entries += 1;
-        }
+        self.with_stats(id, |s| s.osr_entries += 1);
         Some(entry)
+    }
+
+    fn deopt(&self, rt: &mut Runtime, function: *mut ObjFunction, state: u32, values: *const Value) -> Value {
+        let Some(&(version, local)) = self.states.borrow().get(state as usize) else {
+            return rt.raise_internal(format!("a guard named the unknown frame state {state}"));
+        };
+        let (id, func) = {
+            let versions = self.versions.borrow();
+            let v = &versions[version as usize];
+            (v.id, Rc::clone(&v.func))
+        };
+        let program = self.program();
+        let fs = &func.states[local as usize];
+        let original = program.module.function(id);
+        // The frame the interpreter would have: every slot the state lists.
+        let base = rt.stack.len();
+        rt.stack.resize(base + original.values.len(), Value::NIL);
+        for (i, v) in fs.live.iter().enumerate() {
+            // SAFETY: the guard passed one value per listed slot.
+            rt.stack[base + v.index()] = unsafe { *values.add(i) };
+        }
+        let inst = original.block(fs.block).insts[fs.index as usize];
+        let line = original.inst(inst).kind.site().map_or(original.line, |s| program.module.site_line(s));
+        self.with_stats(id, |s| match s.deopts.iter_mut().find(|(l, _)| *l == line) {
+            Some((_, n)) => *n += 1,
+            None => s.deopts.push((line, 1)),
+        });
+        self.invalidate(function, id, version);
+        debug_assert!(matches!(original.inst(inst).kind, InstKind::Binary { .. } | InstKind::Unary { .. }));
+        let result = Interp::new(rt, program).resume(id, base, fs.block, fs.index as usize);
+        rt.stack.truncate(base);
+        result
     }
 }

@@ -36,21 +36,24 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
     let mut out = String::from("== brine profile: functions by calls ==\n");
     let _ = writeln!(
         out,
-        "{:<28} {:>6} {:>12} {:>9} {:>11} {:>5}",
-        "function", "line", "calls", "tier", "compile ms", "osr"
+        "{:<28} {:>6} {:>12} {:>9} {:>11} {:>5} {:>5} {:>6}",
+        "function", "line", "calls", "tier", "compile ms", "osr", "opts", "deopts"
     );
     for &(id, calls) in rows.iter().take(FUNCTIONS) {
         let f = module.function(id);
         let s = stats.get(id.index()).cloned().unwrap_or_default();
+        let deopts: u32 = s.deopts.iter().map(|&(_, n)| n).sum();
         let _ = writeln!(
             out,
-            "{:<28} {:>6} {:>12} {:>9} {:>11.3} {:>5}",
+            "{:<28} {:>6} {:>12} {:>9} {:>11.3} {:>5} {:>5} {:>6}",
             truncate(&f.display_name(), 28),
             f.line,
             calls,
             tier_name(s.tier),
             s.compile_time.as_secs_f64() * 1e3,
-            s.osr_entries
+            s.osr_entries,
+            s.optimizations,
+            deopts
         );
     }
     if rows.len() > FUNCTIONS {
@@ -60,6 +63,31 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
     let compiled = stats.iter().filter(|s| s.tier > tier::INTERP).count();
     let _ =
         writeln!(out, "{} functions ran, {} compiled, {:.3} ms compiling", rows.len(), compiled, total * 1e3);
+    let mut deopts: Vec<(FuncId, u32, u32)> = Vec::new();
+    for (i, s) in stats.iter().enumerate() {
+        deopts.extend(s.deopts.iter().map(|&(line, n)| (FuncId::new(i), line, n)));
+    }
+    if !deopts.is_empty() {
+        out.push_str("== deoptimizations ==\n");
+        deopts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        for (id, line, n) in deopts {
+            let _ = writeln!(
+                out,
+                "{:<28} line {:>5}  {n} x: a number guard failed (the operands were not numbers)",
+                truncate(&module.function(id).display_name(), 28),
+                line
+            );
+        }
+    }
+    let declined: Vec<(usize, &String)> =
+        stats.iter().enumerate().filter_map(|(i, s)| Some((i, s.declined.as_ref()?))).collect();
+    if !declined.is_empty() {
+        out.push_str("== not optimized ==\n");
+        for (i, why) in declined {
+            let f = module.function(FuncId::new(i));
+            let _ = writeln!(out, "{:<28} line {:>5}  {why}", truncate(&f.display_name(), 28), f.line);
+        }
+    }
     out.push_str("== inline caches of the hottest functions ==\n");
     let mut any = false;
     for &(id, _) in rows.iter().take(CACHE_FUNCTIONS) {

@@ -64,11 +64,15 @@ pub fn run_file(source: &[u8], options: Options) -> u8 {
 #[derive(Copy, Clone, PartialEq, Eq)]
 pub enum EmitStage {
     Ir,
+    OptIr,
     Native(Stage),
 }
 
 /// `brine emit STAGE`: prints one stage of the compilation of `source`.
 pub fn emit(source: &[u8], stage: EmitStage) -> u8 {
+    if stage == EmitStage::OptIr {
+        return emit_optimized(source);
+    }
     let mut program = Program::new();
     if let Err(diagnostics) = brine_frontend::compile(source, &mut program.module) {
         print_diagnostics(&diagnostics);
@@ -76,6 +80,7 @@ pub fn emit(source: &[u8], stage: EmitStage) -> u8 {
     }
     let text = match stage {
         EmitStage::Ir => Ok(brine_ir::printer::print_module(&program.module)),
+        EmitStage::OptIr => unreachable!("handled above"),
         EmitStage::Native(stage) => brine_tier::emit(&mut program, stage),
     };
     match text {
@@ -89,6 +94,38 @@ pub fn emit(source: &[u8], stage: EmitStage) -> u8 {
             EXIT_INTERNAL
         }
     }
+}
+
+/// `brine emit opt-ir`: runs the program tiered, its output discarded (a
+/// runtime error is still reported), and prints every optimized version
+/// its hot functions got.
+fn emit_optimized(source: &[u8]) -> u8 {
+    let options = match Options::new(brine_tier::Mode::Tiered) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("brine: {e}");
+            return crate::EXIT_USAGE;
+        }
+    };
+    let mut session = match Session::new(options) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("brine: internal error: cannot start the engine: {e}");
+            return EXIT_INTERNAL;
+        }
+    };
+    let script = match brine_frontend::compile(source, &mut session.program.module) {
+        Ok(s) => s,
+        Err(diagnostics) => {
+            print_diagnostics(&diagnostics);
+            return EXIT_COMPILE;
+        }
+    };
+    session.rt.out = brine_runtime::output::Output::capture();
+    let outcome = session.execute(script);
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(session.optimized_ir().as_bytes()).and_then(|_| out.flush());
+    if outcome == Outcome::InternalError { EXIT_INTERNAL } else { 0 }
 }
 
 /// `brine build`: compiles `source` into the executable `output`.

@@ -91,6 +91,9 @@ pub enum Engine {
 pub enum Stage {
     /// Brine's IR, as lowered from the source.
     Ir,
+    /// The optimized IR of every function that got hot: the program runs
+    /// (tiered, its output discarded), then each optimized version prints.
+    OptIr,
     /// The Cranelift IR of each function's baseline code.
     Clif,
     /// The disassembled machine code of each function's baseline code.
@@ -139,6 +142,7 @@ fn main() -> ExitCode {
             Ok(source) => {
                 let stage = match stage {
                     Stage::Ir => driver::EmitStage::Ir,
+                    Stage::OptIr => driver::EmitStage::OptIr,
                     Stage::Clif => driver::EmitStage::Native(brine_tier::Stage::Clif),
                     Stage::Asm => driver::EmitStage::Native(brine_tier::Stage::Asm),
                 };

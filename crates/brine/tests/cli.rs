@@ -185,14 +185,21 @@ fn profile_shows_tier_ups_and_on_stack_replacement() {
             .map(str::to_string)
             .collect::<Vec<_>>()
     };
-    // function, line, calls, tier, compile ms, osr
+    // function, line, calls, tier, compile ms, osr, opts, deopts
     let hot = row("hot");
     assert_eq!(hot[2], "3000", "{report}");
-    assert_eq!(hot[3], "baseline", "{report}");
+    assert_eq!(hot[3], "optimized", "{report}");
+    assert_eq!((hot[6].as_str(), hot[7].as_str()), ("1", "0"), "{report}");
     let script = row("script");
     assert_eq!(script[2], "1", "{report}");
-    assert_eq!(script[3], "baseline", "{report}");
+    assert_eq!(script[3], "optimized", "{report}");
     assert_eq!(script[5], "1", "the script's loop moves to native code once:\n{report}");
+
+    let out = brine(&["run", "--no-tier", "--profile", path.to_str().unwrap()], "");
+    assert_eq!(text(&out.stdout), "3000\n");
+    let report = text(&out.stderr);
+    let hot = report.lines().find(|l| l.starts_with("hot ")).expect("a row for hot");
+    assert!(hot.contains(" 3000 ") && hot.contains(" baseline "), "{report}");
 
     let out = brine(&["run", "--engine=interp", "--profile", path.to_str().unwrap()], "");
     assert_eq!(text(&out.stdout), "3000\n");
@@ -215,7 +222,7 @@ fn perf_map_names_compiled_functions() {
     let text = std::fs::read_to_string(&map).expect("the perf map is written");
     let _ = std::fs::remove_file(&map);
     let names: Vec<&str> = text.lines().map(|l| l.splitn(3, ' ').nth(2).unwrap_or("")).collect();
-    assert!(names.contains(&"lox:hot"), "{text}");
+    assert!(names.contains(&"lox:hot (optimized)"), "{text}");
     assert!(names.iter().any(|n| n.starts_with("lox:script (osr block")), "{text}");
     for line in text.lines() {
         let mut fields = line.split(' ');
@@ -223,6 +230,36 @@ fn perf_map_names_compiled_functions() {
         let size = u64::from_str_radix(fields.next().unwrap(), 16).expect("a hex size");
         assert!(start != 0 && size != 0, "{line}");
     }
+}
+
+#[test]
+fn profile_shows_deoptimizations_and_their_lines() {
+    // `add` sees numbers 2,000 times, is optimized for them, then gets
+    // strings: its guard fails, the activation finishes in the interpreter,
+    // and the function is optimized again without that speculation.
+    let source = b"fun add(a, b) {\n  return a + b;\n}\n\
+var n = 0;\n\
+for (var i = 0; i < 4000; i = i + 1) {\n\
+  if (i < 2000) n = add(n, 1); else add(\"a\", \"b\");\n\
+}\n\
+print n;\n\
+print add(\"x\", \"y\");\n";
+    let path = temp_file("deopt.lox", source);
+    let out = brine(&["run", "--profile", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "2000\nxy\n");
+    let report = text(&out.stderr);
+    let add = report.lines().find(|l| l.starts_with("add ")).unwrap_or_else(|| panic!("{report}"));
+    let fields: Vec<&str> = add.split_whitespace().collect();
+    assert_eq!(fields[3], "optimized", "{report}");
+    assert_eq!(fields[6], "2", "optimized again after the deoptimization:\n{report}");
+    assert_eq!(fields[7], "1", "{report}");
+    assert!(
+        report.lines().any(|l| l.starts_with("add ")
+            && l.contains("line     2")
+            && l.contains("1 x: a number guard failed")),
+        "{report}"
+    );
 }
 
 #[test]

@@ -21,7 +21,7 @@
 //!
 //! Environment:
 //! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`):
-//!   `interp`, `jit`, `tiered`, `hot`, `eager`, `aot` (see [`Engine`]).
+//!   `interp`, `jit`, `tiered`, `hot`, `eager`, `deopt`, `aot` (see [`Engine`]).
 //! - `BRINE_GC_STRESS_ENGINES`: the engines of the GC stress run (default:
 //!   those of `BRINE_ENGINES`).
 //! - `BRINE_TEST_FILTER`: only the tests whose path (relative to tests/lox)
@@ -69,13 +69,24 @@ enum Engine {
     /// `brine run FILE` with `BRINE_TIER=eager`: every function gets its
     /// best code before it first runs.
     Eager,
+    /// `brine run FILE` with `BRINE_TIER_THRESHOLD=2` and
+    /// `BRINE_DEOPT_STRESS=3`: every third guard check of optimized code
+    /// fails, so activations deoptimize into the interpreter everywhere.
+    Deopt,
     /// `brine build FILE -o EXE`, then `EXE`: a standalone executable.
     Aot,
 }
 
 impl Engine {
-    const ALL: &[Engine] =
-        &[Engine::Interp, Engine::Jit, Engine::Tiered, Engine::Hot, Engine::Eager, Engine::Aot];
+    const ALL: &[Engine] = &[
+        Engine::Interp,
+        Engine::Jit,
+        Engine::Tiered,
+        Engine::Hot,
+        Engine::Eager,
+        Engine::Deopt,
+        Engine::Aot,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -84,6 +95,7 @@ impl Engine {
             Engine::Tiered => "tiered",
             Engine::Hot => "hot",
             Engine::Eager => "eager",
+            Engine::Deopt => "deopt",
             Engine::Aot => "aot",
         }
     }
@@ -106,6 +118,7 @@ impl Engine {
             Engine::Tiered => run(&["run"], &[]),
             Engine::Hot => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2")]),
             Engine::Eager => run(&["run"], &[("BRINE_TIER", "eager")]),
+            Engine::Deopt => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2"), ("BRINE_DEOPT_STRESS", "3")]),
             Engine::Aot => {
                 let exe = scratch.join("exe");
                 Plan {
@@ -143,7 +156,7 @@ struct Step {
 }
 
 /// The environment variables that choose how `brine run` tiers.
-const TIER_VARS: &[&str] = &["BRINE_TIER", "BRINE_TIER_THRESHOLD"];
+const TIER_VARS: &[&str] = &["BRINE_TIER", "BRINE_TIER_THRESHOLD", "BRINE_DEOPT_STRESS"];
 
 impl Step {
     fn new(program: PathBuf, args: impl IntoIterator<Item = OsString>) -> Step {
@@ -248,7 +261,7 @@ fn parse_expectations(source: &str) -> Result<Expectations, String> {
 }
 
 /// Names that `// skip-engine:` may use before their engine exists.
-const FUTURE_ENGINES: &[&str] = &["deopt"];
+const FUTURE_ENGINES: &[&str] = &[];
 
 /// The text after the first occurrence of `marker` in `line`.
 fn after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {

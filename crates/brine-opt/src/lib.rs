@@ -1,0 +1,75 @@
+//! `brine-opt`: the optimizer. IR passes that turn a function's
+//! unspecialized IR into faster IR, from what a run has observed.
+//!
+//! It owns the passes ([`speculate`], [`simplify`], [`dce`]), the analyses
+//! only passes need ([`liveness`]), and the pipeline that runs them
+//! ([`optimize`]). Facts about the running program come through the
+//! [`Oracle`] trait: the optimizer never sees runtime objects or values.
+//!
+//! A specialized function is an edited copy of the original: every original
+//! block and value keeps its number, so a guard's [`brine_ir::FrameState`]
+//! names the interpreter frame of the original function directly. Every
+//! pass keeps that true, and the verifier runs after each pass in debug
+//! builds.
+//!
+//! It must not know the runtime, the interpreter or the code generator.
+
+pub mod dce;
+pub mod liveness;
+pub mod simplify;
+pub mod speculate;
+
+use brine_ir::{Function, Module, SiteId};
+
+/// What the run has observed of the operands of an arithmetic or comparison
+/// site.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Operands {
+    /// They were numbers at least once.
+    pub numbers: bool,
+    /// Some operand was not a number at least once.
+    pub other: bool,
+}
+
+/// The optimizer's window on the running program.
+pub trait Oracle {
+    /// What the operands of `site` have been.
+    fn operands(&self, site: SiteId) -> Operands;
+}
+
+/// Why a function is not optimized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Declined {
+    /// Larger than the optimizer's budget (instructions).
+    TooBig(usize),
+}
+
+/// The largest function the optimizer takes on, in instructions: liveness
+/// and frame states grow with size times the number of guards.
+pub const MAX_INSTS: usize = 4000;
+
+/// Optimizes function `func` of `module` with the run's observations.
+pub fn optimize(module: &Module, func: &Function, oracle: &dyn Oracle) -> Result<Function, Declined> {
+    let size: usize = func.layout.iter().map(|&b| func.block(b).insts.len()).sum();
+    if size > MAX_INSTS {
+        return Err(Declined::TooBig(size));
+    }
+    let mut f = speculate::run(func, oracle);
+    check(module, &f, "speculate");
+    simplify::run(&mut f);
+    check(module, &f, "simplify");
+    dce::run(&mut f);
+    check(module, &f, "dce");
+    Ok(f)
+}
+
+/// In debug builds, the verifier checks `f` after `pass`; a failure is a
+/// bug in that pass.
+fn check(module: &Module, f: &Function, pass: &str) {
+    if cfg!(debug_assertions)
+        && let Err(errors) = brine_ir::verifier::verify_function_in(module, f)
+    {
+        let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
+        panic!("the IR verifier failed after {pass}:\n{}", text.join("\n"));
+    }
+}

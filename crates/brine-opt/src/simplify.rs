@@ -1,0 +1,161 @@
+//! Simplification after speculation: what the guards have taught us.
+//!
+//! - A value is *known to be a number* if it is a number constant, a boxed
+//!   f64, or a block parameter whose every incoming argument is known to be
+//!   a number (an optimistic fixed point, so loop variables qualify).
+//! - `guard_num` of a known number cannot fail: it becomes `unbox`; so does
+//!   a `guard_num` of a value that a dominating guard has checked already.
+//! - `unbox (box_num x)` is `x`; `truthy (bool_val c)` is `c`, where both
+//!   are in one block.
+//! - `==` and `!=` of two known numbers compare the f64s.
+//!
+//! Replaced instructions are left for [`crate::dce`] to remove.
+//!
+//! Every value the optimizer makes is used only in the block that defines
+//! it: guards, float operations and their boxes sit next to the original
+//! instruction they implement. So the values that cross blocks are all
+//! original values, which an interpreter frame holds: an on-stack
+//! replacement can enter at any loop header by loading them.
+
+use brine_ir::{
+    BinaryOp, ControlFlowGraph, DominatorTree, FuncCursor, Function, InstKind, Type, Value, ValueDef, cursor,
+};
+use std::collections::HashMap;
+
+/// Runs the rules to a fixed point.
+pub fn run(f: &mut Function) {
+    for _ in 0..8 {
+        if !step(f) {
+            break;
+        }
+    }
+}
+
+/// The instruction kind defining `v`, if an instruction does.
+fn def(f: &Function, v: Value) -> Option<&InstKind> {
+    match f.values[v.index()].def {
+        ValueDef::Result(i) => Some(&f.inst(i).kind),
+        ValueDef::Param(..) => None,
+    }
+}
+
+/// Whether `v` is defined by an instruction of block `b`.
+fn same_block(f: &Function, v: Value, b: brine_ir::Block) -> bool {
+    match f.values[v.index()].def {
+        ValueDef::Result(i) => f.block(b).insts.contains(&i),
+        ValueDef::Param(..) => false,
+    }
+}
+
+/// Which values are known to be numbers.
+pub fn known_numbers(f: &Function) -> Vec<bool> {
+    let mut known = vec![false; f.values.len()];
+    let entry = f.entry();
+    for (i, data) in f.values.iter().enumerate() {
+        known[i] = match data.def {
+            ValueDef::Result(inst) => matches!(f.inst(inst).kind, InstKind::Number(_) | InstKind::BoxNum(_)),
+            ValueDef::Param(b, _) => b != entry && data.ty == Type::Val,
+        };
+    }
+    // Optimistically every parameter is a number; drop those with an
+    // incoming argument that is not, until nothing changes.
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &b in &f.layout {
+            let Some(term) = f.terminator(b) else { continue };
+            for (succ, args) in f.inst(term).kind.successors() {
+                for (&p, &a) in f.block(succ).params.iter().zip(args) {
+                    if known[p.index()] && !known[a.index()] {
+                        known[p.index()] = false;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    known
+}
+
+/// The guards made redundant by a guard of the same value that dominates
+/// them (earlier in the block, or in a dominating block).
+fn dominated_guards(f: &Function) -> Vec<brine_ir::Inst> {
+    let cfg = ControlFlowGraph::with_function(f);
+    let domtree = DominatorTree::with_function(f, &cfg);
+    let mut guards: HashMap<Value, Vec<(brine_ir::Block, usize, brine_ir::Inst)>> = HashMap::new();
+    for &b in &f.layout {
+        for (i, &inst) in f.block(b).insts.iter().enumerate() {
+            if let InstKind::GuardNum { value, .. } = f.inst(inst).kind {
+                guards.entry(value).or_default().push((b, i, inst));
+            }
+        }
+    }
+    let mut redundant = Vec::new();
+    for list in guards.values() {
+        for &(b, i, inst) in list {
+            let dominated = list
+                .iter()
+                .any(|&(b2, i2, _)| if b2 == b { i2 < i } else { domtree.strictly_dominates(b2, b) });
+            if dominated {
+                redundant.push(inst);
+            }
+        }
+    }
+    redundant
+}
+
+/// One pass of the rules; whether anything changed.
+fn step(f: &mut Function) -> bool {
+    for inst in dominated_guards(f) {
+        if let InstKind::GuardNum { value, .. } = f.inst(inst).kind {
+            FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));
+        }
+    }
+    let known = known_numbers(f);
+    let mut changed = false;
+    let layout = f.layout.clone();
+    for b in layout {
+        let insts = f.block(b).insts.clone();
+        for inst in insts {
+            let kind = f.inst(inst).kind.clone();
+            let result = f.inst(inst).result;
+            match kind {
+                InstKind::GuardNum { value, .. } if known[value.index()] => {
+                    FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));
+                    changed = true;
+                }
+                InstKind::Unbox(v) => {
+                    if let Some(&InstKind::BoxNum(x)) = def(f, v)
+                        && same_block(f, v, b)
+                        && let Some(r) = result
+                        && cursor::replace_all_uses(f, r, x) > 0
+                    {
+                        changed = true;
+                    }
+                }
+                InstKind::Truthy(v) => {
+                    if let Some(&InstKind::BoolVal(c)) = def(f, v)
+                        && same_block(f, v, b)
+                        && let Some(r) = result
+                        && cursor::replace_all_uses(f, r, c) > 0
+                    {
+                        changed = true;
+                    }
+                }
+                InstKind::Binary { op: op @ (BinaryOp::Eq | BinaryOp::Ne), lhs, rhs, .. }
+                    if known[lhs.index()] && known[rhs.index()] =>
+                {
+                    let mut c = FuncCursor::new(f);
+                    c.goto_before(inst);
+                    let l = c.ins_value(InstKind::Unbox(lhs));
+                    let r = c.ins_value(InstKind::Unbox(rhs));
+                    let x = c.ins_value(InstKind::Float { op, lhs: l, rhs: r });
+                    c.replace_inst(inst, InstKind::BoolVal(x));
+                    changed = true;
+                }
+                _ => {}
+            }
+        }
+    }
+    changed
+}

@@ -1,0 +1,82 @@
+//! Speculation on number operands: an arithmetic or comparison site whose
+//! operands have only ever been numbers becomes guarded f64 code.
+//!
+//! ```text
+//! v10 = add v9, v5 @1          v20 = guard_num v9, fs0
+//!                        ==>   v21 = guard_num v5, fs0
+//!                              v22 = fadd v20, v21
+//!                              v10 = box_num v22
+//! ```
+//!
+//! The original instruction keeps its result (now boxing the f64), so every
+//! original value still exists under its number. Each speculated
+//! instruction gets a frame state that resumes the interpreter *at* it, with
+//! the values live there: when a guard fails, the interpreter runs the
+//! generic operation, which also records the other kind of operand, so the
+//! next compilation does not speculate there again.
+
+use crate::liveness::Liveness;
+use crate::{Operands, Oracle};
+use brine_ir::{Block, FrameState, FuncCursor, Function, InstKind, StateId, UnaryOp, Value};
+
+/// Whether a site's operands are worth speculating on.
+fn numbers_only(o: Operands) -> bool {
+    o.numbers && !o.other
+}
+
+/// A speculated copy of `func`.
+pub fn run(func: &Function, oracle: &dyn Oracle) -> Function {
+    let mut f = func.clone();
+    let liveness = Liveness::compute(func);
+    let entry_params: Vec<Value> = func.block(func.entry()).params[..2].to_vec();
+    for &b in &func.layout {
+        for (index, &inst) in func.block(b).insts.iter().enumerate() {
+            let kind = &func.inst(inst).kind;
+            let speculate = match kind {
+                InstKind::Binary { op, site, .. } if op.can_fail() => numbers_only(oracle.operands(*site)),
+                InstKind::Unary { op: UnaryOp::Neg, site, .. } => numbers_only(oracle.operands(*site)),
+                _ => false,
+            };
+            if !speculate {
+                continue;
+            }
+            let state = new_state(&mut f, &liveness, func, b, index, &entry_params);
+            let mut cursor = FuncCursor::new(&mut f);
+            cursor.goto_before(inst);
+            let guard =
+                |cursor: &mut FuncCursor, v: Value| cursor.ins_value(InstKind::GuardNum { value: v, state });
+            let replacement = match *kind {
+                InstKind::Binary { op, lhs, rhs, .. } => {
+                    let l = guard(&mut cursor, lhs);
+                    let r = if rhs == lhs { l } else { guard(&mut cursor, rhs) };
+                    let x = cursor.ins_value(InstKind::Float { op, lhs: l, rhs: r });
+                    if op.is_arithmetic() { InstKind::BoxNum(x) } else { InstKind::BoolVal(x) }
+                }
+                InstKind::Unary { arg, .. } => {
+                    let a = guard(&mut cursor, arg);
+                    InstKind::BoxNum(cursor.ins_value(InstKind::FNeg(a)))
+                }
+                _ => unreachable!("only arithmetic and comparisons are speculated"),
+            };
+            cursor.replace_inst(inst, replacement);
+        }
+    }
+    f
+}
+
+/// A frame state resuming at instruction `index` of block `b` of the
+/// original function `func`.
+fn new_state(
+    f: &mut Function,
+    liveness: &Liveness,
+    func: &Function,
+    b: Block,
+    index: usize,
+    entry_params: &[Value],
+) -> StateId {
+    let mut live: Vec<Value> = entry_params.to_vec();
+    live.extend(liveness.live_before(func, b, index).into_iter().filter(|v| !entry_params.contains(v)));
+    let id = StateId::new(f.states.len());
+    f.states.push(FrameState { block: b, index: index as u32, live });
+    id
+}

@@ -1,0 +1,198 @@
+//! The optimizer's passes on IR text: a function in, the optimized
+//! function out, with the observations given by a test oracle.
+
+use brine_ir::parser::parse_module;
+use brine_ir::printer::print_module;
+use brine_ir::{Module, SiteId};
+use brine_opt::{Operands, Oracle};
+use std::collections::HashMap;
+
+/// Operands by site; a site it does not name was never reached.
+struct Seen(HashMap<u32, Operands>);
+
+impl Oracle for Seen {
+    fn operands(&self, site: SiteId) -> Operands {
+        self.0.get(&site.0).copied().unwrap_or_default()
+    }
+}
+
+const NUMBERS: Operands = Operands { numbers: true, other: false };
+const MIXED: Operands = Operands { numbers: true, other: true };
+
+/// `for (var i = 0; i < n; i = i + 1) total = total + i;`
+const SUM: &str = "sites 3, 4, 3
+function f0 \"sum\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = number 0.0
+    v4 = number 0.0
+    jump block1(v4, v3)
+block1(v5: val, v9: val):
+    v7 = lt v5, v2 @0  ; line 3
+    v8 = truthy v7
+    branch v8, block2, block3
+block2:
+    v10 = add v9, v5 @1  ; line 4
+    v11 = number 1.0
+    v12 = add v5, v11 @2  ; line 3
+    jump block1(v12, v10)
+block3:
+    return v9
+}
+";
+
+/// Optimizes the only function of `text` and prints the result as a module.
+fn optimize(text: &str, seen: &[(u32, Operands)]) -> String {
+    let module = parse_module(text).expect("the test's IR parses");
+    let oracle = Seen(seen.iter().copied().collect());
+    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
+    brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
+    let mut out: Module = module.clone();
+    out.functions = vec![f];
+    let text = print_module(&out);
+    // The text parses back to the same function.
+    let again = parse_module(&text).expect("the optimized IR parses");
+    assert_eq!(print_module(&again), text);
+    text
+}
+
+/// The function's body: the lines between its header and its closing brace.
+fn body(module_text: &str) -> String {
+    let start = module_text.find("function").unwrap();
+    let text = &module_text[start..];
+    text.lines().skip(1).take_while(|l| *l != "}").map(|l| format!("{l}\n")).collect()
+}
+
+#[test]
+fn number_sites_become_guarded_float_code_and_loop_variables_need_no_guard() {
+    let out = optimize(SUM, &[(0, NUMBERS), (1, NUMBERS), (2, NUMBERS)]);
+    // The loop variables are numbers on every path (their initial values
+    // are constants, their updates boxed floats), so only the argument `n`
+    // keeps a guard; each state resumes at the instruction it guards.
+    assert_eq!(
+        body(&out),
+        "block0(v0: val, v1: val, v2: val):
+    v3 = number 0.0
+    v4 = number 0.0
+    jump block1(v4, v3)
+block1(v5: val, v9: val):
+    v13 = unbox v5
+    v14 = guard_num v2, fs0
+    v15 = flt v13, v14
+    branch v15, block2, block3
+block2:
+    v16 = unbox v9
+    v17 = unbox v5
+    v18 = fadd v16, v17
+    v10 = box_num v18
+    v11 = number 1.0
+    v19 = unbox v5
+    v20 = unbox v11
+    v21 = fadd v19, v20
+    v12 = box_num v21
+    jump block1(v12, v10)
+block3:
+    return v9
+    state fs0: block1 at 0 [v0, v1, v2, v5, v9]
+    state fs1: block2 at 0 [v0, v1, v2, v5, v9]
+    state fs2: block2 at 2 [v0, v1, v2, v5, v10, v11]
+"
+    );
+}
+
+#[test]
+fn sites_that_saw_other_operands_stay_generic() {
+    // `total + i` has also seen strings: it stays a dynamic add (and its
+    // result is no longer known to be a number, so neither is `total`).
+    let out = optimize(SUM, &[(0, NUMBERS), (1, MIXED), (2, NUMBERS)]);
+    let body = body(&out);
+    assert!(body.contains("    v10 = add v9, v5 @1  ; line 4\n"), "{body}");
+    assert!(body.contains("v12 = box_num"), "{body}");
+    assert!(!body.contains("unbox v9") && !body.contains("guard_num v9"), "{body}");
+}
+
+#[test]
+fn sites_never_reached_stay_generic() {
+    let out = optimize(SUM, &[]);
+    let body = body(&out);
+    assert!(!body.contains("guard_num") && !body.contains("fadd"), "{body}");
+    assert!(!body.contains("state "), "{body}");
+}
+
+#[test]
+fn equality_of_known_numbers_compares_floats() {
+    let text = "sites 1, 1, 2
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = number 2.0
+    v4 = mul v2, v3 @0  ; line 1
+    v5 = number 8.0
+    v6 = eq v4, v5 @1  ; line 1
+    v7 = truthy v6
+    branch v7, block1, block2
+block1:
+    return v4
+block2:
+    v8 = neg v4 @2  ; line 2
+    return v8
+}
+";
+    let out = optimize(text, &[(0, NUMBERS), (2, NUMBERS)]);
+    // `v4 * 2 == 8` compares the product's f64 directly (same block); the
+    // negation in another block unboxes `v4`, known to be a number.
+    assert_eq!(
+        body(&out),
+        "block0(v0: val, v1: val, v2: val):
+    v3 = number 2.0
+    v9 = guard_num v2, fs0
+    v10 = unbox v3
+    v11 = fmul v9, v10
+    v4 = box_num v11
+    v5 = number 8.0
+    v15 = unbox v5
+    v16 = feq v11, v15
+    branch v16, block1, block2
+block1:
+    return v4
+block2:
+    v12 = unbox v4
+    v13 = fneg v12
+    v8 = box_num v13
+    return v8
+    state fs0: block0 at 1 [v0, v1, v2, v3]
+    state fs1: block2 at 0 [v0, v1, v4]
+"
+    );
+}
+
+#[test]
+fn a_guard_dominated_by_a_guard_of_the_same_value_goes() {
+    // fib's shape: `n < 2` guards n; `n - 2` and `n - 1` after it need no
+    // guard of their own, but the call results do.
+    let text = "sites 1, 2, 2, 2, 2
+function f0 \"fib\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = number 2.0
+    v4 = lt v2, v3 @0  ; line 1
+    v5 = truthy v4
+    branch v5, block1, block2
+block1:
+    return v2
+block2:
+    v6 = sub v2, v3 @1  ; line 2
+    v7 = call v0(v6) @2  ; line 2
+    v8 = number 1.0
+    v9 = sub v2, v8 @3  ; line 2
+    v10 = call v0(v9) @2  ; line 2
+    v11 = add v7, v10 @4  ; line 2
+    return v11
+}
+";
+    let out = optimize(text, &[(0, NUMBERS), (1, NUMBERS), (3, NUMBERS), (4, NUMBERS)]);
+    let guards: Vec<&str> = out.lines().filter(|l| l.contains("guard_num")).map(str::trim).collect();
+    assert_eq!(
+        guards,
+        ["v12 = guard_num v2, fs0", "v21 = guard_num v7, fs3", "v22 = guard_num v10, fs3"],
+        "{out}"
+    );
+    assert!(out.contains("v11 = box_num"), "{out}");
+}
