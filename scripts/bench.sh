@@ -10,7 +10,9 @@
 # It installs the peers that are missing (Debian's luajit and lua5.4, when
 # running as root with apt-get; node must already be there), builds the
 # workspace in release mode, and runs the harness (crates/brine-bench) with
-# Brine's engines interp, jit and aot and every peer found on PATH:
+# Brine's engines interp, tiered (`brine run`, the baseline of the ratios),
+# jit (`brine run --no-tier`: baseline code only) and aot, and every peer
+# found on PATH:
 # luajit-joff (LuaJIT's interpreter), luajit, lua5.4 and node, plus the
 # start-up time of an empty program in each. Peers that are not installed
 # are skipped with a note. Any further arguments go to the
@@ -21,7 +23,7 @@ cd "$(dirname "$0")/.."
 say() { echo "scripts/bench.sh: $*" >&2; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-bench}"
-engines="interp,jit,aot"
+engines="interp,tiered=jit,jit=jit:--no-tier,aot"
 
 # Peers: Debian's packages luajit and lua5.4, installed only when missing.
 missing=()
@@ -42,7 +44,7 @@ fi
 command -v node >/dev/null 2>&1 || say "node is not installed: the node peer is skipped"
 if ! command -v cc >/dev/null 2>&1; then
   say "no C compiler 'cc': the aot engine is skipped"
-  engines="interp,jit"
+  engines="interp,tiered=jit,jit=jit:--no-tier"
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then

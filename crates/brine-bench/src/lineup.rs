@@ -8,7 +8,7 @@ use crate::engine::Engine;
 use crate::peers::{self, Detection};
 
 /// The label of the default baseline engine, when it is in the lineup.
-pub const DEFAULT_BASELINE: &str = "jit";
+pub const DEFAULT_BASELINE: &str = "tiered";
 
 #[derive(Debug)]
 pub struct Lineup {
@@ -99,8 +99,9 @@ mod tests {
     }
 
     #[test]
-    fn baseline_is_jit_when_present_else_the_first() {
-        assert_eq!(lineup(&["--engines", "interp,jit,aot"], None).unwrap().baseline, 1);
+    fn baseline_is_tiered_when_present_else_the_first() {
+        assert_eq!(lineup(&["--engines", "interp,jit,tiered=jit,aot"], None).unwrap().baseline, 2);
+        assert_eq!(lineup(&["--engines", "interp,jit,aot"], None).unwrap().baseline, 0);
         assert_eq!(lineup(&["--engines", "interp,aot"], None).unwrap().baseline, 0);
         assert_eq!(lineup(&[], None).unwrap().baseline, 0);
         let l = lineup(&["--engines", "interp,jit", "--baseline", "interp"], None).unwrap();
@@ -112,9 +113,9 @@ mod tests {
     #[test]
     fn peers_found_on_path_follow_the_engines() {
         let (dir, path) = fake_path("some", &["luajit", "node"]);
-        let l = lineup(&["--engines", "interp,jit,aot", "--peers"], Some(&path)).unwrap();
+        let l = lineup(&["--engines", "interp,tiered=jit,aot", "--peers"], Some(&path)).unwrap();
         fs::remove_dir_all(&dir).unwrap();
-        assert_eq!(labels(&l.engines), ["interp", "jit", "aot", "luajit-joff", "luajit", "node"]);
+        assert_eq!(labels(&l.engines), ["interp", "tiered", "aot", "luajit-joff", "luajit", "node"]);
         assert_eq!(l.baseline, 1);
         assert_eq!(l.notes, ["lua5.4 not measured: `lua5.4` is not installed (not on PATH)"]);
         assert_eq!(l.detection.unwrap().found.len(), 3);

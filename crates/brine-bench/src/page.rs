@@ -125,9 +125,17 @@ pub fn describe_engine(engine: &Engine, detection: Option<&Detection>) -> String
     let flags = |flags: &[String]| flags.iter().map(|f| format!(" {f}")).collect::<String>();
     match &engine.kind {
         EngineKind::Run { engine: name, flags: f } => {
+            let baseline_only = f.iter().any(|x| x == "--no-tier");
             let what = match name.as_str() {
                 "interp" => "Brine's IR interpreter, no native code",
-                "jit" => "Brine's JIT: native code through Cranelift, compiled at run time",
+                "jit" if baseline_only => {
+                    "Brine's baseline JIT only: every function compiled by Cranelift (no optimization) on its \
+                     first call"
+                }
+                "jit" => {
+                    "Brine tiered, as `brine run` runs by default: the interpreter first, then hot functions \
+                     and loops optimized from what it observed and compiled by Cranelift"
+                }
                 _ => "Brine",
             };
             format!("{what}: `brine run --engine={name}{} bench/NAME.lox`", flags(f))
@@ -210,9 +218,11 @@ mod tests {
         let describe = |spec: &str| describe_engine(&Engine::parse(spec).unwrap(), Some(&detection()));
         assert_eq!(
             describe("jit"),
-            "Brine's JIT: native code through Cranelift, compiled at run time: \
+            "Brine tiered, as `brine run` runs by default: the interpreter first, then hot functions and \
+             loops optimized from what it observed and compiled by Cranelift: \
              `brine run --engine=jit bench/NAME.lox`"
         );
+        assert!(describe("jit:--no-tier").starts_with("Brine's baseline JIT only"));
         assert!(describe("tiered=jit:--tier").ends_with("`brine run --engine=jit --tier bench/NAME.lox`"));
         assert!(describe("aot:-O2").contains("`brine build -O2 bench/NAME.lox -o EXE`"));
         assert_eq!(
