@@ -488,6 +488,9 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             let ty = cl_type(self.func.value_type(p));
             args.push(self.b.ins().load(ty, trusted, frame, (p.index() * 8) as i32));
         }
+        // Everything is loaded: the frame's values are dead.
+        let n = self.iconst(self.env.ir.function(self.id).values.len() as i64);
+        self.call_helper("brine_clear_values", &[frame, n]);
         let header = self.cl_block(region.header);
         self.b.ins().jump(header, &block_args(&args));
     }

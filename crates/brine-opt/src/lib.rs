@@ -1,7 +1,7 @@
 //! `brine-opt`: the optimizer. IR passes that turn a function's
 //! unspecialized IR into faster IR, from what a run has observed.
 //!
-//! It owns the passes ([`speculate`], [`simplify`], [`dce`]), the analyses
+//! It owns the passes ([`speculate`], [`simplify`], [`licm`], [`dce`]), the analyses
 //! only passes need ([`liveness`]), and the pipeline that runs them
 //! ([`optimize`]). Facts about the running program come through the
 //! [`Oracle`] trait: the optimizer never sees runtime objects or values.
@@ -15,6 +15,7 @@
 //! It must not know the runtime, the interpreter or the code generator.
 
 pub mod dce;
+pub mod licm;
 pub mod liveness;
 pub mod simplify;
 pub mod speculate;
@@ -56,6 +57,10 @@ pub fn optimize(module: &Module, func: &Function, oracle: &dyn Oracle) -> Result
     }
     let mut f = speculate::run(func, oracle);
     check(module, &f, "speculate");
+    simplify::run(&mut f);
+    check(module, &f, "simplify");
+    licm::run(&mut f, func);
+    check(module, &f, "licm");
     simplify::run(&mut f);
     check(module, &f, "simplify");
     dce::run(&mut f);

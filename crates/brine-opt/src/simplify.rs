@@ -7,7 +7,11 @@
 //!   a `guard_num` of a value that a dominating guard has checked already.
 //! - `unbox (box_num x)` is `x`; `truthy (bool_val c)` is `c`, where both
 //!   are in one block.
-//! - `==` and `!=` of two known numbers compare the f64s.
+//! - Arithmetic and comparisons (`==` and `!=` too) of two known numbers,
+//!   or of values a dominating guard has checked, cannot fail: they become
+//!   float code with no guard. (Such an operation also makes a known
+//!   number, optimistically: a loop counter updated by a `+` that has not
+//!   run yet is still known to be a number.)
 //!
 //! Replaced instructions are left for [`crate::dce`] to remove.
 //!
@@ -18,7 +22,7 @@
 //! replacement can enter at any loop header by loading them.
 
 use brine_ir::{
-    BinaryOp, ControlFlowGraph, DominatorTree, FuncCursor, Function, InstKind, Type, Value, ValueDef, cursor,
+    ControlFlowGraph, DominatorTree, FuncCursor, Function, InstKind, Type, UnaryOp, Value, ValueDef, cursor,
 };
 use std::collections::HashMap;
 
@@ -53,16 +57,39 @@ pub fn known_numbers(f: &Function) -> Vec<bool> {
     let entry = f.entry();
     for (i, data) in f.values.iter().enumerate() {
         known[i] = match data.def {
-            ValueDef::Result(inst) => matches!(f.inst(inst).kind, InstKind::Number(_) | InstKind::BoxNum(_)),
+            ValueDef::Result(inst) => match f.inst(inst).kind {
+                InstKind::Number(_) | InstKind::BoxNum(_) => true,
+                // Arithmetic on numbers makes a number: optimistically, if
+                // its operands turn out to be numbers.
+                InstKind::Binary { op, .. } => op.is_arithmetic(),
+                InstKind::Unary { op: UnaryOp::Neg, .. } => true,
+                _ => false,
+            },
             ValueDef::Param(b, _) => b != entry && data.ty == Type::Val,
         };
     }
-    // Optimistically every parameter is a number; drop those with an
-    // incoming argument that is not, until nothing changes.
+    // Optimistically every parameter and arithmetic result is a number;
+    // drop those with an input that is not, until nothing changes.
     let mut changed = true;
     while changed {
         changed = false;
         for &b in &f.layout {
+            for &i in &f.block(b).insts {
+                let data = f.inst(i);
+                let Some(r) = data.result else { continue };
+                if !known[r.index()] {
+                    continue;
+                }
+                let operands_known = match data.kind {
+                    InstKind::Binary { lhs, rhs, .. } => known[lhs.index()] && known[rhs.index()],
+                    InstKind::Unary { arg, .. } => known[arg.index()],
+                    _ => true,
+                };
+                if !operands_known {
+                    known[r.index()] = false;
+                    changed = true;
+                }
+            }
             let Some(term) = f.terminator(b) else { continue };
             for (succ, args) in f.inst(term).kind.successors() {
                 for (&p, &a) in f.block(succ).params.iter().zip(args) {
@@ -104,6 +131,21 @@ fn dominated_guards(f: &Function) -> Vec<brine_ir::Inst> {
     redundant
 }
 
+/// Whether a guard of `v` dominates instruction `index` of block `b`.
+fn guarded_at(f: &Function, domtree: &DominatorTree, v: Value, b: brine_ir::Block, index: usize) -> bool {
+    f.layout.iter().any(|&gb| {
+        let insts = &f.block(gb).insts;
+        let end = if gb == b {
+            index
+        } else if domtree.strictly_dominates(gb, b) {
+            insts.len()
+        } else {
+            0
+        };
+        insts[..end].iter().any(|&i| matches!(f.inst(i).kind, InstKind::GuardNum { value, .. } if value == v))
+    })
+}
+
 /// One pass of the rules; whether anything changed.
 fn step(f: &mut Function) -> bool {
     for inst in dominated_guards(f) {
@@ -111,12 +153,17 @@ fn step(f: &mut Function) -> bool {
             FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));
         }
     }
+    let cfg = ControlFlowGraph::with_function(f);
+    let domtree = DominatorTree::with_function(f, &cfg);
     let known = known_numbers(f);
     let mut changed = false;
     let layout = f.layout.clone();
     for b in layout {
         let insts = f.block(b).insts.clone();
         for inst in insts {
+            let index = f.block(b).insts.iter().position(|&i| i == inst).unwrap_or(0);
+            let number_here =
+                |f: &Function, v: Value| known[v.index()] || guarded_at(f, &domtree, v, b, index);
             let kind = f.inst(inst).kind.clone();
             let result = f.inst(inst).result;
             match kind {
@@ -142,15 +189,23 @@ fn step(f: &mut Function) -> bool {
                         changed = true;
                     }
                 }
-                InstKind::Binary { op: op @ (BinaryOp::Eq | BinaryOp::Ne), lhs, rhs, .. }
-                    if known[lhs.index()] && known[rhs.index()] =>
-                {
+                // Operations on known numbers cannot fail: float code, no guard.
+                InstKind::Binary { op, lhs, rhs, .. } if number_here(f, lhs) && number_here(f, rhs) => {
                     let mut c = FuncCursor::new(f);
                     c.goto_before(inst);
                     let l = c.ins_value(InstKind::Unbox(lhs));
-                    let r = c.ins_value(InstKind::Unbox(rhs));
+                    let r = if rhs == lhs { l } else { c.ins_value(InstKind::Unbox(rhs)) };
                     let x = c.ins_value(InstKind::Float { op, lhs: l, rhs: r });
-                    c.replace_inst(inst, InstKind::BoolVal(x));
+                    let boxed = if op.is_arithmetic() { InstKind::BoxNum(x) } else { InstKind::BoolVal(x) };
+                    c.replace_inst(inst, boxed);
+                    changed = true;
+                }
+                InstKind::Unary { op: UnaryOp::Neg, arg, .. } if number_here(f, arg) => {
+                    let mut c = FuncCursor::new(f);
+                    c.goto_before(inst);
+                    let a = c.ins_value(InstKind::Unbox(arg));
+                    let x = c.ins_value(InstKind::FNeg(a));
+                    c.replace_inst(inst, InstKind::BoxNum(x));
                     changed = true;
                 }
                 _ => {}

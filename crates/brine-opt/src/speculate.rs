@@ -17,11 +17,14 @@
 
 use crate::liveness::Liveness;
 use crate::{Operands, Oracle};
-use brine_ir::{Block, FrameState, FuncCursor, Function, InstKind, StateId, UnaryOp, Value};
+use brine_ir::{BinaryOp, Block, FrameState, FuncCursor, Function, InstKind, StateId, UnaryOp, Value};
 
-/// Whether a site's operands are worth speculating on.
-fn numbers_only(o: Operands) -> bool {
-    o.numbers && !o.other
+/// Whether a site's operands are worth speculating on: they have been
+/// numbers and nothing else; or, for an operator that takes only numbers
+/// (everything but `+`), they have not been anything else (a site that
+/// has not run yet is speculated on, as any other outcome is an error).
+fn numbers_only(o: Operands, numbers_only_operator: bool) -> bool {
+    !o.other && (o.numbers || numbers_only_operator)
 }
 
 /// A speculated copy of `func`.
@@ -33,8 +36,10 @@ pub fn run(func: &Function, oracle: &dyn Oracle) -> Function {
         for (index, &inst) in func.block(b).insts.iter().enumerate() {
             let kind = &func.inst(inst).kind;
             let speculate = match kind {
-                InstKind::Binary { op, site, .. } if op.can_fail() => numbers_only(oracle.operands(*site)),
-                InstKind::Unary { op: UnaryOp::Neg, site, .. } => numbers_only(oracle.operands(*site)),
+                InstKind::Binary { op, site, .. } if op.can_fail() => {
+                    numbers_only(oracle.operands(*site), *op != BinaryOp::Add)
+                }
+                InstKind::Unary { op: UnaryOp::Neg, site, .. } => numbers_only(oracle.operands(*site), true),
                 _ => false,
             };
             if !speculate {

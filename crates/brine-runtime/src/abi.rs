@@ -20,6 +20,21 @@ use crate::object::{ArrayEntry, ObjCell, ObjClosure, ObjFunction};
 use crate::ops::{CallPlan, NumOp};
 use crate::value::Value;
 
+/// Sets `n` values at `values` to nil: an on-stack replacement's entry
+/// empties the interpreter frame it has loaded, so that the frame's dead
+/// values (say, a big temporary structure) are no longer roots while the
+/// activation runs on in native code.
+///
+/// # Safety
+/// `values` points at `n` writable values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_clear_values(values: *mut Value, n: u64) {
+    for i in 0..n as usize {
+        // SAFETY: the caller's contract.
+        unsafe { values.add(i).write(Value::NIL) };
+    }
+}
+
 /// A failed guard: finishes the activation of `function` in the
 /// interpreter from frame state `state`, whose values are at `values`.
 ///
@@ -344,6 +359,7 @@ pub fn helpers() -> Vec<Helper> {
         helper!(brine_new_instance, 2),
         helper!(brine_interpret, 5),
         helper!(brine_deopt, 4),
+        helper!(brine_clear_values, 2, None, false),
         helper!(brine_get_property_ic, 4),
         helper!(brine_set_property_ic, 5),
         helper!(brine_invoke_ic, 6),

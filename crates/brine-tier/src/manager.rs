@@ -27,7 +27,7 @@
 use crate::perf_map::PerfMap;
 use brine_codegen::jit::{Code, FunctionCode, Jit, JitLinks, Level};
 use brine_interp::Interp;
-use brine_ir::{Block, FuncId, Function, InstKind, SiteId};
+use brine_ir::{Block, FuncId, Function, SiteId};
 use brine_runtime::engine::{Engine, OsrEntry, tier};
 use brine_runtime::object::{ObjClosure, ObjFunction};
 use brine_runtime::program::feedback;
@@ -432,7 +432,6 @@ impl Engine for Manager {
             None => s.deopts.push((line, 1)),
         });
         self.invalidate(function, id, version);
-        debug_assert!(matches!(original.inst(inst).kind, InstKind::Binary { .. } | InstKind::Unary { .. }));
         let result = Interp::new(rt, program).resume(id, base, fs.block, fs.index as usize);
         rt.stack.truncate(base);
         result
