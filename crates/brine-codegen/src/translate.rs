@@ -50,8 +50,11 @@ pub fn entry_signature(call_conv: CallConv) -> Signature {
 /// The signature of a helper.
 pub fn helper_signature(call_conv: CallConv, h: &brine_runtime::abi::Helper) -> Signature {
     let mut sig = Signature::new(call_conv);
-    for i in 0..h.params {
-        let ty = if h.u32_param == Some(i) { types::I32 } else { types::I64 };
+    for &word in &h.params {
+        let ty = match word {
+            brine_runtime::abi::Word::W64 => types::I64,
+            brine_runtime::abi::Word::W32 => types::I32,
+        };
         sig.params.push(AbiParam::new(ty));
     }
     if h.returns {

@@ -313,58 +313,92 @@ pub unsafe extern "C" fn brine_new_instance(rt: *mut Runtime, class: Value) -> V
     unsafe { Value::object((*rt).new_instance(class.as_ptr())) }
 }
 
-/// A helper's name, its address, and its parameter count (all parameters
-/// and the result are 64-bit words, except where `u32_param` says a
-/// parameter is 32-bit). `returns` is false for helpers without a result.
+/// How a helper's parameter or result travels: a 64-bit word (values,
+/// pointers, counts) or a 32-bit one.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Word {
+    W64,
+    W32,
+}
+
+/// The Rust types helpers take, and the word each is passed in.
+pub trait AbiType {
+    const WORD: Word;
+}
+impl AbiType for Value {
+    const WORD: Word = Word::W64;
+}
+impl AbiType for u64 {
+    const WORD: Word = Word::W64;
+}
+impl AbiType for u32 {
+    const WORD: Word = Word::W32;
+}
+impl<T> AbiType for *mut T {
+    const WORD: Word = Word::W64;
+}
+impl<T> AbiType for *const T {
+    const WORD: Word = Word::W64;
+}
+
+/// A helper as compiled code declares it: its symbol, its address (for the
+/// JIT), its parameters and whether it returns a value (always a `Value`).
 pub struct Helper {
     pub name: &'static str,
     pub address: *const u8,
-    pub params: usize,
-    pub u32_param: Option<usize>,
+    pub params: Vec<Word>,
     pub returns: bool,
 }
 
-macro_rules! helper {
-    ($f:ident, $params:expr) => {
-        helper!($f, $params, None, true)
-    };
-    ($f:ident, $params:expr, $u32:expr, $ret:expr) => {
-        Helper {
-            name: stringify!($f),
-            address: $f as *const u8,
-            params: $params,
-            u32_param: $u32,
-            returns: $ret,
+/// The one declaration of the helpers compiled code may call: each line
+/// gives a helper's Rust signature, and becomes its entry in [`helpers`].
+/// The compiler checks every signature against the function it names, so
+/// the table cannot drift from the code, and the code generator declares
+/// each helper from its entry.
+macro_rules! helper_table {
+    ($($name:ident($($param:ty),* $(,)?) $(-> $ret:ty)?;)*) => {
+        /// Every helper compiled code may call.
+        pub fn helpers() -> Vec<Helper> {
+            vec![$({
+                let f: unsafe extern "C" fn($($param),*) $(-> $ret)? = $name;
+                Helper {
+                    name: stringify!($name),
+                    address: f as *const u8,
+                    params: vec![$(<$param as AbiType>::WORD),*],
+                    returns: helper_table!(@returns $($ret)?),
+                }
+            }),*]
         }
     };
+    (@returns $ret:ty) => { true };
+    (@returns) => { false };
 }
 
-/// Every helper compiled code may call.
-pub fn helpers() -> Vec<Helper> {
-    vec![
-        helper!(brine_add, 3),
-        helper!(brine_num_op, 4, Some(1), true),
-        helper!(brine_negate, 2),
-        helper!(brine_undefined_variable, 2),
-        helper!(brine_get_super, 4),
-        helper!(brine_call, 4),
-        helper!(brine_closure, 4),
-        helper!(brine_class, 3),
-        helper!(brine_inherit, 3),
-        helper!(brine_method, 4),
-        helper!(brine_cell_new, 2),
-        helper!(brine_print, 2),
-        helper!(brine_trace, 3, None, false),
-        helper!(brine_stack_overflow, 1),
-        helper!(brine_new_instance, 2),
-        helper!(brine_interpret, 5),
-        helper!(brine_deopt, 4),
-        helper!(brine_clear_values, 2, None, false),
-        helper!(brine_get_property_ic, 4),
-        helper!(brine_set_property_ic, 5),
-        helper!(brine_invoke_ic, 6),
-        helper!(brine_super_invoke_ic, 7),
-    ]
+use crate::ic::PropertyCache;
+
+helper_table! {
+    brine_add(*mut Runtime, Value, Value) -> Value;
+    brine_num_op(*mut Runtime, u32, Value, Value) -> Value;
+    brine_negate(*mut Runtime, Value) -> Value;
+    brine_undefined_variable(*mut Runtime, u64) -> Value;
+    brine_get_super(*mut Runtime, Value, Value, Value) -> Value;
+    brine_call(*mut Runtime, Value, *const Value, u64) -> Value;
+    brine_closure(*mut Runtime, *mut ObjFunction, *const Value, u64) -> Value;
+    brine_class(*mut Runtime, Value, u64) -> Value;
+    brine_inherit(*mut Runtime, Value, Value) -> Value;
+    brine_method(*mut Runtime, Value, Value, Value) -> Value;
+    brine_cell_new(*mut Runtime, Value) -> Value;
+    brine_print(*mut Runtime, Value) -> Value;
+    brine_trace(*mut Runtime, u64, *mut ObjFunction);
+    brine_stack_overflow(*mut Runtime) -> Value;
+    brine_new_instance(*mut Runtime, Value) -> Value;
+    brine_interpret(*mut Runtime, Value, Value, *const Value, u64) -> Value;
+    brine_deopt(*mut Runtime, *mut ObjFunction, u64, *const Value) -> Value;
+    brine_clear_values(*mut Value, u64);
+    brine_get_property_ic(*mut Runtime, Value, Value, *mut PropertyCache) -> Value;
+    brine_set_property_ic(*mut Runtime, Value, Value, Value, *mut PropertyCache) -> Value;
+    brine_invoke_ic(*mut Runtime, Value, Value, *const Value, u64, *mut PropertyCache) -> Value;
+    brine_super_invoke_ic(*mut Runtime, Value, Value, Value, *const Value, u64, *mut PropertyCache) -> Value;
 }
 
 /// Offsets compiled code uses.
