@@ -1,5 +1,7 @@
 //! Property tests: `check` returns (a program or diagnostics) on any input,
-//! never panicking.
+//! never panicking; a program that checks lowers to IR that verifies, and,
+//! when it cannot loop forever, runs in the interpreter to its end or to a
+//! runtime error, never a panic.
 //!
 //! The number of cases is 5000 per property, or `PROPTEST_CASES`.
 
@@ -95,6 +97,64 @@ fn check_renders(source: &[u8]) {
     }
 }
 
+/// How far [`lower_and_run`] got.
+#[derive(Debug, PartialEq)]
+enum Reached {
+    CompileError,
+    Lowered,
+    Ran,
+}
+
+/// Lowers a program that checks, verifies its IR, and runs it in the
+/// interpreter unless it has a loop (which might not end). Recursion ends
+/// in "Stack overflow." at a limit set well inside this thread's stack.
+fn lower_and_run(source: &[u8]) -> Reached {
+    let mut program = brine_runtime::Program::new();
+    let Ok(script) = brine_frontend::compile(source, &mut program.module) else {
+        return Reached::CompileError;
+    };
+    if let Err(errors) = brine_ir::verifier::verify_module(&program.module) {
+        panic!("the IR does not verify: {errors:?}");
+    }
+    let text = String::from_utf8_lossy(source);
+    if text.contains("while") || text.contains("for") {
+        return Reached::Lowered;
+    }
+    let mut rt = brine_runtime::Runtime::with_gc_stress(false);
+    rt.out = brine_runtime::output::Output::capture();
+    program.sync(&mut rt);
+    let marker = 0u8;
+    rt.stack_limit = (&marker as *const u8 as usize).saturating_sub(256 << 10);
+    let result = brine_interp::Interp::new(&mut rt, &program).run_script(script);
+    if result.is_err() {
+        let error = rt.take_error().expect("a failed run leaves its error");
+        assert!(!error.internal, "an internal error: {}", error.message);
+        assert!(error.trace.last().is_some_and(|l| l.ends_with("in script")), "{:?}", error.trace);
+    }
+    Reached::Ran
+}
+
+/// The generator is not vacuous: many of its programs compile, and many of
+/// those run.
+#[test]
+fn generated_programs_compile_and_run() {
+    use proptest::strategy::ValueTree;
+    let mut runner = proptest::test_runner::TestRunner::deterministic();
+    let strategy = statements();
+    let (mut lowered, mut ran) = (0, 0);
+    for _ in 0..400 {
+        let source = strategy.new_tree(&mut runner).expect("a program").current();
+        match lower_and_run(source.as_bytes()) {
+            Reached::CompileError => {}
+            Reached::Lowered => lowered += 1,
+            Reached::Ran => ran += 1,
+        }
+    }
+    eprintln!("{lowered} lowered, {ran} ran, of 400");
+    assert!(lowered + ran >= 40, "only {} of 400 generated programs compiled", lowered + ran);
+    assert!(ran >= 20, "only {ran} of 400 generated programs ran");
+}
+
 proptest! {
     #![proptest_config(config())]
 
@@ -111,5 +171,6 @@ proptest! {
     #[test]
     fn statement_soup(source in statements()) {
         check_renders(source.as_bytes());
+        lower_and_run(source.as_bytes());
     }
 }
