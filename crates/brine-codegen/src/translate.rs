@@ -131,7 +131,9 @@ fn max_args(f: &ir::Function) -> usize {
             | InstKind::SuperInvoke { args, .. }
             | InstKind::Call { args, .. } => args.len(),
             InstKind::Closure { captures, .. } => captures.len(),
-            InstKind::GuardNum { state, .. } => f.state(*state).live.len(),
+            InstKind::GuardNum { state, .. } | InstKind::GuardShape { state, .. } => {
+                f.state(*state).live.len()
+            }
             _ => 0,
         })
         .max()
@@ -295,7 +297,7 @@ impl OsrRegion {
             };
             for &i in &func.block(b).insts {
                 func.inst(i).kind.for_each_arg(&mut visit);
-                if let InstKind::GuardNum { state, .. } = func.inst(i).kind {
+                if let Some(state) = func.inst(i).kind.guard_state() {
                     func.state(state).live.iter().for_each(|&v| visit(v));
                 }
             }
@@ -528,7 +530,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 }
             };
             data.kind.for_each_arg(&mut refresh);
-            if let InstKind::GuardNum { state, .. } = data.kind {
+            if let Some(state) = data.kind.guard_state() {
                 self.func.state(state).live.iter().for_each(|&v| refresh(v));
             }
             if let Some(v) = self.inst(&data.kind)
@@ -728,6 +730,25 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let c = self.val(*c);
                 self.bool_value(c)
             }
+            InstKind::GuardShape { obj, shape, state } => {
+                let obj = self.val(*obj);
+                self.guard_shape(obj, *shape, *state)
+            }
+            InstKind::LoadField { obj, offset } => {
+                let p = self.val(*obj);
+                self.b.ins().load(types::I64, MemFlagsData::trusted(), p, *offset as i32)
+            }
+            InstKind::StoreField { obj, offset, value } => {
+                let (p, v) = (self.val(*obj), self.val(*value));
+                self.b.ins().store(MemFlagsData::trusted(), v, p, *offset as i32);
+                return None;
+            }
+            InstKind::StoreShape { obj, shape } => {
+                let p = self.val(*obj);
+                let s = self.iconst(*shape as i64);
+                self.b.ins().store(MemFlagsData::trusted(), s, p, ic::INSTANCE_SHAPE);
+                return None;
+            }
         };
         Some(v)
     }
@@ -737,25 +758,48 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     fn guard_number(&mut self, v: ClValue, state: ir::StateId) -> ClValue {
         let exit = self.b.create_block();
         let cont = self.b.create_block();
-        if self.env.deopt_stress > 0 {
-            let check = self.b.create_block();
-            let trusted = MemFlagsData::trusted();
-            let rt = self.rt();
-            let count = self.b.ins().load(types::I64, trusted, rt, offsets::RT_DEOPT_COUNTDOWN);
-            let next = self.b.ins().iadd_imm_s(count, -1);
-            let fire = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, next, 0);
-            let period = self.iconst(self.env.deopt_stress as i64);
-            let stored = self.b.ins().select(fire, period, next);
-            self.b.ins().store(trusted, stored, rt, offsets::RT_DEOPT_COUNTDOWN);
-            self.b.ins().brif(fire, exit, &[], check, &[]);
-            self.b.switch_to_block(check);
-        }
+        self.stress_check(exit);
         let ok = self.is_number(v);
         self.b.ins().brif(ok, cont, &[], exit, &[]);
         self.b.switch_to_block(exit);
         self.deopt_exit(state);
         self.b.switch_to_block(cont);
         self.b.ins().bitcast(types::F64, MemFlagsData::new(), v)
+    }
+
+    /// `v` as a pointer to an instance if it is an instance of shape
+    /// `shape`; else (or when deoptimization stress says so) the exit of
+    /// frame state `state`.
+    fn guard_shape(&mut self, v: ClValue, shape: u64, state: ir::StateId) -> ClValue {
+        let exit = self.b.create_block();
+        let cont = self.b.create_block();
+        self.stress_check(exit);
+        let (ptr, s) = self.instance_shape(v, exit);
+        let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, shape as i64);
+        self.b.ins().brif(same, cont, &[], exit, &[]);
+        self.b.switch_to_block(exit);
+        self.deopt_exit(state);
+        self.b.switch_to_block(cont);
+        ptr
+    }
+
+    /// Under deoptimization stress, counts the guard down, and branches to
+    /// `exit` when it is its turn to fail.
+    fn stress_check(&mut self, exit: ClBlock) {
+        if self.env.deopt_stress == 0 {
+            return;
+        }
+        let check = self.b.create_block();
+        let trusted = MemFlagsData::trusted();
+        let rt = self.rt();
+        let count = self.b.ins().load(types::I64, trusted, rt, offsets::RT_DEOPT_COUNTDOWN);
+        let next = self.b.ins().iadd_imm_s(count, -1);
+        let fire = self.b.ins().icmp_imm_s(IntCC::SignedLessThanOrEqual, next, 0);
+        let period = self.iconst(self.env.deopt_stress as i64);
+        let stored = self.b.ins().select(fire, period, next);
+        self.b.ins().store(trusted, stored, rt, offsets::RT_DEOPT_COUNTDOWN);
+        self.b.ins().brif(fire, exit, &[], check, &[]);
+        self.b.switch_to_block(check);
     }
 
     /// A guard's way out: the values of frame state `state`, as an array,

@@ -220,11 +220,18 @@ impl<'a> Interp<'a> {
                         self.rt.globals[program.global_slot(*global)] = get!(value);
                         Value::NIL
                     }
-                    InstKind::GetProp { obj, name, .. } => {
-                        self.rt.get_property(get!(obj), program.string(*name))
+                    // The site's inline cache is filled as native code fills
+                    // it: type feedback for the optimizer.
+                    InstKind::GetProp { obj, name, site } => {
+                        // SAFETY: a program's caches live as long as it does,
+                        // and nothing else holds a reference to this one.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        self.rt.get_property_cached(get!(obj), program.string(*name), cache)
                     }
-                    InstKind::SetProp { obj, name, value, .. } => {
-                        self.rt.set_property(get!(obj), program.string(*name), get!(value))
+                    InstKind::SetProp { obj, name, value, site } => {
+                        // SAFETY: as above.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        self.rt.set_property_cached(get!(obj), program.string(*name), get!(value), cache)
                     }
                     InstKind::Invoke { obj, name, args, .. } => {
                         match self.rt.invoke_target(get!(obj), program.string(*name)) {
@@ -321,6 +328,12 @@ impl<'a> Interp<'a> {
                         }
                     }
                     InstKind::Unbox(v) | InstKind::BoxNum(v) | InstKind::BoolVal(v) => get!(v),
+                    InstKind::GuardShape { .. }
+                    | InstKind::LoadField { .. }
+                    | InstKind::StoreField { .. }
+                    | InstKind::StoreShape { .. } => {
+                        self.rt.raise_internal("the interpreter does not run shape-specialized code")
+                    }
                     InstKind::FNeg(v) => Value::number(-get!(v).as_number()),
                     InstKind::Float { op, lhs, rhs } => {
                         let (x, y) = (get!(lhs).as_number(), get!(rhs).as_number());

@@ -241,6 +241,33 @@ pub enum InstKind {
     FNeg(Value),
     /// A bool as the Lox value `true` or `false`.
     BoolVal(Value),
+    /// `obj` (a val) as a pointer to an instance when it is an instance
+    /// whose shape is `shape` (a runtime object, named by its address);
+    /// otherwise the function deoptimizes with frame state `state`.
+    GuardShape {
+        obj: Value,
+        shape: u64,
+        state: StateId,
+    },
+    /// The field at byte `offset` of the instance `obj` (a ptr from
+    /// `guard_shape`).
+    LoadField {
+        obj: Value,
+        offset: u32,
+    },
+    /// Stores `value` in the field at byte `offset` of the instance `obj`
+    /// (a ptr). No result.
+    StoreField {
+        obj: Value,
+        offset: u32,
+        value: Value,
+    },
+    /// Gives the instance `obj` (a ptr) the shape `shape`: a transition
+    /// that an inline cache recorded. No result.
+    StoreShape {
+        obj: Value,
+        shape: u64,
+    },
 
     // ---- terminators ---------------------------------------------------------
     Jump {
@@ -271,6 +298,8 @@ impl InstKind {
         match self {
             Truthy(_) => Some(Type::Bool),
             GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
+            GuardShape { .. } => Some(Type::Ptr),
+            StoreField { .. } | StoreShape { .. } => None,
             Float { op, .. } => Some(if op.is_arithmetic() { Type::F64 } else { Type::Bool }),
             SetGlobal { .. }
             | DefineGlobal { .. }
@@ -326,6 +355,11 @@ impl InstKind {
             Nil | Bool(_) | Number(_) | Str(_) | GetGlobal { .. } | LoadCapture { .. } | Class { .. } => {}
             Unary { arg, .. } | Truthy(arg) => f(arg),
             GuardNum { value, .. } | Unbox(value) | BoxNum(value) | FNeg(value) | BoolVal(value) => f(value),
+            GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
+            StoreField { obj, value, .. } => {
+                f(obj);
+                f(value);
+            }
             Float { lhs, rhs, .. } => {
                 f(lhs);
                 f(rhs);
@@ -414,6 +448,14 @@ impl InstKind {
 }
 
 impl InstKind {
+    /// The frame state of a guard.
+    pub fn guard_state(&self) -> Option<StateId> {
+        match self {
+            InstKind::GuardNum { state, .. } | InstKind::GuardShape { state, .. } => Some(*state),
+            _ => None,
+        }
+    }
+
     /// Whether the instruction only computes its result: no effect, no
     /// error, no guard. Such an instruction can be removed when its result
     /// is unused, and merged with an equal one.

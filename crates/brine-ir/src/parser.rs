@@ -193,6 +193,15 @@ impl<'a> Cursor<'a> {
     }
 
     /// `PREFIX` followed by a number: `v3`, `block1`, `f2`.
+    /// `0x` and hex digits.
+    fn hex(&mut self, what: &str) -> Result<u64> {
+        let w = self.word();
+        match w.strip_prefix("0x").and_then(|d| u64::from_str_radix(d, 16).ok()) {
+            Some(n) => Ok(n),
+            None => self.err(format!("expected {what} like 0x1f, found '{w}'")),
+        }
+    }
+
     fn entity(&mut self, prefix: &str, what: &str) -> Result<u32> {
         let mut probe = self.clone();
         let w = probe.word();
@@ -810,6 +819,30 @@ impl<'a> Parser<'a> {
                 c.expect(',', "after the guarded value")?;
                 GuardNum { value, state: StateId(c.entity("fs", "a frame state")?) }
             }
+            "guard_shape" => {
+                let obj = c.value()?;
+                c.expect(',', "after the guarded object")?;
+                let shape = c.hex("a shape address")?;
+                c.expect(',', "after the shape")?;
+                GuardShape { obj, shape, state: StateId(c.entity("fs", "a frame state")?) }
+            }
+            "load_field" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                LoadField { obj, offset: c.uint("a field offset")? }
+            }
+            "store_field" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                let offset = c.uint("a field offset")?;
+                c.expect(',', "after the field offset")?;
+                StoreField { obj, offset, value: c.value()? }
+            }
+            "store_shape" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                StoreShape { obj, shape: c.hex("a shape address")? }
+            }
             "unbox" => Unbox(c.value()?),
             "box_num" => BoxNum(c.value()?),
             "fneg" => FNeg(c.value()?),
@@ -971,7 +1004,7 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>
             if let Some(b) = undefined_block {
                 return Err(ParseError { line: inst.line, message: format!("undefined block {b}") });
             }
-            if let InstKind::GuardNum { state, .. } = kind
+            if let Some(state) = kind.guard_state()
                 && state.index() >= nstates
             {
                 return Err(ParseError {

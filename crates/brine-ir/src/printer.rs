@@ -173,6 +173,10 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         Float { op, lhs, rhs } => format!("f{} {lhs}, {rhs}", op.name()),
         FNeg(v) => format!("fneg {v}"),
         BoolVal(v) => format!("bool_val {v}"),
+        GuardShape { obj, shape, state } => format!("guard_shape {obj}, {shape:#x}, {state}"),
+        LoadField { obj, offset } => format!("load_field {obj}, {offset}"),
+        StoreField { obj, offset, value } => format!("store_field {obj}, {offset}, {value}"),
+        StoreShape { obj, shape } => format!("store_shape {obj}, {shape:#x}"),
         Jump { dest: d, args } => format!("jump {}", dest(*d, args)),
         Branch { cond, then_dest, then_args, else_dest, else_args } => {
             format!("branch {cond}, {}, {}", dest(*then_dest, then_args), dest(*else_dest, else_args))

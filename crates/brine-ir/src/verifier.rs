@@ -166,7 +166,7 @@ fn verify_function(module: &Module, id: FuncId, f: &Function, errors: &mut Vec<V
                 }
             });
             check_types(module, f, inst, kind, &ty, &mut err);
-            if let InstKind::GuardNum { state, .. } = kind {
+            if let Some(state) = kind.guard_state() {
                 match f.states.get(state.index()) {
                     None => err(format!("{inst}: frame state {state} out of range")),
                     Some(fs) => {
@@ -241,6 +241,19 @@ fn check_types(
         InstKind::BoolVal(v) => {
             if ty(*v) != Some(Type::Bool) {
                 err(format!("{inst}: operand {v} is not a bool"));
+            }
+        }
+        InstKind::LoadField { obj, .. } | InstKind::StoreShape { obj, .. } => {
+            if ty(*obj) != Some(Type::Ptr) {
+                err(format!("{inst}: object {obj} is not a ptr"));
+            }
+        }
+        InstKind::StoreField { obj, value, .. } => {
+            if ty(*obj) != Some(Type::Ptr) {
+                err(format!("{inst}: object {obj} is not a ptr"));
+            }
+            if ty(*value) != Some(Type::Val) {
+                err(format!("{inst}: stored value {value} is not a val"));
             }
         }
         _ => kind.for_each_arg(|v| {

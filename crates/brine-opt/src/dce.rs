@@ -4,7 +4,7 @@
 //! guard's frame state lists, and transitively the operands of needed pure
 //! instructions.
 
-use brine_ir::{Function, InstKind, Value, ValueDef};
+use brine_ir::{Function, Value, ValueDef};
 
 pub fn run(f: &mut Function) {
     let mut needed = vec![false; f.values.len()];
@@ -21,8 +21,8 @@ pub fn run(f: &mut Function) {
                 continue;
             }
             kind.for_each_arg(|v| need(v, &mut needed, &mut work));
-            if let InstKind::GuardNum { state, .. } = kind {
-                for &v in &f.state(*state).live {
+            if let Some(state) = kind.guard_state() {
+                for &v in &f.state(state).live {
                     need(v, &mut needed, &mut work);
                 }
             }

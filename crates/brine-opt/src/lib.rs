@@ -32,10 +32,25 @@ pub struct Operands {
     pub other: bool,
 }
 
+/// The one kind of object a property site has seen: instances of one shape
+/// (a runtime object, named by its address), whose field lives at a fixed
+/// byte offset.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Field {
+    pub shape: u64,
+    pub offset: u32,
+    /// For a store: the shape after it (the same shape unless the store
+    /// adds the field).
+    pub shape_after: u64,
+}
+
 /// The optimizer's window on the running program.
 pub trait Oracle {
     /// What the operands of `site` have been.
     fn operands(&self, site: SiteId) -> Operands;
+    /// The field a property get or set at `site` has always found, if it
+    /// has seen one shape only.
+    fn field(&self, site: SiteId) -> Option<Field>;
 }
 
 /// Why a function is not optimized.

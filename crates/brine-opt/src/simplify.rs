@@ -13,6 +13,9 @@
 //!   number, optimistically: a loop counter updated by a `+` that has not
 //!   run yet is still known to be a number.)
 //!
+//! - A `guard_shape` repeating an earlier one of the same block, with
+//!   nothing between that can change the object's shape, goes.
+//!
 //! Replaced instructions are left for [`crate::dce`] to remove.
 //!
 //! Every value the optimizer makes is used only in the block that defines
@@ -146,8 +149,56 @@ fn guarded_at(f: &Function, domtree: &DominatorTree, v: Value, b: brine_ir::Bloc
     })
 }
 
+/// Removes a `guard_shape` of an object that an earlier guard of the same
+/// block has checked for the same shape, when nothing between them can
+/// change the object's shape (a generic property set, a call of any kind,
+/// or a class's construction can; a `store_shape` makes the new shape the
+/// known one). Returns whether it removed any.
+fn redundant_shape_guards(f: &mut Function) -> bool {
+    let mut changed = false;
+    for b in f.layout.clone() {
+        // Object -> (its known shape, the pointer a guard gave for it).
+        let mut known: HashMap<Value, (u64, Value)> = HashMap::new();
+        let mut redundant = Vec::new();
+        for &inst in &f.block(b).insts {
+            match f.inst(inst).kind {
+                InstKind::GuardShape { obj, shape, .. } => {
+                    let ptr = f.inst(inst).result.expect("a guard has a result");
+                    match known.get(&obj) {
+                        Some(&(s, p)) if s == shape => redundant.push((inst, ptr, p)),
+                        _ => {
+                            known.insert(obj, (shape, ptr));
+                        }
+                    }
+                }
+                InstKind::StoreShape { obj: ptr, shape } => {
+                    for entry in known.values_mut() {
+                        if entry.1 == ptr {
+                            entry.0 = shape;
+                        }
+                    }
+                }
+                InstKind::SetProp { .. }
+                | InstKind::Invoke { .. }
+                | InstKind::SuperInvoke { .. }
+                | InstKind::Call { .. }
+                | InstKind::Inherit { .. }
+                | InstKind::Method { .. } => known.clear(),
+                _ => {}
+            }
+        }
+        for (inst, ptr, earlier) in redundant {
+            cursor::replace_all_uses(f, ptr, earlier);
+            FuncCursor::new(f).remove_inst(inst);
+            changed = true;
+        }
+    }
+    changed
+}
+
 /// One pass of the rules; whether anything changed.
 fn step(f: &mut Function) -> bool {
+    let mut changed = redundant_shape_guards(f);
     for inst in dominated_guards(f) {
         if let InstKind::GuardNum { value, .. } = f.inst(inst).kind {
             FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));
@@ -156,7 +207,6 @@ fn step(f: &mut Function) -> bool {
     let cfg = ControlFlowGraph::with_function(f);
     let domtree = DominatorTree::with_function(f, &cfg);
     let known = known_numbers(f);
-    let mut changed = false;
     let layout = f.layout.clone();
     for b in layout {
         let insts = f.block(b).insts.clone();

@@ -8,6 +8,14 @@
 //!                              v10 = box_num v22
 //! ```
 //!
+//! Property gets and sets whose inline cache has seen one shape become a
+//! shape guard and a load or store at the field's offset:
+//!
+//! ```text
+//! v7 = get_prop v3, "x" @2     ==>   v20 = guard_shape v3, 0x5a10, fs1
+//!                                    v7 = load_field v20, 32
+//! ```
+//!
 //! The original instruction keeps its result (now boxing the f64), so every
 //! original value still exists under its number. Each speculated
 //! instruction gets a frame state that resumes the interpreter *at* it, with
@@ -35,6 +43,9 @@ pub fn run(func: &Function, oracle: &dyn Oracle) -> Function {
     for &b in &func.layout {
         for (index, &inst) in func.block(b).insts.iter().enumerate() {
             let kind = &func.inst(inst).kind;
+            if speculate_field(&mut f, &liveness, func, b, index, &entry_params, oracle).is_some() {
+                continue;
+            }
             let speculate = match kind {
                 InstKind::Binary { op, site, .. } if op.can_fail() => {
                     numbers_only(oracle.operands(*site), *op != BinaryOp::Add)
@@ -67,6 +78,44 @@ pub fn run(func: &Function, oracle: &dyn Oracle) -> Function {
         }
     }
     f
+}
+
+/// Turns the property access at instruction `index` of block `b` into a
+/// shape guard and a field access, if its cache has seen one shape.
+/// Returns whether it did.
+fn speculate_field(
+    f: &mut Function,
+    liveness: &Liveness,
+    func: &Function,
+    b: Block,
+    index: usize,
+    entry_params: &[Value],
+    oracle: &dyn Oracle,
+) -> Option<()> {
+    let inst = func.block(b).insts[index];
+    let (obj, site) = match func.inst(inst).kind {
+        InstKind::GetProp { obj, site, .. } | InstKind::SetProp { obj, site, .. } => (obj, site),
+        _ => return None,
+    };
+    let field = oracle.field(site)?;
+    let state = new_state(f, liveness, func, b, index, entry_params);
+    let mut cursor = FuncCursor::new(f);
+    cursor.goto_before(inst);
+    let ptr = cursor.ins_value(InstKind::GuardShape { obj, shape: field.shape, state });
+    match func.inst(inst).kind {
+        InstKind::GetProp { .. } => {
+            cursor.replace_inst(inst, InstKind::LoadField { obj: ptr, offset: field.offset });
+        }
+        InstKind::SetProp { value, .. } => {
+            cursor.replace_inst(inst, InstKind::StoreField { obj: ptr, offset: field.offset, value });
+            if field.shape_after != field.shape {
+                cursor.goto_after(inst);
+                cursor.ins(InstKind::StoreShape { obj: ptr, shape: field.shape_after });
+            }
+        }
+        _ => unreachable!("a property access"),
+    }
+    Some(())
 }
 
 /// A frame state resuming at instruction `index` of block `b` of the

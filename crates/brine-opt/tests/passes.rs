@@ -4,15 +4,19 @@
 use brine_ir::parser::parse_module;
 use brine_ir::printer::print_module;
 use brine_ir::{Module, SiteId};
-use brine_opt::{Operands, Oracle};
+use brine_opt::{Field, Operands, Oracle};
 use std::collections::HashMap;
 
-/// Operands by site; a site it does not name was never reached.
-struct Seen(HashMap<u32, Operands>);
+/// Operands by site; a site it does not name was never reached. And the
+/// fields property sites found.
+struct Seen(HashMap<u32, Operands>, HashMap<u32, Field>);
 
 impl Oracle for Seen {
     fn operands(&self, site: SiteId) -> Operands {
         self.0.get(&site.0).copied().unwrap_or_default()
+    }
+    fn field(&self, site: SiteId) -> Option<Field> {
+        self.1.get(&site.0).copied()
     }
 }
 
@@ -63,8 +67,12 @@ block3:
 
 /// Optimizes the only function of `text` and prints the result as a module.
 fn optimize(text: &str, seen: &[(u32, Operands)]) -> String {
+    optimize_with_fields(text, seen, &[])
+}
+
+fn optimize_with_fields(text: &str, seen: &[(u32, Operands)], fields: &[(u32, Field)]) -> String {
     let module = parse_module(text).expect("the test's IR parses");
-    let oracle = Seen(seen.iter().copied().collect());
+    let oracle = Seen(seen.iter().copied().collect(), fields.iter().copied().collect());
     let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
     let mut out: Module = module.clone();
@@ -226,4 +234,59 @@ block2:
         "{out}"
     );
     assert!(out.contains("v11 = box_num"), "{out}");
+}
+
+#[test]
+fn monomorphic_property_sites_become_shape_guards_and_fixed_offsets() {
+    // `p.x = p.x + 1; p.y = 0; return p.x;`: one guard serves the block
+    // until the set of `y` (a transition to another shape) changes what is
+    // known; the call at the end makes the last get check again.
+    let text = "strings \"x\", \"y\"
+sites 1, 1, 1, 1, 2, 3, 3
+function f0 \"f\"(arity 2, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    v4 = get_prop v2, \"x\" @0  ; line 1
+    v5 = number 1.0
+    v6 = add v4, v5 @1  ; line 1
+    set_prop v2, \"x\", v6 @2  ; line 1
+    v7 = number 0.0
+    set_prop v2, \"y\", v7 @3  ; line 1
+    v8 = get_prop v2, \"x\" @4  ; line 2
+    v9 = call v3() @5  ; line 3
+    v10 = get_prop v2, \"x\" @6  ; line 3
+    return v10
+}
+";
+    let (a, b) = (0x1000, 0x2000);
+    let x = |shape, after| Field { shape, offset: 32, shape_after: after };
+    let y = Field { shape: a, offset: 40, shape_after: b };
+    let fields = [(0, x(a, a)), (2, x(a, a)), (3, y), (4, x(b, b)), (6, x(b, b))];
+    let out = optimize_with_fields(text, &[(1, NUMBERS)], &fields);
+    assert_eq!(
+        body(&out),
+        "block0(v0: val, v1: val, v2: val, v3: val):
+    v11 = guard_shape v2, 0x1000, fs0
+    v4 = load_field v11, 32
+    v5 = number 1.0
+    v12 = guard_num v4, fs1
+    v13 = unbox v5
+    v14 = fadd v12, v13
+    v6 = box_num v14
+    store_field v11, 32, v6
+    v7 = number 0.0
+    store_field v11, 40, v7
+    store_shape v11, 0x2000
+    v8 = load_field v11, 32
+    v9 = call v3() @5  ; line 3
+    v18 = guard_shape v2, 0x2000, fs5
+    v10 = load_field v18, 32
+    return v10
+    state fs0: block0 at 0 [v0, v1, v2, v3]
+    state fs1: block0 at 2 [v0, v1, v2, v3, v4, v5]
+    state fs2: block0 at 3 [v0, v1, v2, v3, v6]
+    state fs3: block0 at 5 [v0, v1, v2, v3, v7]
+    state fs4: block0 at 6 [v0, v1, v2, v3]
+    state fs5: block0 at 8 [v0, v1, v2]
+"
+    );
 }

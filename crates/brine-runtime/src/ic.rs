@@ -165,27 +165,73 @@ pub unsafe extern "C" fn brine_get_property_ic(
     name: Value,
     cache: *mut PropertyCache,
 ) -> Value {
-    // SAFETY: see the module doc; `obj` is live (the caller holds it), and
-    // a field offset found for its shape is inside it.
-    unsafe {
-        let rt = &mut *rt;
-        if obj.is_kind(ObjKind::Instance) {
-            let instance: *mut ObjInstance = obj.as_ptr();
-            let shape = (*instance).shape;
-            if (*cache).state == MEGAMORPHIC
-                && let Some(offset) = rt.mega_field(shape, name)
-            {
-                return *field_slot(instance, offset);
-            }
-            if let Some(offset) = inline_offset(instance, name) {
-                if (*cache).record(shape as *mut u8, offset, std::ptr::null_mut()) {
-                    rt.keep(&[Value::object(shape)]);
-                } else if (*cache).state == MEGAMORPHIC {
-                    rt.mega_insert(shape, name, Value::number(offset as f64));
+    // SAFETY: see the module doc.
+    unsafe { (*rt).get_property_cached(obj, name, &mut *cache) }
+}
+
+impl Runtime {
+    /// `obj.name`, filling `cache` as a miss does: the interpreter calls
+    /// this, so that its sites gather the same feedback native code's do.
+    pub fn get_property_cached(&mut self, obj: Value, name: Value, cache: &mut PropertyCache) -> Value {
+        // SAFETY: `obj` is live (the caller holds it), and a field offset
+        // found for its shape is inside it.
+        unsafe {
+            if obj.is_kind(ObjKind::Instance) {
+                let instance: *mut ObjInstance = obj.as_ptr();
+                let shape = (*instance).shape;
+                if cache.state == MEGAMORPHIC
+                    && let Some(offset) = self.mega_field(shape, name)
+                {
+                    return *field_slot(instance, offset);
+                }
+                if let Some(offset) = inline_offset(instance, name) {
+                    if cache.record(shape as *mut u8, offset, std::ptr::null_mut()) {
+                        self.keep(&[Value::object(shape)]);
+                    } else if cache.state == MEGAMORPHIC {
+                        self.mega_insert(shape, name, Value::number(offset as f64));
+                    }
                 }
             }
+            self.get_property(obj, name)
         }
-        rt.get_property(obj, name)
+    }
+
+    /// `obj.name = value`, filling `cache` as a miss does (see
+    /// [`Runtime::get_property_cached`]).
+    pub fn set_property_cached(
+        &mut self,
+        obj: Value,
+        name: Value,
+        value: Value,
+        cache: &mut PropertyCache,
+    ) -> Value {
+        // SAFETY: `obj` is live (the caller holds it).
+        unsafe {
+            if !obj.is_kind(ObjKind::Instance) {
+                return self.set_property(obj, name, value);
+            }
+            let instance: *mut ObjInstance = obj.as_ptr();
+            let before = (*instance).shape;
+            if cache.state == MEGAMORPHIC
+                && let Some(offset) = self.mega_field(before, name)
+            {
+                *field_slot(instance, offset) = value;
+                return Value::NIL;
+            }
+            let result = self.set_property(obj, name, value);
+            let after = (*instance).shape;
+            // Cache only stores that need no allocation: an existing inline
+            // slot, or a transition to a shape that already existed and keeps
+            // the field inline. The megamorphic cache takes existing slots only.
+            if let Some(offset) = inline_offset(instance, name) {
+                if cache.record(before as *mut u8, offset, after as *mut u8) {
+                    self.keep(&[Value::object(before), Value::object(after)]);
+                } else if cache.state == MEGAMORPHIC && before == after {
+                    self.mega_insert(before, name, Value::number(offset as f64));
+                }
+            }
+            result
+        }
     }
 }
 
@@ -201,34 +247,8 @@ pub unsafe extern "C" fn brine_set_property_ic(
     value: Value,
     cache: *mut PropertyCache,
 ) -> Value {
-    // SAFETY: see the module doc; `obj` is live (the caller holds it).
-    unsafe {
-        let rt = &mut *rt;
-        if !obj.is_kind(ObjKind::Instance) {
-            return rt.set_property(obj, name, value);
-        }
-        let instance: *mut ObjInstance = obj.as_ptr();
-        let before = (*instance).shape;
-        if (*cache).state == MEGAMORPHIC
-            && let Some(offset) = rt.mega_field(before, name)
-        {
-            *field_slot(instance, offset) = value;
-            return Value::NIL;
-        }
-        let result = rt.set_property(obj, name, value);
-        let after = (*instance).shape;
-        // Cache only stores that need no allocation: an existing inline
-        // slot, or a transition to a shape that already existed and keeps
-        // the field inline. The megamorphic cache takes existing slots only.
-        if let Some(offset) = inline_offset(instance, name) {
-            if (*cache).record(before as *mut u8, offset, after as *mut u8) {
-                rt.keep(&[Value::object(before), Value::object(after)]);
-            } else if (*cache).state == MEGAMORPHIC && before == after {
-                rt.mega_insert(before, name, Value::number(offset as f64));
-            }
-        }
-        result
-    }
+    // SAFETY: see the module doc.
+    unsafe { (*rt).set_property_cached(obj, name, value, &mut *cache) }
 }
 
 /// `obj.name(args)` after a cache miss: finds the method, fills the cache

@@ -102,6 +102,20 @@ impl brine_opt::Oracle for Observations<'_> {
         let bits = self.0.operand_feedback(site);
         brine_opt::Operands { numbers: bits & feedback::NUMBERS != 0, other: bits & feedback::OTHER != 0 }
     }
+
+    fn field(&self, site: SiteId) -> Option<brine_opt::Field> {
+        let cache = *self.0.caches().get(site.index())?;
+        // SAFETY: a program's caches live as long as it does; nothing
+        // writes them while the optimizer runs.
+        let cache = unsafe { &*cache };
+        if cache.state != 1 {
+            return None;
+        }
+        let entry = cache.entries[0];
+        let shape = entry.key as u64;
+        let shape_after = if entry.extra.is_null() { shape } else { entry.extra as u64 };
+        Some(brine_opt::Field { shape, offset: u32::try_from(entry.data).ok()?, shape_after })
+    }
 }
 
 /// The settings of a manager.

@@ -104,7 +104,7 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
                 // SAFETY: a program's caches live as long as the program.
                 let state = unsafe { (*program.caches()[site.index()]).state };
                 let shape = match state {
-                    0 => "never reached native code".to_string(),
+                    0 => "empty".to_string(),
                     1 => "monomorphic".to_string(),
                     MEGAMORPHIC => "megamorphic".to_string(),
                     n => format!("polymorphic ({n} shapes)"),
