@@ -1,10 +1,10 @@
-//! Dead code elimination: pure instructions whose results nothing needs
-//! are removed. What is needed: the operands of every instruction that is
+//! Dead code elimination: pure instructions (and field loads) whose results
+//! nothing needs are removed. What is needed: the operands of every instruction that is
 //! not pure (effects, errors, guards, terminators), the values a remaining
 //! guard's frame state lists, and transitively the operands of needed pure
 //! instructions.
 
-use brine_ir::{Function, Value, ValueDef};
+use brine_ir::{Function, InstKind, Value, ValueDef};
 
 pub fn run(f: &mut Function) {
     let mut needed = vec![false; f.values.len()];
@@ -17,7 +17,7 @@ pub fn run(f: &mut Function) {
     for &b in &f.layout {
         for &i in &f.block(b).insts {
             let kind = &f.inst(i).kind;
-            if kind.is_pure() {
+            if removable(kind) {
                 continue;
             }
             kind.for_each_arg(|v| need(v, &mut needed, &mut work));
@@ -40,8 +40,13 @@ pub fn run(f: &mut Function) {
             .into_iter()
             .filter(|&i| {
                 let data = f.inst(i);
-                !data.kind.is_pure() || data.result.is_some_and(|r| needed[r.index()])
+                !removable(&data.kind) || data.result.is_some_and(|r| needed[r.index()])
             })
             .collect();
     }
+}
+
+/// Whether an instruction whose result is unused can go: it has no effect.
+fn removable(kind: &InstKind) -> bool {
+    kind.is_pure() || matches!(kind, InstKind::LoadField { .. })
 }

@@ -14,7 +14,9 @@
 //!   run yet is still known to be a number.)
 //!
 //! - A `guard_shape` repeating an earlier one of the same block, with
-//!   nothing between that can change the object's shape, goes.
+//!   nothing between that can change the object's shape, goes; a
+//!   `load_field` of a field the block has just stored or loaded takes
+//!   that value.
 //!
 //! Replaced instructions are left for [`crate::dce`] to remove.
 //!
@@ -196,9 +198,53 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
     changed
 }
 
+/// Forwards, within a block, the value a `store_field` stored (or a
+/// `load_field` loaded) to a later `load_field` of the same field of the
+/// same pointer. A store to that offset through another pointer (which may
+/// be the same object), and anything that may write fields (a generic set,
+/// a call), forget what is known. Returns whether it forwarded any.
+fn forward_fields(f: &mut Function) -> bool {
+    let mut changed = false;
+    for b in f.layout.clone() {
+        let mut known: HashMap<(Value, u32), Value> = HashMap::new();
+        let mut forwards = Vec::new();
+        for &inst in &f.block(b).insts {
+            match f.inst(inst).kind {
+                InstKind::LoadField { obj, offset } => {
+                    let r = f.inst(inst).result.expect("a load has a result");
+                    match known.get(&(obj, offset)) {
+                        Some(&v) => forwards.push((r, v)),
+                        None => {
+                            known.insert((obj, offset), r);
+                        }
+                    }
+                }
+                InstKind::StoreField { obj, offset, value } => {
+                    known.retain(|&(_, o), _| o != offset);
+                    known.insert((obj, offset), value);
+                }
+                InstKind::SetProp { .. }
+                | InstKind::Invoke { .. }
+                | InstKind::SuperInvoke { .. }
+                | InstKind::Call { .. }
+                | InstKind::Inherit { .. }
+                | InstKind::Method { .. } => known.clear(),
+                _ => {}
+            }
+        }
+        for (r, v) in forwards {
+            if cursor::replace_all_uses(f, r, v) > 0 {
+                changed = true;
+            }
+        }
+    }
+    changed
+}
+
 /// One pass of the rules; whether anything changed.
 fn step(f: &mut Function) -> bool {
     let mut changed = redundant_shape_guards(f);
+    changed |= forward_fields(f);
     for inst in dominated_guards(f) {
         if let InstKind::GuardNum { value, .. } = f.inst(inst).kind {
             FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));

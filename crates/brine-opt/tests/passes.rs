@@ -240,7 +240,8 @@ block2:
 fn monomorphic_property_sites_become_shape_guards_and_fixed_offsets() {
     // `p.x = p.x + 1; p.y = 0; return p.x;`: one guard serves the block
     // until the set of `y` (a transition to another shape) changes what is
-    // known; the call at the end makes the last get check again.
+    // known; the call at the end makes the last get check again. (The get
+    // of `x` on line 2, unused, goes.)
     let text = "strings \"x\", \"y\"
 sites 1, 1, 1, 1, 2, 3, 3
 function f0 \"f\"(arity 2, captures 0, function, line 1) {
@@ -276,7 +277,6 @@ block0(v0: val, v1: val, v2: val, v3: val):
     v7 = number 0.0
     store_field v11, 40, v7
     store_shape v11, 0x2000
-    v8 = load_field v11, 32
     v9 = call v3() @5  ; line 3
     v18 = guard_shape v2, 0x2000, fs5
     v10 = load_field v18, 32
