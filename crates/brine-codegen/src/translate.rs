@@ -129,7 +129,8 @@ fn max_args(f: &ir::Function) -> usize {
         .map(|d| match &d.kind {
             InstKind::Invoke { args, .. }
             | InstKind::SuperInvoke { args, .. }
-            | InstKind::Call { args, .. } => args.len(),
+            | InstKind::Call { args, .. }
+            | InstKind::CallDirect { args, .. } => args.len(),
             InstKind::Closure { captures, .. } => captures.len(),
             InstKind::GuardNum { state, .. } | InstKind::GuardShape { state, .. } => {
                 f.state(*state).live.len()
@@ -729,6 +730,15 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             InstKind::BoolVal(c) => {
                 let c = self.val(*c);
                 self.bool_value(c)
+            }
+            InstKind::Object(bits) => self.iconst(*bits as i64),
+            InstKind::CallDirect { function, callee, this, args, site } => {
+                let (callee, this) = (self.val(*callee), self.val(*this));
+                let args = self.vals(args);
+                let function = self.iconst(*function as i64);
+                let r = self.call_code(function, callee, this, &args);
+                self.check_error(r, self.line(*site));
+                r
             }
             InstKind::GuardShape { obj, shape, state } => {
                 let obj = self.val(*obj);

@@ -11,7 +11,13 @@
 //! Errors propagate by return value (`Value::ERROR`); each frame they pass
 //! adds its `[line N] in f()` line.
 //!
-//! It must not know Lox syntax or native code.
+//! It is also tier 0 of tiered execution: it calls a callee that has native
+//! code through its code slot, counts calls and loop back edges for the
+//! engine (`brine_runtime::engine`), records what operands arithmetic sees,
+//! fills the inline caches of property sites, and resumes deoptimized
+//! activations ([`Interp::resume`]).
+//!
+//! It must not know Lox syntax or how native code is made.
 
 use brine_ir::{BinaryOp, FuncId, Function, InstKind, UnaryOp, Value as V};
 use brine_runtime::engine::tier;
@@ -233,8 +239,10 @@ impl<'a> Interp<'a> {
                         let cache = unsafe { &mut *program.caches()[site.index()] };
                         self.rt.set_property_cached(get!(obj), program.string(*name), get!(value), cache)
                     }
-                    InstKind::Invoke { obj, name, args, .. } => {
-                        match self.rt.invoke_target(get!(obj), program.string(*name)) {
+                    InstKind::Invoke { obj, name, args, site } => {
+                        // SAFETY: as for GetProp.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        match self.rt.invoke_target_cached(get!(obj), program.string(*name), cache) {
                             Ok((callee, this)) => self.call(base, func, callee, this, args),
                             Err(e) => e,
                         }
@@ -328,6 +336,10 @@ impl<'a> Interp<'a> {
                         }
                     }
                     InstKind::Unbox(v) | InstKind::BoxNum(v) | InstKind::BoolVal(v) => get!(v),
+                    InstKind::CallDirect { callee, this, args, .. } => {
+                        self.call(base, func, get!(callee), get!(this), args)
+                    }
+                    InstKind::Object(bits) => Value(*bits),
                     InstKind::GuardShape { .. }
                     | InstKind::LoadField { .. }
                     | InstKind::StoreField { .. }

@@ -262,6 +262,19 @@ pub enum InstKind {
         offset: u32,
         value: Value,
     },
+    /// A runtime object (a closure, say) as a val: its NaN-boxed bits.
+    Object(u64),
+    /// Calls the closure `callee`, known to be a closure of the function
+    /// prototype `function` (a runtime object, named by its address) of
+    /// `args.len()` parameters, with receiver `this`: through the
+    /// prototype's code slot, with no check.
+    CallDirect {
+        function: u64,
+        callee: Value,
+        this: Value,
+        args: Vec<Value>,
+        site: SiteId,
+    },
     /// Gives the instance `obj` (a ptr) the shape `shape`: a transition
     /// that an inline cache recorded. No result.
     StoreShape {
@@ -329,6 +342,7 @@ impl InstKind {
             | SuperInvoke { site, .. }
             | GetSuper { site, .. }
             | Call { site, .. }
+            | CallDirect { site, .. }
             | Inherit { site, .. } => Some(*site),
             _ => None,
         }
@@ -352,7 +366,19 @@ impl InstKind {
     pub fn visit_args_mut(&mut self, f: &mut dyn FnMut(&mut Value)) {
         use InstKind::*;
         match self {
-            Nil | Bool(_) | Number(_) | Str(_) | GetGlobal { .. } | LoadCapture { .. } | Class { .. } => {}
+            Nil
+            | Bool(_)
+            | Number(_)
+            | Str(_)
+            | Object(_)
+            | GetGlobal { .. }
+            | LoadCapture { .. }
+            | Class { .. } => {}
+            CallDirect { callee, this, args, .. } => {
+                f(callee);
+                f(this);
+                args.iter_mut().for_each(f);
+            }
             Unary { arg, .. } | Truthy(arg) => f(arg),
             GuardNum { value, .. } | Unbox(value) | BoxNum(value) | FNeg(value) | BoolVal(value) => f(value),
             GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
@@ -466,6 +492,7 @@ impl InstKind {
             Nil | Bool(_)
                 | Number(_)
                 | Str(_)
+                | Object(_)
                 | Truthy(_)
                 | Unbox(_)
                 | BoxNum(_)

@@ -838,6 +838,17 @@ impl<'a> Parser<'a> {
                 c.expect(',', "after the field offset")?;
                 StoreField { obj, offset, value: c.value()? }
             }
+            "object" => Object(c.hex("an object's bits")?),
+            "call_direct" => {
+                let function = c.hex("a function prototype's address")?;
+                c.expect(',', "after the function")?;
+                let callee = c.value()?;
+                c.expect(',', "after the callee")?;
+                let this = c.value()?;
+                c.expect('(', "before the arguments")?;
+                let args = c.values(')')?;
+                CallDirect { function, callee, this, args, site: site(c)? }
+            }
             "store_shape" => {
                 let obj = c.value()?;
                 c.expect(',', "after the object")?;

@@ -177,6 +177,10 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         LoadField { obj, offset } => format!("load_field {obj}, {offset}"),
         StoreField { obj, offset, value } => format!("store_field {obj}, {offset}, {value}"),
         StoreShape { obj, shape } => format!("store_shape {obj}, {shape:#x}"),
+        Object(bits) => format!("object {bits:#x}"),
+        CallDirect { function, callee, this, args, .. } => {
+            format!("call_direct {function:#x}, {callee}, {this}({})", list(args))
+        }
         Jump { dest: d, args } => format!("jump {}", dest(*d, args)),
         Branch { cond, then_dest, then_args, else_dest, else_args } => {
             format!("branch {cond}, {}, {}", dest(*then_dest, then_args), dest(*else_dest, else_args))

@@ -44,6 +44,17 @@ pub struct Field {
     pub shape_after: u64,
 }
 
+/// The one method an invoke site has called: on instances of one shape,
+/// always the same closure (its NaN-boxed bits) of the same function
+/// prototype (its address), of `arity` parameters.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Method {
+    pub shape: u64,
+    pub closure: u64,
+    pub function: u64,
+    pub arity: u32,
+}
+
 /// The optimizer's window on the running program.
 pub trait Oracle {
     /// What the operands of `site` have been.
@@ -51,6 +62,9 @@ pub trait Oracle {
     /// The field a property get or set at `site` has always found, if it
     /// has seen one shape only.
     fn field(&self, site: SiteId) -> Option<Field>;
+    /// The method an invoke at `site` has always called, if it has seen
+    /// one shape only.
+    fn method(&self, site: SiteId) -> Option<Method>;
 }
 
 /// Why a function is not optimized.

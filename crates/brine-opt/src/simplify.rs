@@ -184,6 +184,7 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
                 | InstKind::Invoke { .. }
                 | InstKind::SuperInvoke { .. }
                 | InstKind::Call { .. }
+                | InstKind::CallDirect { .. }
                 | InstKind::Inherit { .. }
                 | InstKind::Method { .. } => known.clear(),
                 _ => {}
@@ -227,6 +228,7 @@ fn forward_fields(f: &mut Function) -> bool {
                 | InstKind::Invoke { .. }
                 | InstKind::SuperInvoke { .. }
                 | InstKind::Call { .. }
+                | InstKind::CallDirect { .. }
                 | InstKind::Inherit { .. }
                 | InstKind::Method { .. } => known.clear(),
                 _ => {}

@@ -16,6 +16,9 @@
 //!                                    v7 = load_field v20, 32
 //! ```
 //!
+//! An invoke whose cache has seen one shape (so one method) becomes a shape
+//! guard and a direct call of that method's closure through its code slot.
+//!
 //! The original instruction keeps its result (now boxing the f64), so every
 //! original value still exists under its number. Each speculated
 //! instruction gets a frame state that resumes the interpreter *at* it, with
@@ -81,8 +84,9 @@ pub fn run(func: &Function, oracle: &dyn Oracle) -> Function {
 }
 
 /// Turns the property access at instruction `index` of block `b` into a
-/// shape guard and a field access, if its cache has seen one shape.
-/// Returns whether it did.
+/// shape guard and a field access, and an invoke into a shape guard and a
+/// direct call of the method, if its cache has seen one shape. Returns
+/// whether it did.
 fn speculate_field(
     f: &mut Function,
     liveness: &Liveness,
@@ -93,6 +97,18 @@ fn speculate_field(
     oracle: &dyn Oracle,
 ) -> Option<()> {
     let inst = func.block(b).insts[index];
+    if let InstKind::Invoke { obj, ref args, site, .. } = func.inst(inst).kind {
+        let method = oracle.method(site).filter(|m| m.arity as usize == args.len())?;
+        let state = new_state(f, liveness, func, b, index, entry_params);
+        let mut cursor = FuncCursor::new(f);
+        cursor.goto_before(inst);
+        cursor.ins_value(InstKind::GuardShape { obj, shape: method.shape, state });
+        let callee = cursor.ins_value(InstKind::Object(method.closure));
+        let call =
+            InstKind::CallDirect { function: method.function, callee, this: obj, args: args.clone(), site };
+        cursor.replace_inst(inst, call);
+        return Some(());
+    }
     let (obj, site) = match func.inst(inst).kind {
         InstKind::GetProp { obj, site, .. } | InstKind::SetProp { obj, site, .. } => (obj, site),
         _ => return None,

@@ -18,6 +18,9 @@ impl Oracle for Seen {
     fn field(&self, site: SiteId) -> Option<Field> {
         self.1.get(&site.0).copied()
     }
+    fn method(&self, _site: SiteId) -> Option<brine_opt::Method> {
+        None
+    }
 }
 
 const NUMBERS: Operands = Operands { numbers: true, other: false };

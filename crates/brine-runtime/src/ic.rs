@@ -170,6 +170,45 @@ pub unsafe extern "C" fn brine_get_property_ic(
 }
 
 impl Runtime {
+    /// The method (or callable field) `obj.name(...)` calls, and its
+    /// receiver, filling `cache` as an invoke's miss does: the interpreter
+    /// calls this, so that its sites gather the same feedback native code's
+    /// do.
+    pub fn invoke_target_cached(
+        &mut self,
+        obj: Value,
+        name: Value,
+        cache: &mut PropertyCache,
+    ) -> Result<(Value, Value), Value> {
+        if !obj.is_kind(ObjKind::Instance) {
+            return self.invoke_target(obj, name);
+        }
+        // SAFETY: `obj` is a live instance (the caller holds it); its shape
+        // and slot table are live.
+        unsafe {
+            let instance: *mut ObjInstance = obj.as_ptr();
+            let shape = (*instance).shape;
+            let has_field = (*(*shape).slots).contains_key(&name.as_ptr::<ObjString>());
+            let cached =
+                if has_field { None } else { self.mega_lookup(shape, name).filter(|m| m.is_object()) };
+            if let Some(method) = cached {
+                return Ok((method, obj));
+            }
+            let target = self.invoke_target(obj, name);
+            if let Ok((method, this)) = target
+                && !has_field
+                && this == obj
+            {
+                if cache.record(shape as *mut u8, method.0, std::ptr::null_mut()) {
+                    self.keep(&[Value::object(shape), method]);
+                } else if cache.state == MEGAMORPHIC {
+                    self.mega_insert(shape, name, method);
+                }
+            }
+            target
+        }
+    }
+
     /// `obj.name`, filling `cache` as a miss does: the interpreter calls
     /// this, so that its sites gather the same feedback native code's do.
     pub fn get_property_cached(&mut self, obj: Value, name: Value, cache: &mut PropertyCache) -> Value {
@@ -267,32 +306,7 @@ pub unsafe extern "C" fn brine_invoke_ic(
 ) -> Value {
     // SAFETY: see the module doc; the `&mut` ends before the call.
     unsafe {
-        let target = if obj.is_kind(ObjKind::Instance) {
-            let instance: *mut ObjInstance = obj.as_ptr();
-            let shape = (*instance).shape;
-            let has_field = (*(*shape).slots).contains_key(&name.as_ptr::<ObjString>());
-            let cached =
-                if has_field { None } else { (*rt).mega_lookup(shape, name).filter(|m| m.is_object()) };
-            match cached {
-                Some(method) => Ok((method, obj)),
-                None => {
-                    let target = (*rt).invoke_target(obj, name);
-                    if let Ok((method, this)) = target
-                        && !has_field
-                        && this == obj
-                    {
-                        if (*cache).record(shape as *mut u8, method.0, std::ptr::null_mut()) {
-                            (*rt).keep(&[Value::object(shape), method]);
-                        } else if (*cache).state == MEGAMORPHIC {
-                            (*rt).mega_insert(shape, name, method);
-                        }
-                    }
-                    target
-                }
-            }
-        } else {
-            (*rt).invoke_target(obj, name)
-        };
+        let target = (*rt).invoke_target_cached(obj, name, &mut *cache);
         let (callee, this) = match target {
             Ok(t) => t,
             Err(e) => return e,

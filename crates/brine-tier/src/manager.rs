@@ -116,6 +116,30 @@ impl brine_opt::Oracle for Observations<'_> {
         let shape_after = if entry.extra.is_null() { shape } else { entry.extra as u64 };
         Some(brine_opt::Field { shape, offset: u32::try_from(entry.data).ok()?, shape_after })
     }
+
+    fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
+        let cache = *self.0.caches().get(site.index())?;
+        // SAFETY: as for `field`; an invoke cache's data is a closure
+        // value, kept alive by the runtime's constants.
+        unsafe {
+            let cache = &*cache;
+            if cache.state != 1 {
+                return None;
+            }
+            let entry = cache.entries[0];
+            let closure = Value(entry.data);
+            if !closure.is_kind(brine_runtime::object::ObjKind::Closure) {
+                return None;
+            }
+            let function = (*closure.as_ptr::<ObjClosure>()).function;
+            Some(brine_opt::Method {
+                shape: entry.key as u64,
+                closure: closure.0,
+                function: function as u64,
+                arity: (*function).arity,
+            })
+        }
+    }
 }
 
 /// The settings of a manager.
