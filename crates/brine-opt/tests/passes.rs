@@ -8,8 +8,8 @@ use brine_opt::{Field, Operands, Oracle};
 use std::collections::HashMap;
 
 /// Operands by site; a site it does not name was never reached. And the
-/// fields property sites found.
-struct Seen(HashMap<u32, Operands>, HashMap<u32, Field>);
+/// fields property sites found, and the methods invoke sites called.
+struct Seen(HashMap<u32, Operands>, HashMap<u32, Field>, HashMap<u32, brine_opt::Method>);
 
 impl Oracle for Seen {
     fn operands(&self, site: SiteId) -> Operands {
@@ -18,8 +18,8 @@ impl Oracle for Seen {
     fn field(&self, site: SiteId) -> Option<Field> {
         self.1.get(&site.0).copied()
     }
-    fn method(&self, _site: SiteId) -> Option<brine_opt::Method> {
-        None
+    fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
+        self.2.get(&site.0).copied()
     }
 }
 
@@ -74,8 +74,21 @@ fn optimize(text: &str, seen: &[(u32, Operands)]) -> String {
 }
 
 fn optimize_with_fields(text: &str, seen: &[(u32, Operands)], fields: &[(u32, Field)]) -> String {
+    optimize_with(text, seen, fields, &[])
+}
+
+fn optimize_with(
+    text: &str,
+    seen: &[(u32, Operands)],
+    fields: &[(u32, Field)],
+    methods: &[(u32, brine_opt::Method)],
+) -> String {
     let module = parse_module(text).expect("the test's IR parses");
-    let oracle = Seen(seen.iter().copied().collect(), fields.iter().copied().collect());
+    let oracle = Seen(
+        seen.iter().copied().collect(),
+        fields.iter().copied().collect(),
+        methods.iter().copied().collect(),
+    );
     let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
     let mut out: Module = module.clone();
@@ -290,6 +303,38 @@ block0(v0: val, v1: val, v2: val, v3: val):
     state fs3: block0 at 5 [v0, v1, v2, v3, v7]
     state fs4: block0 at 6 [v0, v1, v2, v3]
     state fs5: block0 at 8 [v0, v1, v2]
+"
+    );
+}
+
+#[test]
+fn monomorphic_invokes_become_direct_calls() {
+    // `o.m(1)` always called one closure of arity 1 on one shape; `o.n(1)`
+    // called a method of another arity than the site passes (its error is
+    // the generic path's to raise), so it stays an invoke.
+    let text = "strings \"m\", \"n\"
+sites 1, 2
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = number 1.0
+    v4 = invoke v2, \"m\"(v3) @0  ; line 1
+    v5 = invoke v2, \"n\"(v3) @1  ; line 2
+    return v4
+}
+";
+    let m = brine_opt::Method { shape: 0x1000, closure: 0xfffc_0000_0000_2000, function: 0x3000, arity: 1 };
+    let n = brine_opt::Method { arity: 2, ..m };
+    let out = optimize_with(text, &[], &[], &[(0, m), (1, n)]);
+    assert_eq!(
+        body(&out),
+        "block0(v0: val, v1: val, v2: val):
+    v3 = number 1.0
+    v6 = guard_shape v2, 0x1000, fs0
+    v7 = object 0xfffc000000002000
+    v4 = call_direct 0x3000, v7, v2(v3) @0  ; line 1
+    v5 = invoke v2, \"n\"(v3) @1  ; line 2
+    return v4
+    state fs0: block0 at 1 [v0, v1, v2, v3]
 "
     );
 }
