@@ -132,9 +132,9 @@ fn max_args(f: &ir::Function) -> usize {
             | InstKind::Call { args, .. }
             | InstKind::CallDirect { args, .. } => args.len(),
             InstKind::Closure { captures, .. } => captures.len(),
-            InstKind::GuardNum { state, .. } | InstKind::GuardShape { state, .. } => {
-                f.state(*state).live.len()
-            }
+            InstKind::GuardNum { state, .. }
+            | InstKind::GuardShape { state, .. }
+            | InstKind::GuardIs { state, .. } => f.state(*state).live.len(),
             _ => 0,
         })
         .max()
@@ -732,6 +732,18 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.bool_value(c)
             }
             InstKind::Object(bits) => self.iconst(*bits as i64),
+            InstKind::GuardIs { value, bits, state } => {
+                let v = self.val(*value);
+                let exit = self.b.create_block();
+                let cont = self.b.create_block();
+                self.stress_check(exit);
+                let same = self.b.ins().icmp_imm_s(IntCC::Equal, v, *bits as i64);
+                self.b.ins().brif(same, cont, &[], exit, &[]);
+                self.b.switch_to_block(exit);
+                self.deopt_exit(*state);
+                self.b.switch_to_block(cont);
+                return None;
+            }
             InstKind::CallDirect { function, callee, this, args, site } => {
                 let (callee, this) = (self.val(*callee), self.val(*this));
                 let args = self.vals(args);

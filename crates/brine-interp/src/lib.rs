@@ -256,8 +256,12 @@ impl<'a> Interp<'a> {
                     InstKind::GetSuper { this, superclass, name, .. } => {
                         self.rt.get_super(get!(this), get!(superclass), program.string(*name))
                     }
-                    InstKind::Call { callee, args, .. } => {
-                        self.call(base, func, get!(callee), Value::NIL, args)
+                    InstKind::Call { callee, args, site } => {
+                        let callee = get!(callee);
+                        // SAFETY: as for GetProp.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        self.rt.record_call_target(callee, cache);
+                        self.call(base, func, callee, Value::NIL, args)
                     }
                     InstKind::Closure { func: f, captures } => {
                         self.scratch.clear();
@@ -340,6 +344,13 @@ impl<'a> Interp<'a> {
                         self.call(base, func, get!(callee), get!(this), args)
                     }
                     InstKind::Object(bits) => Value(*bits),
+                    InstKind::GuardIs { value, bits, .. } => {
+                        if get!(value).0 == *bits {
+                            Value::NIL
+                        } else {
+                            self.rt.raise_internal("a guard failed in the interpreter")
+                        }
+                    }
                     InstKind::GuardShape { .. }
                     | InstKind::LoadField { .. }
                     | InstKind::StoreField { .. }

@@ -264,6 +264,13 @@ pub enum InstKind {
     },
     /// A runtime object (a closure, say) as a val: its NaN-boxed bits.
     Object(u64),
+    /// Deoptimizes with frame state `state` unless `value` is the val whose
+    /// bits are `bits` (one runtime object). No result.
+    GuardIs {
+        value: Value,
+        bits: u64,
+        state: StateId,
+    },
     /// Calls the closure `callee`, known to be a closure of the function
     /// prototype `function` (a runtime object, named by its address) of
     /// `args.len()` parameters, with receiver `this`: through the
@@ -312,7 +319,7 @@ impl InstKind {
             Truthy(_) => Some(Type::Bool),
             GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
             GuardShape { .. } => Some(Type::Ptr),
-            StoreField { .. } | StoreShape { .. } => None,
+            StoreField { .. } | StoreShape { .. } | GuardIs { .. } => None,
             Float { op, .. } => Some(if op.is_arithmetic() { Type::F64 } else { Type::Bool }),
             SetGlobal { .. }
             | DefineGlobal { .. }
@@ -382,6 +389,7 @@ impl InstKind {
             Unary { arg, .. } | Truthy(arg) => f(arg),
             GuardNum { value, .. } | Unbox(value) | BoxNum(value) | FNeg(value) | BoolVal(value) => f(value),
             GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
+            GuardIs { value, .. } => f(value),
             StoreField { obj, value, .. } => {
                 f(obj);
                 f(value);
@@ -477,7 +485,9 @@ impl InstKind {
     /// The frame state of a guard.
     pub fn guard_state(&self) -> Option<StateId> {
         match self {
-            InstKind::GuardNum { state, .. } | InstKind::GuardShape { state, .. } => Some(*state),
+            InstKind::GuardNum { state, .. }
+            | InstKind::GuardShape { state, .. }
+            | InstKind::GuardIs { state, .. } => Some(*state),
             _ => None,
         }
     }

@@ -839,6 +839,13 @@ impl<'a> Parser<'a> {
                 StoreField { obj, offset, value: c.value()? }
             }
             "object" => Object(c.hex("an object's bits")?),
+            "guard_is" => {
+                let value = c.value()?;
+                c.expect(',', "after the guarded value")?;
+                let bits = c.hex("an object's bits")?;
+                c.expect(',', "after the bits")?;
+                GuardIs { value, bits, state: StateId(c.entity("fs", "a frame state")?) }
+            }
             "call_direct" => {
                 let function = c.hex("a function prototype's address")?;
                 c.expect(',', "after the function")?;

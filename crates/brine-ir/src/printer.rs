@@ -178,6 +178,7 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         StoreField { obj, offset, value } => format!("store_field {obj}, {offset}, {value}"),
         StoreShape { obj, shape } => format!("store_shape {obj}, {shape:#x}"),
         Object(bits) => format!("object {bits:#x}"),
+        GuardIs { value, bits, state } => format!("guard_is {value}, {bits:#x}, {state}"),
         CallDirect { function, callee, this, args, .. } => {
             format!("call_direct {function:#x}, {callee}, {this}({})", list(args))
         }

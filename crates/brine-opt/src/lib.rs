@@ -65,6 +65,10 @@ pub trait Oracle {
     /// The method an invoke at `site` has always called, if it has seen
     /// one shape only.
     fn method(&self, site: SiteId) -> Option<Method>;
+    /// The one closure a call at `site` has always called, if it has seen
+    /// one: its bits, its function prototype and that function's arity
+    /// (`Method`'s `shape` is unused).
+    fn callee(&self, site: SiteId) -> Option<Method>;
 }
 
 /// Why a function is not optimized.

@@ -17,7 +17,9 @@
 //! ```
 //!
 //! An invoke whose cache has seen one shape (so one method) becomes a shape
-//! guard and a direct call of that method's closure through its code slot.
+//! guard and a direct call of that method's closure through its code slot;
+//! a call that has always called one closure, a guard that the callee is
+//! that closure and a direct call.
 //!
 //! The original instruction keeps its result (now boxing the f64), so every
 //! original value still exists under its number. Each speculated
@@ -97,6 +99,17 @@ fn speculate_field(
     oracle: &dyn Oracle,
 ) -> Option<()> {
     let inst = func.block(b).insts[index];
+    if let InstKind::Call { callee, ref args, site } = func.inst(inst).kind {
+        let target = oracle.callee(site).filter(|m| m.arity as usize == args.len())?;
+        let state = new_state(f, liveness, func, b, index, entry_params);
+        let mut cursor = FuncCursor::new(f);
+        cursor.goto_before(inst);
+        cursor.ins(InstKind::GuardIs { value: callee, bits: target.closure, state });
+        let this = cursor.ins_value(InstKind::Nil);
+        let call = InstKind::CallDirect { function: target.function, callee, this, args: args.clone(), site };
+        cursor.replace_inst(inst, call);
+        return Some(());
+    }
     if let InstKind::Invoke { obj, ref args, site, .. } = func.inst(inst).kind {
         let method = oracle.method(site).filter(|m| m.arity as usize == args.len())?;
         let state = new_state(f, liveness, func, b, index, entry_params);

@@ -21,6 +21,9 @@ impl Oracle for Seen {
     fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
         self.2.get(&site.0).copied()
     }
+    fn callee(&self, site: SiteId) -> Option<brine_opt::Method> {
+        self.2.get(&site.0).copied()
+    }
 }
 
 const NUMBERS: Operands = Operands { numbers: true, other: false };
@@ -333,6 +336,33 @@ block0(v0: val, v1: val, v2: val):
     v7 = object 0xfffc000000002000
     v4 = call_direct 0x3000, v7, v2(v3) @0  ; line 1
     v5 = invoke v2, \"n\"(v3) @1  ; line 2
+    return v4
+    state fs0: block0 at 1 [v0, v1, v2, v3]
+"
+    );
+}
+
+#[test]
+fn calls_of_one_closure_become_guarded_direct_calls() {
+    // fib's `fib(n - 1)`: the global always held one closure.
+    let text = "globals \"fib\"
+sites 1, 1
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = get_global \"fib\" @0  ; line 1
+    v4 = call v3(v2) @1  ; line 1
+    return v4
+}
+";
+    let fib = brine_opt::Method { shape: 0, closure: 0xfffc_0000_0000_2000, function: 0x3000, arity: 1 };
+    let out = optimize_with(text, &[], &[], &[(1, fib)]);
+    assert_eq!(
+        body(&out),
+        "block0(v0: val, v1: val, v2: val):
+    v3 = get_global \"fib\" @0  ; line 1
+    guard_is v3, 0xfffc000000002000, fs0
+    v5 = nil
+    v4 = call_direct 0x3000, v3, v5(v2) @1  ; line 1
     return v4
     state fs0: block0 at 1 [v0, v1, v2, v3]
 "

@@ -15,6 +15,7 @@
 //! | set | shape before | byte offset of an inline field | shape after (a transition when it differs) |
 //! | invoke | shape | the method (a closure value) | — |
 //! | super invoke | superclass | the method (a closure value) | — |
+//! | call (filled by the interpreter) | the callee (a closure value) | — | — |
 //!
 //! Generated code reads entries at the offsets of [`offsets`]. Everything a
 //! cache refers to is kept alive: the miss handler adds it to the runtime's
@@ -170,6 +171,14 @@ pub unsafe extern "C" fn brine_get_property_ic(
 }
 
 impl Runtime {
+    /// Records that a call site called `callee`, when it is a closure:
+    /// `cache` keeps the closures it saw (its `key`s), for the optimizer.
+    pub fn record_call_target(&mut self, callee: Value, cache: &mut PropertyCache) {
+        if callee.is_kind(ObjKind::Closure) && cache.record(callee.0 as *mut u8, 0, std::ptr::null_mut()) {
+            self.keep(&[callee]);
+        }
+    }
+
     /// The method (or callable field) `obj.name(...)` calls, and its
     /// receiver, filling `cache` as an invoke's miss does: the interpreter
     /// calls this, so that its sites gather the same feedback native code's

@@ -117,6 +117,29 @@ impl brine_opt::Oracle for Observations<'_> {
         Some(brine_opt::Field { shape, offset: u32::try_from(entry.data).ok()?, shape_after })
     }
 
+    fn callee(&self, site: SiteId) -> Option<brine_opt::Method> {
+        let cache = *self.0.caches().get(site.index())?;
+        // SAFETY: as for `field`; a call cache's keys are closures, kept
+        // alive by the runtime's constants.
+        unsafe {
+            let cache = &*cache;
+            if cache.state != 1 {
+                return None;
+            }
+            let closure = Value(cache.entries[0].key as u64);
+            if !closure.is_kind(brine_runtime::object::ObjKind::Closure) {
+                return None;
+            }
+            let function = (*closure.as_ptr::<ObjClosure>()).function;
+            Some(brine_opt::Method {
+                shape: 0,
+                closure: closure.0,
+                function: function as u64,
+                arity: (*function).arity,
+            })
+        }
+    }
+
     fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
         let cache = *self.0.caches().get(site.index())?;
         // SAFETY: as for `field`; an invoke cache's data is a closure
