@@ -65,8 +65,9 @@ const DEFAULT_SEED: u64 = 0xB21E_D1FF;
 const AOT_EVERY: u64 = 8;
 /// A run that takes longer is killed and fails.
 const TIMEOUT: Duration = Duration::from_secs(60);
-/// How many lines of each output a mismatch report shows.
-const REPORT_LINES: usize = 16;
+/// How many lines of each output a mismatch report shows (from a few lines
+/// before the first difference).
+const REPORT_LINES: usize = 40;
 
 // ---------------------------------------------------------------------------
 // The pseudo-random numbers
@@ -1315,7 +1316,7 @@ impl Gen {
             Recursion,
         }
         let mut plan = vec![Seg::HotFunction, Seg::Class, Seg::StrongTemplate];
-        let extra = 3 + self.rng.below(3);
+        let extra = 2 + self.rng.below(3);
         for _ in 0..extra {
             plan.push(match self.rng.weighted(&[3, 1, 2, 1, 3, 3, 1]) {
                 0 => Seg::HotFunction,
