@@ -17,6 +17,8 @@ const STACK_SIZE: usize = 256 << 20;
 /// Headroom below the "Stack overflow." limit for runtime code.
 const STACK_MARGIN: usize = 4 << 20;
 const EXIT_RUNTIME: i32 = 70;
+/// A bug in Brine (never a Lox error's code), as `brine` exits.
+const EXIT_INTERNAL: i32 = 101;
 
 /// Runs the program described by `image` and returns the process exit code.
 ///
@@ -37,7 +39,7 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
             Ok(()) => 0,
             Err(error) => {
                 let _ = std::io::stderr().lock().write_all(error.report().as_bytes());
-                EXIT_RUNTIME
+                if error.internal { EXIT_INTERNAL } else { EXIT_RUNTIME }
             }
         }
     });
@@ -45,7 +47,7 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
         Ok(Ok(code)) => code,
         _ => {
             eprintln!("brine: internal error: the program thread failed");
-            EXIT_RUNTIME
+            EXIT_INTERNAL
         }
     }
 }
