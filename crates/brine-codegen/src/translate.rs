@@ -1231,6 +1231,26 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     }
 }
 
+/// Builds a small function whose whole body `body` makes from the
+/// function's parameters and its builder: the entry and the interpreter
+/// stub, which sit between two calling conventions.
+fn translate_thunk<M: Module>(
+    module: &mut M,
+    ctx_func: &mut cranelift_codegen::ir::Function,
+    fbc: &mut FunctionBuilderContext,
+    body: impl FnOnce(&mut M, &mut FunctionBuilder, &[ClValue]),
+) {
+    let frontend_config = module.target_config();
+    let mut b = FunctionBuilder::new(ctx_func, fbc);
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let params = b.block_params(entry).to_vec();
+    body(module, &mut b, &params);
+    b.finalize(frontend_config);
+}
+
 /// Builds the array entry of a function of `arity` parameters: loads the
 /// arguments from `argv` and calls the fast entry `target`.
 pub fn translate_entry<M: Module>(
@@ -1240,22 +1260,16 @@ pub fn translate_entry<M: Module>(
     ctx_func: &mut cranelift_codegen::ir::Function,
     fbc: &mut FunctionBuilderContext,
 ) {
-    let frontend_config = module.target_config();
-    let mut b = FunctionBuilder::new(ctx_func, fbc);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let p = b.block_params(entry).to_vec();
-    let mut args = vec![p[0], p[1], p[2]];
-    for i in 0..arity {
-        args.push(b.ins().load(types::I64, MemFlagsData::trusted(), p[3], (i * 8) as i32));
-    }
-    let f = module.declare_func_in_func(target, b.func);
-    let call = b.ins().call(f, &args);
-    let r = b.inst_results(call)[0];
-    b.ins().return_(&[r]);
-    b.finalize(frontend_config);
+    translate_thunk(module, ctx_func, fbc, |module, b, p| {
+        let mut args = vec![p[0], p[1], p[2]];
+        for i in 0..arity {
+            args.push(b.ins().load(types::I64, MemFlagsData::trusted(), p[3], (i * 8) as i32));
+        }
+        let f = module.declare_func_in_func(target, b.func);
+        let call = b.ins().call(f, &args);
+        let r = b.inst_results(call)[0];
+        b.ins().return_(&[r]);
+    });
 }
 
 /// Builds the interpreter stub of arity `arity`: the code slot of a
@@ -1268,27 +1282,24 @@ pub fn translate_interp_stub<M: Module>(
     ctx_func: &mut cranelift_codegen::ir::Function,
     fbc: &mut FunctionBuilderContext,
 ) {
-    let frontend_config = module.target_config();
-    let mut b = FunctionBuilder::new(ctx_func, fbc);
-    let entry = b.create_block();
-    b.append_block_params_for_function_params(entry);
-    b.switch_to_block(entry);
-    b.seal_block(entry);
-    let p = b.block_params(entry).to_vec();
-    let argv = if arity == 0 {
-        b.ins().iconst(types::I64, 0)
-    } else {
-        let slot =
-            b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (arity * 8) as u32, 3));
-        for (i, &a) in p[3..].iter().enumerate() {
-            b.ins().stack_store(types::I64, a, slot, (i * 8) as i32);
-        }
-        b.ins().stack_addr(types::I64, slot, 0)
-    };
-    let argc = b.ins().iconst(types::I64, arity as i64);
-    let f = module.declare_func_in_func(helper, b.func);
-    let call = b.ins().call(f, &[p[0], p[1], p[2], argv, argc]);
-    let r = b.inst_results(call)[0];
-    b.ins().return_(&[r]);
-    b.finalize(frontend_config);
+    translate_thunk(module, ctx_func, fbc, |module, b, p| {
+        let argv = if arity == 0 {
+            b.ins().iconst(types::I64, 0)
+        } else {
+            let slot = b.create_sized_stack_slot(StackSlotData::new(
+                StackSlotKind::ExplicitSlot,
+                (arity * 8) as u32,
+                3,
+            ));
+            for (i, &a) in p[3..].iter().enumerate() {
+                b.ins().stack_store(types::I64, a, slot, (i * 8) as i32);
+            }
+            b.ins().stack_addr(types::I64, slot, 0)
+        };
+        let argc = b.ins().iconst(types::I64, arity as i64);
+        let f = module.declare_func_in_func(helper, b.func);
+        let call = b.ins().call(f, &[p[0], p[1], p[2], argv, argc]);
+        let r = b.inst_results(call)[0];
+        b.ins().return_(&[r]);
+    });
 }

@@ -77,6 +77,11 @@ impl BinaryOp {
             BinaryOp::Ne => "ne",
         }
     }
+    /// The operator whose [`BinaryOp::name`] is `name`.
+    pub fn from_name(name: &str) -> Option<BinaryOp> {
+        use BinaryOp::*;
+        [Add, Sub, Mul, Div, Lt, Le, Gt, Ge, Eq, Ne].into_iter().find(|op| op.name() == name)
+    }
     /// Whether the operation can raise a runtime error.
     pub fn can_fail(self) -> bool {
         !matches!(self, BinaryOp::Eq | BinaryOp::Ne)

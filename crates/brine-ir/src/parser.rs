@@ -704,18 +704,7 @@ impl<'a> Parser<'a> {
                 Unary { op, arg, site: site(c)? }
             }
             "add" | "sub" | "mul" | "div" | "lt" | "le" | "gt" | "ge" | "eq" | "ne" => {
-                let op = match op {
-                    "add" => BinaryOp::Add,
-                    "sub" => BinaryOp::Sub,
-                    "mul" => BinaryOp::Mul,
-                    "div" => BinaryOp::Div,
-                    "lt" => BinaryOp::Lt,
-                    "le" => BinaryOp::Le,
-                    "gt" => BinaryOp::Gt,
-                    "ge" => BinaryOp::Ge,
-                    "eq" => BinaryOp::Eq,
-                    _ => BinaryOp::Ne,
-                };
+                let op = BinaryOp::from_name(op).expect("an operator name");
                 let lhs = c.value()?;
                 c.expect(',', "between the operands")?;
                 let rhs = c.value()?;
@@ -866,18 +855,7 @@ impl<'a> Parser<'a> {
             "fneg" => FNeg(c.value()?),
             "bool_val" => BoolVal(c.value()?),
             "fadd" | "fsub" | "fmul" | "fdiv" | "flt" | "fle" | "fgt" | "fge" | "feq" | "fne" => {
-                let op = match &op[1..] {
-                    "add" => BinaryOp::Add,
-                    "sub" => BinaryOp::Sub,
-                    "mul" => BinaryOp::Mul,
-                    "div" => BinaryOp::Div,
-                    "lt" => BinaryOp::Lt,
-                    "le" => BinaryOp::Le,
-                    "gt" => BinaryOp::Gt,
-                    "ge" => BinaryOp::Ge,
-                    "eq" => BinaryOp::Eq,
-                    _ => BinaryOp::Ne,
-                };
+                let op = BinaryOp::from_name(&op[1..]).expect("an operator name");
                 let lhs = c.value()?;
                 c.expect(',', "between the operands")?;
                 Float { op, lhs, rhs: c.value()? }

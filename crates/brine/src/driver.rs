@@ -37,21 +37,27 @@ pub fn exit_code(outcome: Outcome) -> u8 {
     }
 }
 
-pub fn run_file(source: &[u8], options: Options) -> u8 {
-    let profile = options.profile;
-    let mut session = match Session::new(options) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("brine: internal error: cannot start the engine: {e}");
-            return EXIT_INTERNAL;
-        }
-    };
-    let script = match brine_frontend::compile(source, &mut session.program.module) {
-        Ok(s) => s,
+/// A session with `source` compiled into it, and the script's id; or the
+/// exit code of why not (already reported).
+fn start(source: &[u8], options: Options) -> Result<(Session, brine_ir::FuncId), u8> {
+    let mut session = Session::new(options).map_err(|e| {
+        eprintln!("brine: internal error: cannot start the engine: {e}");
+        EXIT_INTERNAL
+    })?;
+    match brine_frontend::compile(source, &mut session.program.module) {
+        Ok(script) => Ok((session, script)),
         Err(diagnostics) => {
             print_diagnostics(&diagnostics);
-            return EXIT_COMPILE;
+            Err(EXIT_COMPILE)
         }
+    }
+}
+
+pub fn run_file(source: &[u8], options: Options) -> u8 {
+    let profile = options.profile;
+    let (mut session, script) = match start(source, options) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     let outcome = session.execute(script);
     if profile {
@@ -107,19 +113,9 @@ fn emit_optimized(source: &[u8]) -> u8 {
             return crate::EXIT_USAGE;
         }
     };
-    let mut session = match Session::new(options) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("brine: internal error: cannot start the engine: {e}");
-            return EXIT_INTERNAL;
-        }
-    };
-    let script = match brine_frontend::compile(source, &mut session.program.module) {
-        Ok(s) => s,
-        Err(diagnostics) => {
-            print_diagnostics(&diagnostics);
-            return EXIT_COMPILE;
-        }
+    let (mut session, script) = match start(source, options) {
+        Ok(started) => started,
+        Err(code) => return code,
     };
     session.rt.out = brine_runtime::output::Output::capture();
     let outcome = session.execute(script);
