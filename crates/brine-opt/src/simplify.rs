@@ -109,46 +109,39 @@ pub fn known_numbers(f: &Function) -> Vec<bool> {
     known
 }
 
-/// The guards made redundant by a guard of the same value that dominates
-/// them (earlier in the block, or in a dominating block).
-fn dominated_guards(f: &Function) -> Vec<brine_ir::Inst> {
-    let cfg = ControlFlowGraph::with_function(f);
-    let domtree = DominatorTree::with_function(f, &cfg);
-    let mut guards: HashMap<Value, Vec<(brine_ir::Block, usize, brine_ir::Inst)>> = HashMap::new();
+/// The blocks that hold a `guard_num` of each value. Guards do not move
+/// between blocks while [`step`] runs, so this stays true through it.
+fn guard_blocks(f: &Function) -> HashMap<Value, Vec<brine_ir::Block>> {
+    let mut blocks: HashMap<Value, Vec<brine_ir::Block>> = HashMap::new();
     for &b in &f.layout {
-        for (i, &inst) in f.block(b).insts.iter().enumerate() {
+        for &inst in &f.block(b).insts {
             if let InstKind::GuardNum { value, .. } = f.inst(inst).kind {
-                guards.entry(value).or_default().push((b, i, inst));
+                let list = blocks.entry(value).or_default();
+                if list.last() != Some(&b) {
+                    list.push(b);
+                }
             }
         }
     }
-    let mut redundant = Vec::new();
-    for list in guards.values() {
-        for &(b, i, inst) in list {
-            let dominated = list
-                .iter()
-                .any(|&(b2, i2, _)| if b2 == b { i2 < i } else { domtree.strictly_dominates(b2, b) });
-            if dominated {
-                redundant.push(inst);
-            }
-        }
-    }
-    redundant
+    blocks
 }
 
-/// Whether a guard of `v` dominates instruction `index` of block `b`.
-fn guarded_at(f: &Function, domtree: &DominatorTree, v: Value, b: brine_ir::Block, index: usize) -> bool {
-    f.layout.iter().any(|&gb| {
-        let insts = &f.block(gb).insts;
-        let end = if gb == b {
-            index
-        } else if domtree.strictly_dominates(gb, b) {
-            insts.len()
-        } else {
-            0
-        };
-        insts[..end].iter().any(|&i| matches!(f.inst(i).kind, InstKind::GuardNum { value, .. } if value == v))
-    })
+/// Whether a `guard_num` of `v` dominates instruction `index` of block
+/// `b`: one earlier in the block, or one in a block that strictly
+/// dominates it.
+fn guarded_at(
+    f: &Function,
+    domtree: &DominatorTree,
+    guards: &HashMap<Value, Vec<brine_ir::Block>>,
+    v: Value,
+    b: brine_ir::Block,
+    index: usize,
+) -> bool {
+    let Some(blocks) = guards.get(&v) else { return false };
+    blocks.iter().any(|&gb| gb != b && domtree.strictly_dominates(gb, b))
+        || f.block(b).insts[..index]
+            .iter()
+            .any(|&i| matches!(f.inst(i).kind, InstKind::GuardNum { value, .. } if value == v))
 }
 
 /// Removes a `guard_shape` of an object that an earlier guard of the same
@@ -247,13 +240,20 @@ fn forward_fields(f: &mut Function) -> bool {
 fn step(f: &mut Function) -> bool {
     let mut changed = redundant_shape_guards(f);
     changed |= forward_fields(f);
-    for inst in dominated_guards(f) {
-        if let InstKind::GuardNum { value, .. } = f.inst(inst).kind {
-            FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));
-        }
-    }
     let cfg = ControlFlowGraph::with_function(f);
     let domtree = DominatorTree::with_function(f, &cfg);
+    let guards = guard_blocks(f);
+    // A guard that a guard of the same value dominates cannot fail.
+    for b in f.layout.clone() {
+        for index in 0..f.block(b).insts.len() {
+            let inst = f.block(b).insts[index];
+            if let InstKind::GuardNum { value, .. } = f.inst(inst).kind
+                && guarded_at(f, &domtree, &guards, value, b, index)
+            {
+                FuncCursor::new(f).replace_inst(inst, InstKind::Unbox(value));
+            }
+        }
+    }
     let known = known_numbers(f);
     let layout = f.layout.clone();
     for b in layout {
@@ -261,7 +261,7 @@ fn step(f: &mut Function) -> bool {
         for inst in insts {
             let index = f.block(b).insts.iter().position(|&i| i == inst).unwrap_or(0);
             let number_here =
-                |f: &Function, v: Value| known[v.index()] || guarded_at(f, &domtree, v, b, index);
+                |f: &Function, v: Value| known[v.index()] || guarded_at(f, &domtree, &guards, v, b, index);
             let kind = f.inst(inst).kind.clone();
             let result = f.inst(inst).result;
             match kind {

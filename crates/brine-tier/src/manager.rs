@@ -64,6 +64,8 @@ pub struct FunctionStats {
 struct Version {
     id: FuncId,
     func: Rc<Function>,
+    /// The number its first frame state goes by in [`Manager::states`].
+    first_state: u32,
 }
 
 pub(crate) struct Manager {
@@ -357,7 +359,7 @@ impl Manager {
                 self.record(id, " (optimized)", code.code, started);
                 self.record(id, " (optimized entry)", code.entry, started);
                 self.states.borrow_mut().extend((0..func.states.len() as u32).map(|s| (version, s)));
-                self.versions.borrow_mut().push(Version { id, func });
+                self.versions.borrow_mut().push(Version { id, func, first_state });
                 self.current.borrow_mut().insert(id.0, version);
                 // SAFETY: compiled for this function just now.
                 unsafe { self.install(function, code, tier::OPTIMIZED) };
@@ -433,8 +435,8 @@ impl Engine for Manager {
                 let versions = self.versions.borrow();
                 let (jit, func, first_state) = match version {
                     Some(v) => {
-                        let first = self.states.borrow().iter().position(|&(sv, _)| sv == v).unwrap_or(0);
-                        (self.opt_jit.as_ref()?, &*versions[v as usize].func, first as u32)
+                        let v = &versions[v as usize];
+                        (self.opt_jit.as_ref()?, &*v.func, v.first_state)
                     }
                     None => (self.jit.as_ref()?, program.module.function(id), 0),
                 };
