@@ -110,13 +110,14 @@ struct Translator<'a, 'b, M: Module> {
     /// before each instruction, `values` is refreshed from them.
     vars: Vec<Option<Variable>>,
     blocks: Vec<Option<ClBlock>>,
-    error_block: ClBlock,
+    /// The error blocks of each frame: the function's own (index 0), then
+    /// each inlined call's (see [`ErrorBlocks`]).
+    errors: Vec<ErrorBlocks>,
+    /// The frame of the block being translated: the function's own, or an
+    /// inlined call's.
+    frame: Option<ir::InlineId>,
     /// Where a jump to the error block leaves the line of the error.
     line_slot: cranelift_codegen::ir::StackSlot,
-    /// How many operations jump to `error_block`, and the error blocks
-    /// before it.
-    error_uses: usize,
-    error_blocks: Vec<ClBlock>,
     /// Scratch memory for argument and capture arrays passed to helpers.
     argv: Option<(cranelift_codegen::ir::StackSlot, usize)>,
     helper_refs: HashMap<&'static str, cranelift_codegen::ir::FuncRef>,
@@ -124,9 +125,10 @@ struct Translator<'a, 'b, M: Module> {
 }
 
 fn max_args(f: &ir::Function) -> usize {
-    f.insts
+    f.layout
         .iter()
-        .map(|d| match &d.kind {
+        .flat_map(|&b| &f.block(b).insts)
+        .map(|&i| match &f.inst(i).kind {
             InstKind::Invoke { args, .. }
             | InstKind::SuperInvoke { args, .. }
             | InstKind::Call { args, .. }
@@ -134,11 +136,22 @@ fn max_args(f: &ir::Function) -> usize {
             InstKind::Closure { captures, .. } => captures.len(),
             InstKind::GuardNum { state, .. }
             | InstKind::GuardShape { state, .. }
-            | InstKind::GuardIs { state, .. } => f.state(*state).live.len(),
+            | InstKind::GuardIs { state, .. } => f.state_values(*state).len(),
             _ => 0,
         })
         .max()
         .unwrap_or(0)
+}
+
+/// The error blocks of one frame, each shared by at most
+/// [`ERROR_BLOCK_USES`] operations: a block that every fallible operation
+/// of a large function jumped to would make computing dominators
+/// quadratic.
+#[derive(Default)]
+struct ErrorBlocks {
+    blocks: Vec<ClBlock>,
+    /// How many operations jump to the last block.
+    uses: usize,
 }
 
 /// How many fallible operations share one error block.
@@ -169,7 +182,6 @@ pub fn translate_function<'a, M: Module>(
     b.seal_block(entry);
     let params = b.block_params(entry).to_vec();
     let rt = params[0];
-    let error_block = b.create_block();
     let line_slot = b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
     let mut t = Translator {
         env,
@@ -181,10 +193,9 @@ pub fn translate_function<'a, M: Module>(
         values: vec![None; func.values.len()],
         vars: vec![None; func.values.len()],
         blocks: vec![None; func.blocks.len()],
-        error_block,
+        errors: Vec::new(),
+        frame: None,
         line_slot,
-        error_uses: 0,
-        error_blocks: Vec::new(),
         argv: None,
         helper_refs: HashMap::new(),
         call_conv,
@@ -228,22 +239,18 @@ pub fn translate_function<'a, M: Module>(
 
 /// What an on-stack-replacement entry at loop header `header` translates:
 /// the blocks reachable from the header, entered with the interpreter
-/// frame's values.
+/// frame's values: those live into the header (a guard's frame state
+/// counts as a use), but its parameters, which the interpreter has just
+/// passed the back edge's arguments to and are loaded too.
 ///
-/// - A value used in the region but defined outside it was computed before
-///   the loop was reached (its definition dominates the use, and every path
-///   from the header to the use avoids it), so it is loaded from the frame.
-/// - The header's parameters are loaded from the frame too (the
-///   interpreter has just passed the back edge's arguments).
-/// - A value defined in the region but in a block that strictly dominates
-///   the header (an outer loop's body, around an inner loop's header) may be
-///   used on a path from the header that does not pass its definition: its
-///   last value is in the frame. It becomes a Cranelift variable, defined
-///   from the frame at entry and again at its definition, so that SSA
-///   construction merges the two. (Every other value defined in the region
-///   is defined on every path from the header to its uses: if a path from
-///   the header avoided the definition, the definition would lie on every
-///   path from the function's entry to the header.)
+/// - A live value defined outside the region is loaded from the frame.
+/// - A live value defined in the region (in a block that strictly
+///   dominates the header: an outer loop's body, around an inner loop's
+///   header) may be used on a path from the header that does not pass its
+///   definition. It becomes a Cranelift variable, defined from the frame
+///   at entry and again at its definition, so that SSA construction merges
+///   the two. (A value defined in the region and not live at the header is
+///   defined on every path from the header to its uses.)
 pub struct OsrRegion {
     header: ir::Block,
     in_region: Vec<bool>,
@@ -256,7 +263,6 @@ pub struct OsrRegion {
 impl OsrRegion {
     pub fn new(func: &ir::Function, header: ir::Block) -> OsrRegion {
         let cfg = ir::ControlFlowGraph::with_function(func);
-        let domtree = ir::DominatorTree::with_function(func, &cfg);
         let mut in_region = vec![false; func.blocks.len()];
         let mut work = vec![header];
         in_region[header.index()] = true;
@@ -278,29 +284,13 @@ impl OsrRegion {
                 }
             }
         }
-        // Values used in the region: defined outside it (live in), or in a
-        // block of it that strictly dominates the header and used in
-        // another block (variables).
-        let mut live_in = Vec::new();
-        let mut variables = Vec::new();
-        let mut seen = vec![false; func.values.len()];
-        for &b in func.layout.iter().filter(|b| in_region[b.index()]) {
-            let mut visit = |v: ir::Value| {
-                let Some(d) = def_block[v.index()] else { return };
-                let needed = if !in_region[d.index()] {
-                    true
-                } else {
-                    d != b && d != header && domtree.strictly_dominates(d, header)
-                };
-                if needed && !std::mem::replace(&mut seen[v.index()], true) {
-                    if in_region[d.index()] { variables.push(v) } else { live_in.push(v) }
-                }
-            };
-            for &i in &func.block(b).insts {
-                func.inst(i).kind.for_each_arg(&mut visit);
-                if let Some(state) = func.inst(i).kind.guard_state() {
-                    func.state(state).live.iter().for_each(|&v| visit(v));
-                }
+        let liveness = ir::Liveness::with_frame_states(func);
+        let (mut live_in, mut variables) = (Vec::new(), Vec::new());
+        for v in liveness.live_in(header) {
+            match def_block[v.index()] {
+                Some(d) if in_region[d.index()] => variables.push(v),
+                Some(_) => live_in.push(v),
+                None => {}
             }
         }
         OsrRegion { header, in_region, live_in, variables }
@@ -391,15 +381,20 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// block that every fallible operation of a large function jumps to
     /// would make computing dominators quadratic too.
     fn jump_to_error(&mut self, line: u32) {
-        if self.error_uses == ERROR_BLOCK_USES {
-            self.error_blocks.push(self.error_block);
-            self.error_block = self.b.create_block();
-            self.error_uses = 0;
+        let frame = self.frame.map_or(0, |f| f.index() + 1);
+        if self.errors.len() <= frame {
+            self.errors.resize_with(frame + 1, ErrorBlocks::default);
         }
-        self.error_uses += 1;
+        let errors = &mut self.errors[frame];
+        if errors.blocks.is_empty() || errors.uses == ERROR_BLOCK_USES {
+            errors.blocks.push(self.b.create_block());
+            errors.uses = 0;
+        }
+        errors.uses += 1;
+        let target = *errors.blocks.last().expect("an error block");
         let line = self.b.ins().iconst(types::I64, line as i64);
         self.b.ins().stack_store(types::I64, line, self.line_slot, 0);
-        self.b.ins().jump(self.error_block, &[]);
+        self.b.ins().jump(target, &[]);
     }
 
     fn line(&self, site: ir::SiteId) -> u32 {
@@ -412,6 +407,12 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             Some((slot, cap)) if !values.is_empty() => {
                 debug_assert!(values.len() <= cap);
                 for (i, &v) in values.iter().enumerate() {
+                    // An f64 (an unboxed number) is stored as its bits, its boxed value.
+                    let v = if self.b.func.dfg.value_type(v) == types::F64 {
+                        self.b.ins().bitcast(types::I64, MemFlagsData::new(), v)
+                    } else {
+                        v
+                    };
                     self.b.ins().stack_store(types::I64, v, slot, (i * 8) as i32);
                 }
                 self.b.ins().stack_addr(types::I64, slot, 0)
@@ -501,22 +502,36 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().jump(header, &block_args(&args));
     }
 
-    /// The error blocks: each adds the frame's trace line and returns the error.
+    /// The error blocks: each adds the trace line of its frame, and of
+    /// every frame an inlined call is in, and returns the error.
     fn error_tail(&mut self) {
-        self.error_blocks.push(self.error_block);
-        for block in std::mem::take(&mut self.error_blocks) {
-            self.b.switch_to_block(block);
-            let line = self.b.ins().stack_load(types::I64, types::I64, self.line_slot, 0);
-            let fobj = self.env.links.function(&mut self.b, self.id);
-            self.call_rt("brine_trace", &[line, fobj]);
-            let e = self.iconst(ERROR);
-            self.b.ins().return_(&[e]);
+        for (frame, errors) in std::mem::take(&mut self.errors).into_iter().enumerate() {
+            for block in errors.blocks {
+                self.b.switch_to_block(block);
+                let line = self.b.ins().stack_load(types::I64, types::I64, self.line_slot, 0);
+                let mut inlined = frame.checked_sub(1).map(ir::InlineId::new);
+                let mut line = line;
+                loop {
+                    let (func, call) = match inlined {
+                        Some(i) => (self.func.inlined[i.index()].func, Some(&self.func.inlined[i.index()])),
+                        None => (self.id, None),
+                    };
+                    let fobj = self.env.links.function(&mut self.b, func);
+                    self.call_rt("brine_trace", &[line, fobj]);
+                    let Some(call) = call else { break };
+                    line = self.iconst(self.env.ir.site_line(call.site) as i64);
+                    inlined = call.parent;
+                }
+                let e = self.iconst(ERROR);
+                self.b.ins().return_(&[e]);
+            }
         }
     }
 
     fn block(&mut self, block: ir::Block) {
         let cb = self.cl_block(block);
         self.b.switch_to_block(cb);
+        self.frame = self.func.block(block).frame;
         for &p in &self.func.block(block).params {
             if let Some(var) = self.vars[p.index()] {
                 let v = self.val(p);
@@ -532,7 +547,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             };
             data.kind.for_each_arg(&mut refresh);
             if let Some(state) = data.kind.guard_state() {
-                self.func.state(state).live.iter().for_each(|&v| refresh(v));
+                self.func.state_values(state).into_iter().for_each(&mut refresh);
             }
             if let Some(v) = self.inst(&data.kind)
                 && let Some(r) = data.result
@@ -828,7 +843,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// to `brine_deopt`, which finishes the activation in the interpreter;
     /// its result is this function's.
     fn deopt_exit(&mut self, state: ir::StateId) {
-        let live = self.vals(&self.func.state(state).live);
+        let live = self.vals(&self.func.state_values(state));
         let argv = self.argv(&live);
         let fobj = self.env.links.function(&mut self.b, self.id);
         let number = self.iconst((self.env.first_state + state.0) as i64);

@@ -168,6 +168,33 @@ impl<'a> Interp<'a> {
         self.run_from(id, base, block, index)
     }
 
+    /// Continues an activation of function `id` whose frame, at `base`,
+    /// the caller has filled, after the call at instruction `index` of
+    /// `block` returned `result`: how the caller of an inlined call that
+    /// deoptimized finishes. An error result passes through this frame as
+    /// it would have from the call.
+    pub fn resume_after_call(
+        &mut self,
+        id: FuncId,
+        base: usize,
+        block: brine_ir::Block,
+        index: usize,
+        result: Value,
+    ) -> Value {
+        let func = self.program.module.function(id);
+        let data = func.inst(func.block(block).insts[index]);
+        if result.is_error() {
+            let line = data.kind.site().map_or(func.line, |s| self.program.module.site_line(s));
+            let name = self.function_name(id);
+            self.rt.add_trace(line, name);
+            return Value::ERROR;
+        }
+        if let Some(r) = data.result {
+            self.rt.stack[base + r.index()] = result;
+        }
+        self.run_from(id, base, block, index + 1)
+    }
+
     fn run_from(&mut self, id: FuncId, base: usize, mut block: brine_ir::Block, mut start: usize) -> Value {
         let program: &'a Program = self.program;
         let func: &'a Function = program.module.function(id);

@@ -72,3 +72,9 @@ entity!(
     StateId,
     "fs"
 );
+entity!(
+    /// A call inlined into a [`crate::Function`] ([`crate::InlinedCall`]):
+    /// the interpreter frame its blocks run in.
+    InlineId,
+    "in"
+);

@@ -1,6 +1,6 @@
 //! Modules and functions.
 
-use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StateId, StrId, Value};
+use crate::entities::{Block, FuncId, GlobalId, InlineId, Inst, SiteId, StateId, StrId, Value};
 use crate::inst::{InstData, Type};
 use std::collections::HashMap;
 
@@ -44,6 +44,9 @@ pub struct BlockData {
     pub params: Vec<Value>,
     /// The block's instructions in order; the last one is its terminator.
     pub insts: Vec<Inst>,
+    /// The inlined call whose callee's code this block is (None: the
+    /// function's own code).
+    pub frame: Option<InlineId>,
 }
 
 /// What a guard of specialized code needs when it fails: where the
@@ -63,6 +66,45 @@ pub struct FrameState {
     /// The values live there (the entry's callee and receiver first),
     /// boxed vals.
     pub live: Vec<Value>,
+    /// For a guard in inlined code: the frame is the callee's.
+    pub inlined: Option<InlinedState>,
+}
+
+/// The frame of an inlined callee that a guard in its code rebuilds, and
+/// how it hangs from its caller's.
+///
+/// The callee's frame holds `live[i]` in slot `slots[i]` (a value number
+/// of the callee's original function); `block` and `index` are a point of
+/// that function. The caller's frame is state `caller`, which names the
+/// call instruction: the caller resumes after it, with the callee's result
+/// as the call's.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InlinedState {
+    pub func: FuncId,
+    pub slots: Vec<Value>,
+    pub caller: StateId,
+}
+
+impl FrameState {
+    /// The frame slot of live value `i`: its own number in the function's
+    /// own frame, else the inlined callee's slot.
+    pub fn slot(&self, i: usize) -> Value {
+        match &self.inlined {
+            Some(inl) => inl.slots[i],
+            None => self.live[i],
+        }
+    }
+}
+
+/// A call whose callee's code was copied into the function (inlined).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InlinedCall {
+    /// The callee.
+    pub func: FuncId,
+    /// The call's site, in the caller's code.
+    pub site: SiteId,
+    /// The frame the call is in (None: the function's own).
+    pub parent: Option<InlineId>,
 }
 
 /// One IR function.
@@ -85,6 +127,8 @@ pub struct Function {
     pub layout: Vec<Block>,
     /// Frame states of the guards of specialized code (empty otherwise).
     pub states: Vec<FrameState>,
+    /// The calls inlined into specialized code (empty otherwise).
+    pub inlined: Vec<InlinedCall>,
 }
 
 impl Function {
@@ -100,6 +144,7 @@ impl Function {
             values: Vec::new(),
             layout: Vec::new(),
             states: Vec::new(),
+            inlined: Vec::new(),
         }
     }
 
@@ -108,6 +153,19 @@ impl Function {
     }
     pub fn state(&self, s: StateId) -> &FrameState {
         &self.states[s.index()]
+    }
+    /// The values a guard with frame state `s` passes when it fails: the
+    /// state's live values, then those of each caller state out to the
+    /// function's own frame.
+    pub fn state_values(&self, s: StateId) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut state = Some(s);
+        while let Some(s) = state {
+            let fs = self.state(s);
+            out.extend_from_slice(&fs.live);
+            state = fs.inlined.as_ref().map(|i| i.caller);
+        }
+        out
     }
     pub fn block(&self, b: Block) -> &BlockData {
         &self.blocks[b.index()]

@@ -21,6 +21,7 @@ pub mod dominators;
 mod entities;
 mod function;
 mod inst;
+pub mod liveness;
 pub mod loops;
 pub mod parser;
 pub mod printer;
@@ -29,7 +30,11 @@ pub mod verifier;
 pub use cfg::{BlockPredecessor, ControlFlowGraph};
 pub use cursor::FuncCursor;
 pub use dominators::DominatorTree;
-pub use entities::{Block, FuncId, GlobalId, Inst, SiteId, StateId, StrId, Value};
-pub use function::{BlockData, FrameState, Function, FunctionKind, Module, Site, ValueData, ValueDef};
+pub use entities::{Block, FuncId, GlobalId, InlineId, Inst, SiteId, StateId, StrId, Value};
+pub use function::{
+    BlockData, FrameState, Function, FunctionKind, InlinedCall, InlinedState, Module, Site, ValueData,
+    ValueDef,
+};
 pub use inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
+pub use liveness::Liveness;
 pub use loops::{Loop, LoopAnalysis};

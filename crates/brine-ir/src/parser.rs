@@ -39,8 +39,11 @@
 //! terminator ends every block, a result exactly on the instructions that
 //! have one); the rest (types, dominance, arities) is the verifier's job.
 
-use crate::entities::{Block, FuncId, GlobalId, Inst, SiteId, StateId, StrId, Value};
-use crate::function::{BlockData, FrameState, Function, FunctionKind, Module, Site, ValueData, ValueDef};
+use crate::entities::{Block, FuncId, GlobalId, InlineId, Inst, SiteId, StateId, StrId, Value};
+use crate::function::{
+    BlockData, FrameState, Function, FunctionKind, InlinedCall, InlinedState, Module, Site, ValueData,
+    ValueDef,
+};
 use crate::inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
 use std::collections::HashMap;
 
@@ -400,6 +403,8 @@ struct RawState {
     block: Block,
     index: u32,
     live: Vec<Value>,
+    /// `of fN slots [...] caller fsK`: the callee, its frame slots, the caller's state.
+    inlined: Option<(FuncId, Vec<Value>, u32)>,
 }
 
 struct RawBlock {
@@ -407,6 +412,7 @@ struct RawBlock {
     name: Block,
     params: Vec<(Value, Type)>,
     insts: Vec<RawInst>,
+    frame: Option<InlineId>,
 }
 
 struct Parser<'a> {
@@ -586,6 +592,7 @@ impl<'a> Parser<'a> {
 
         let mut blocks: Vec<RawBlock> = Vec::new();
         let mut states: Vec<RawState> = Vec::new();
+        let mut inlined: Vec<InlinedCall> = Vec::new();
         let close_line = loop {
             let Some(mut c) = self.next_line() else {
                 return Err(ParseError {
@@ -606,6 +613,11 @@ impl<'a> Parser<'a> {
                 states.push(self.parse_state(&mut c)?);
                 continue;
             }
+            if w == "inlined" && blocks.is_empty() {
+                c.word();
+                inlined.push(self.parse_inlined(&mut c, inlined.len())?);
+                continue;
+            }
             if !states.is_empty() {
                 return c.err("frame states ('state fsN: ...') come after the last block");
             }
@@ -613,7 +625,9 @@ impl<'a> Parser<'a> {
                 return c
                     .err(format!("f{id} (line {header_line}) has no closing '}}' before the next function"));
             }
-            if w.starts_with("block") && matches!(probe.peek(), Some(':' | '(')) {
+            if w.starts_with("block")
+                && (matches!(probe.peek(), Some(':' | '(')) || probe.word() == "inlined")
+            {
                 if let Some(prev) = blocks.last() {
                     check_terminated(prev)?;
                 }
@@ -637,6 +651,13 @@ impl<'a> Parser<'a> {
         }
         let mut f = Function::new(name, kind, arity, line);
         f.ncaptures = ncaptures;
+        if let Some(b) = blocks.iter().find(|b| b.frame.is_some_and(|i| i.index() >= inlined.len())) {
+            return Err(ParseError {
+                line: b.line,
+                message: format!("{} is in an undefined inlined call", b.name),
+            });
+        }
+        f.inlined = inlined;
         build_function(&mut f, blocks, states)?;
         self.module.functions.push(f);
         Ok(())
@@ -651,8 +672,51 @@ impl<'a> Parser<'a> {
         let index = c.uint("an instruction index")?;
         c.expect('[', "before the live values")?;
         let live = c.values(']')?;
+        let mut inlined = None;
+        if c.clone().word() == "of" {
+            c.word();
+            let func = FuncId(c.entity("f", "a function")?);
+            c.keyword("slots", "after the inlined function")?;
+            c.expect('[', "before the frame slots")?;
+            let slots = c.values(']')?;
+            if slots.len() != live.len() {
+                return c.err(format!("{} live values but {} frame slots", live.len(), slots.len()));
+            }
+            c.keyword("caller", "after the frame slots")?;
+            let caller = c.entity("fs", "a frame state")?;
+            if caller >= id {
+                return c.err(format!("the caller's state fs{caller} must come before fs{id}"));
+            }
+            inlined = Some((func, slots, caller));
+        }
         c.end()?;
-        Ok(RawState { line: c.line, id, block, index, live })
+        Ok(RawState { line: c.line, id, block, index, live, inlined })
+    }
+
+    /// `inN: fM at @S [from inK]`, after `inlined`: entry `n` of the table
+    /// of inlined calls.
+    fn parse_inlined(&mut self, c: &mut Cursor<'a>, n: usize) -> Result<InlinedCall> {
+        let id = c.entity("in", "an inlined call")?;
+        if id as usize != n {
+            return c
+                .err(format!("expected inlined call in{n} here (they are numbered in order), found in{id}"));
+        }
+        c.expect(':', "after the inlined call's name")?;
+        let func = FuncId(c.entity("f", "a function")?);
+        c.keyword("at", "after the inlined function")?;
+        let site = c.site()?;
+        let site = self.use_site(c, site, "")?;
+        let mut parent = None;
+        if c.clone().word() == "from" {
+            c.word();
+            let p = c.entity("in", "an inlined call")?;
+            if p as usize >= n {
+                return c.err(format!("the parent in{p} of in{n} must come before it"));
+            }
+            parent = Some(InlineId(p));
+        }
+        c.end()?;
+        Ok(InlinedCall { func, site, parent })
     }
 
     /// `blockN:` or `blockN(v1: val, ...):`.
@@ -670,9 +734,14 @@ impl<'a> Parser<'a> {
                 c.expect(',', "or ')' in the block's parameters")?;
             }
         }
+        let mut frame = None;
+        if c.clone().word() == "inlined" {
+            c.word();
+            frame = Some(InlineId(c.entity("in", "an inlined call")?));
+        }
         c.expect(':', &format!("after {name}"))?;
         c.end()?;
-        Ok(RawBlock { line: c.line, name, params, insts: Vec::new() })
+        Ok(RawBlock { line: c.line, name, params, insts: Vec::new(), frame })
     }
 
     /// `[vN =] OPCODE OPERANDS [@SITE]`.
@@ -964,6 +1033,7 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>
     for raw in blocks {
         let b = block_map[&raw.name];
         f.layout.push(b);
+        f.blocks[b.index()].frame = raw.frame;
         for (i, (v, ty)) in raw.params.into_iter().enumerate() {
             let v = value_map[&v];
             values[v.index()] = Some(ValueData { ty, def: ValueDef::Param(b, i as u32) });
@@ -1026,9 +1096,6 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>
                 ),
             });
         }
-        let Some(&block) = block_map.get(&raw.block) else {
-            return Err(ParseError { line: raw.line, message: format!("undefined block {}", raw.block) });
-        };
         let mut live = Vec::new();
         for v in raw.live {
             match value_map.get(&v) {
@@ -1036,7 +1103,22 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>
                 None => return Err(ParseError { line: raw.line, message: format!("undefined value {v}") }),
             }
         }
-        f.states.push(FrameState { block, index: raw.index, live });
+        // An inlined frame's block and slots are the callee's, not this function's.
+        let (block, inlined) = match raw.inlined {
+            Some((func, slots, caller)) => {
+                (raw.block, Some(InlinedState { func, slots, caller: StateId(caller) }))
+            }
+            None => match block_map.get(&raw.block) {
+                Some(&block) => (block, None),
+                None => {
+                    return Err(ParseError {
+                        line: raw.line,
+                        message: format!("undefined block {}", raw.block),
+                    });
+                }
+            },
+        };
+        f.states.push(FrameState { block, index: raw.index, live, inlined });
     }
     // Numbers no value has: detached values, each the result of a `nil` in no block.
     f.values = values

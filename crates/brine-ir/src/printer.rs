@@ -97,15 +97,25 @@ pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
         f.kind.name(),
         f.line
     );
+    for (i, call) in f.inlined.iter().enumerate() {
+        let _ = write!(out, "    inlined {}: {} at {}", crate::InlineId::new(i), call.func, call.site);
+        if let Some(parent) = call.parent {
+            let _ = write!(out, " from {parent}");
+        }
+        out.push('\n');
+    }
     for &b in &f.layout {
         let data = f.block(b);
-        if data.params.is_empty() {
-            let _ = writeln!(out, "{b}:");
-        } else {
+        let _ = write!(out, "{b}");
+        if !data.params.is_empty() {
             let params: Vec<String> =
                 data.params.iter().map(|&p| format!("{p}: {}", f.value_type(p).name())).collect();
-            let _ = writeln!(out, "{b}({}):", params.join(", "));
+            let _ = write!(out, "({})", params.join(", "));
         }
+        if let Some(frame) = data.frame {
+            let _ = write!(out, " inlined {frame}");
+        }
+        out.push_str(":\n");
         for &inst in &data.insts {
             let d = f.inst(inst);
             out.push_str("    ");
@@ -120,7 +130,7 @@ pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
         }
     }
     for (i, state) in f.states.iter().enumerate() {
-        let _ = writeln!(
+        let _ = write!(
             out,
             "    state {}: {} at {} [{}]",
             crate::StateId::new(i),
@@ -128,6 +138,10 @@ pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
             state.index,
             list(&state.live)
         );
+        if let Some(inl) = &state.inlined {
+            let _ = write!(out, " of {} slots [{}] caller {}", inl.func, list(&inl.slots), inl.caller);
+        }
+        out.push('\n');
     }
     out.push_str("}\n");
 }

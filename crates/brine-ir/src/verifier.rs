@@ -136,6 +136,11 @@ fn verify_function(module: &Module, id: FuncId, f: &Function, errors: &mut Vec<V
                 err(format!("{b}: terminator misplaced at {inst}"));
             }
         }
+        if let Some(frame) = f.block(b).frame
+            && frame.index() >= f.inlined.len()
+        {
+            err(format!("{b} is in the undefined inlined call {frame}"));
+        }
         for (i, &p) in f.block(b).params.iter().enumerate() {
             if f.values[p.index()].def != ValueDef::Param(b, i as u32) {
                 err(format!("{b}: param {p} has a wrong definition"));
@@ -169,12 +174,16 @@ fn verify_function(module: &Module, id: FuncId, f: &Function, errors: &mut Vec<V
             if let Some(state) = kind.guard_state() {
                 match f.states.get(state.index()) {
                     None => err(format!("{inst}: frame state {state} out of range")),
-                    Some(fs) => {
-                        for &v in &fs.live {
+                    Some(_) if !state_chain_ok(f, state) => {
+                        err(format!("{inst}: frame state {state} has a malformed inlined chain"))
+                    }
+                    Some(_) => {
+                        for v in f.state_values(state) {
                             if !defined_before(v, b, i) {
                                 err(format!("{inst}: {state} holds {v}, whose definition does not dominate"));
-                            } else if ty(v) != Some(Type::Val) {
-                                err(format!("{inst}: {state} holds {v}, which is not a val"));
+                            } else if !matches!(ty(v), Some(Type::Val | Type::F64)) {
+                                // An f64 is a number, whose bits are its boxed bits.
+                                err(format!("{inst}: {state} holds {v}, which is neither a val nor an f64"));
                             }
                         }
                     }
@@ -295,5 +304,19 @@ fn check_types(
             err(format!("{inst}: global {global} out of range"));
         }
         _ => {}
+    }
+}
+
+/// Whether the callers of frame state `s` are states that come before it,
+/// and each inlined state has a slot for each live value.
+fn state_chain_ok(f: &Function, s: crate::StateId) -> bool {
+    let mut s = s;
+    loop {
+        let fs = &f.states[s.index()];
+        match &fs.inlined {
+            None => return true,
+            Some(inl) if inl.caller < s && inl.slots.len() == fs.live.len() => s = inl.caller,
+            Some(_) => return false,
+        }
     }
 }

@@ -2,9 +2,10 @@
 //! nothing needs are removed. What is needed: the operands of every instruction that is
 //! not pure (effects, errors, guards, terminators), the values a remaining
 //! guard's frame state lists, and transitively the operands of needed pure
-//! instructions.
+//! instructions. The frame states no remaining guard uses go too (the
+//! others are renumbered in order).
 
-use brine_ir::{Function, InstKind, Value, ValueDef};
+use brine_ir::{Function, InstKind, StateId, Value, ValueDef};
 
 pub fn run(f: &mut Function) {
     let mut needed = vec![false; f.values.len()];
@@ -22,7 +23,7 @@ pub fn run(f: &mut Function) {
             }
             kind.for_each_arg(|v| need(v, &mut needed, &mut work));
             if let Some(state) = kind.guard_state() {
-                for &v in &f.state(state).live {
+                for v in f.state_values(state) {
                     need(v, &mut needed, &mut work);
                 }
             }
@@ -43,6 +44,50 @@ pub fn run(f: &mut Function) {
                 !removable(&data.kind) || data.result.is_some_and(|r| needed[r.index()])
             })
             .collect();
+    }
+    remove_unused_states(f);
+}
+
+/// Drops the frame states that no guard in the layout uses, directly or as
+/// the caller of an inlined state, and renumbers the rest in order.
+fn remove_unused_states(f: &mut Function) {
+    let mut used = vec![false; f.states.len()];
+    for &b in &f.layout {
+        for &i in &f.block(b).insts {
+            let mut state = f.inst(i).kind.guard_state();
+            while let Some(s) = state {
+                if std::mem::replace(&mut used[s.index()], true) {
+                    break;
+                }
+                state = f.state(s).inlined.as_ref().map(|inl| inl.caller);
+            }
+        }
+    }
+    let mut renumbered = vec![None; f.states.len()];
+    let mut kept = Vec::new();
+    for (i, state) in std::mem::take(&mut f.states).into_iter().enumerate() {
+        if used[i] {
+            renumbered[i] = Some(StateId::new(kept.len()));
+            kept.push(state);
+        }
+    }
+    let new = |s: StateId| renumbered[s.index()].expect("a used state's caller is used");
+    for state in &mut kept {
+        if let Some(inl) = &mut state.inlined {
+            inl.caller = new(inl.caller);
+        }
+    }
+    f.states = kept;
+    for data in &mut f.insts {
+        match &mut data.kind {
+            InstKind::GuardNum { state, .. }
+            | InstKind::GuardShape { state, .. }
+            | InstKind::GuardIs { state, .. } => {
+                // Instructions out of the layout may name dropped states; they are never run.
+                *state = renumbered[state.index()].unwrap_or(StateId::new(0));
+            }
+            _ => {}
+        }
     }
 }
 

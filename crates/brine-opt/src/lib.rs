@@ -1,9 +1,8 @@
 //! `brine-opt`: the optimizer. IR passes that turn a function's
 //! unspecialized IR into faster IR, from what a run has observed.
 //!
-//! It owns the passes ([`speculate`], [`simplify`], [`licm`], [`dce`]), the analyses
-//! only passes need ([`liveness`]), and the pipeline that runs them
-//! ([`optimize`]). Facts about the running program come through the
+//! It owns the passes ([`speculate`], [`inline`], [`simplify`], [`licm`],
+//! [`fold`], [`unbox`], [`dce`]) and the pipeline that runs them ([`optimize`]). Facts about the running program come through the
 //! [`Oracle`] trait: the optimizer never sees runtime objects or values.
 //!
 //! A specialized function is an edited copy of the original: every original
@@ -15,12 +14,14 @@
 //! It must not know the runtime, the interpreter or the code generator.
 
 pub mod dce;
+pub mod fold;
+pub mod inline;
 pub mod licm;
-pub mod liveness;
 pub mod simplify;
 pub mod speculate;
+pub mod unbox;
 
-use brine_ir::{Function, Module, SiteId};
+use brine_ir::{FuncId, Function, Module, SiteId};
 
 /// What the run has observed of the operands of an arithmetic or comparison
 /// site.
@@ -52,6 +53,8 @@ pub struct Method {
     pub shape: u64,
     pub closure: u64,
     pub function: u64,
+    /// The IR function the prototype runs.
+    pub func: FuncId,
     pub arity: u32,
 }
 
@@ -90,12 +93,18 @@ pub fn optimize(module: &Module, func: &Function, oracle: &dyn Oracle) -> Result
     }
     let mut f = speculate::run(func, oracle);
     check(module, &f, "speculate");
+    inline::run(module, func, &mut f, oracle);
+    check(module, &f, "inline");
     simplify::run(&mut f);
     check(module, &f, "simplify");
     licm::run(&mut f, func);
     check(module, &f, "licm");
     simplify::run(&mut f);
     check(module, &f, "simplify");
+    fold::run(&mut f);
+    check(module, &f, "fold");
+    unbox::run(&mut f);
+    check(module, &f, "unbox");
     dce::run(&mut f);
     check(module, &f, "dce");
     Ok(f)

@@ -11,10 +11,9 @@
 //! operation would never have run deoptimizes once, and the next
 //! compilation knows better.
 
-use crate::liveness::Liveness;
 use brine_ir::{
-    ControlFlowGraph, DominatorTree, FrameState, FuncCursor, Function, InstKind, LoopAnalysis, StateId,
-    Value, ValueDef,
+    ControlFlowGraph, DominatorTree, FrameState, FuncCursor, Function, InstKind, Liveness, LoopAnalysis,
+    StateId, Value, ValueDef,
 };
 use std::collections::HashSet;
 
@@ -61,7 +60,7 @@ pub fn run(f: &mut Function, original: &Function) {
                 .filter(|v| !entry_params.contains(v)),
         );
         let state = StateId::new(f.states.len());
-        f.states.push(FrameState { block: preheader, index: index as u32, live });
+        f.states.push(FrameState { block: preheader, index: index as u32, live, inlined: None });
         let mut cursor = FuncCursor::new(f);
         cursor.goto_before_terminator(preheader);
         for value in wanted {

@@ -13,18 +13,20 @@
 //!   number, optimistically: a loop counter updated by a `+` that has not
 //!   run yet is still known to be a number.)
 //!
-//! - A `guard_shape` repeating an earlier one of the same block, with
-//!   nothing between that can change the object's shape, goes; a
-//!   `load_field` of a field the block has just stored or loaded takes
-//!   that value.
+//! - A `guard_shape` repeating an earlier one of the same extended basic
+//!   block (a block and the chain of single-predecessor blocks after it),
+//!   with nothing between that can change the object's shape, goes; a
+//!   `load_field` of a field stored or loaded just before takes that
+//!   value.
 //!
 //! Replaced instructions are left for [`crate::dce`] to remove.
 //!
-//! Every value the optimizer makes is used only in the block that defines
-//! it: guards, float operations and their boxes sit next to the original
-//! instruction they implement. So the values that cross blocks are all
-//! original values, which an interpreter frame holds: an on-stack
-//! replacement can enter at any loop header by loading them.
+//! Every value the optimizer makes is used only in the extended basic
+//! block that defines it: guards, float operations and their boxes sit
+//! next to the original instruction they implement. So the values live at
+//! a loop header are all original values, which an interpreter frame
+//! holds: an on-stack replacement can enter at any loop header by loading
+//! them.
 
 use brine_ir::{
     ControlFlowGraph, DominatorTree, FuncCursor, Function, InstKind, Type, UnaryOp, Value, ValueDef, cursor,
@@ -151,9 +153,12 @@ fn guarded_at(
 /// known one). Returns whether it removed any.
 fn redundant_shape_guards(f: &mut Function) -> bool {
     let mut changed = false;
-    for b in f.layout.clone() {
-        // Object -> (its known shape, the pointer a guard gave for it).
-        let mut known: HashMap<Value, (u64, Value)> = HashMap::new();
+    let cfg = ControlFlowGraph::with_function(f);
+    // Object -> (its known shape, the pointer a guard gave for it), at the
+    // end of each block.
+    let mut at_end: HashMap<brine_ir::Block, HashMap<Value, (u64, Value)>> = HashMap::new();
+    for &b in cfg.reverse_postorder() {
+        let mut known = from_only_predecessor(&cfg, &at_end, b);
         let mut redundant = Vec::new();
         for &inst in &f.block(b).insts {
             match f.inst(inst).kind {
@@ -183,6 +188,7 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
                 _ => {}
             }
         }
+        at_end.insert(b, known);
         for (inst, ptr, earlier) in redundant {
             cursor::replace_all_uses(f, ptr, earlier);
             FuncCursor::new(f).remove_inst(inst);
@@ -192,6 +198,24 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
     changed
 }
 
+/// What is known at the start of block `b`: what was known at the end of
+/// its predecessor, if it has exactly one (an extended basic block, such
+/// as an inlined callee's entry after its call), else nothing.
+///
+/// A value that a fact carries into `b` then crosses blocks, but never a
+/// loop header (which has two predecessors at least), so it is never live
+/// at one: on-stack replacement never needs it.
+fn from_only_predecessor<K: Clone + Default>(
+    cfg: &ControlFlowGraph,
+    at_end: &HashMap<brine_ir::Block, K>,
+    b: brine_ir::Block,
+) -> K {
+    match cfg.predecessors(b) {
+        [only] => at_end.get(&only.block).cloned().unwrap_or_default(),
+        _ => K::default(),
+    }
+}
+
 /// Forwards, within a block, the value a `store_field` stored (or a
 /// `load_field` loaded) to a later `load_field` of the same field of the
 /// same pointer. A store to that offset through another pointer (which may
@@ -199,8 +223,10 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
 /// a call), forget what is known. Returns whether it forwarded any.
 fn forward_fields(f: &mut Function) -> bool {
     let mut changed = false;
-    for b in f.layout.clone() {
-        let mut known: HashMap<(Value, u32), Value> = HashMap::new();
+    let cfg = ControlFlowGraph::with_function(f);
+    let mut at_end: HashMap<brine_ir::Block, HashMap<(Value, u32), Value>> = HashMap::new();
+    for &b in cfg.reverse_postorder() {
+        let mut known = from_only_predecessor(&cfg, &at_end, b);
         let mut forwards = Vec::new();
         for &inst in &f.block(b).insts {
             match f.inst(inst).kind {
@@ -227,6 +253,7 @@ fn forward_fields(f: &mut Function) -> bool {
                 _ => {}
             }
         }
+        at_end.insert(b, known);
         for (r, v) in forwards {
             if cursor::replace_all_uses(f, r, v) > 0 {
                 changed = true;

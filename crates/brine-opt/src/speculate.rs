@@ -28,9 +28,10 @@
 //! generic operation, which also records the other kind of operand, so the
 //! next compilation does not speculate there again.
 
-use crate::liveness::Liveness;
 use crate::{Operands, Oracle};
-use brine_ir::{BinaryOp, Block, FrameState, FuncCursor, Function, InstKind, StateId, UnaryOp, Value};
+use brine_ir::{
+    BinaryOp, Block, FrameState, FuncCursor, Function, InstKind, Liveness, StateId, UnaryOp, Value,
+};
 
 /// Whether a site's operands are worth speculating on: they have been
 /// numbers and nothing else; or, for an operator that takes only numbers
@@ -160,6 +161,6 @@ fn new_state(
     let mut live: Vec<Value> = entry_params.to_vec();
     live.extend(liveness.live_before(func, b, index).into_iter().filter(|v| !entry_params.contains(v)));
     let id = StateId::new(f.states.len());
-    f.states.push(FrameState { block: b, index: index as u32, live });
+    f.states.push(FrameState { block: b, index: index as u32, live, inlined: None });
     id
 }

@@ -58,6 +58,8 @@ pub struct FunctionStats {
     pub deopts: Vec<(u32, u32)>,
     /// Why the optimizer declined it, if it did.
     pub declined: Option<String>,
+    /// How many optimized versions of functions inlined a call of it.
+    pub inlined: u32,
 }
 
 /// One optimized version of a function.
@@ -137,6 +139,7 @@ impl brine_opt::Oracle for Observations<'_> {
                 shape: 0,
                 closure: closure.0,
                 function: function as u64,
+                func: FuncId((*function).func_id),
                 arity: (*function).arity,
             })
         }
@@ -161,6 +164,7 @@ impl brine_opt::Oracle for Observations<'_> {
                 shape: entry.key as u64,
                 closure: closure.0,
                 function: function as u64,
+                func: FuncId((*function).func_id),
                 arity: (*function).arity,
             })
         }
@@ -359,6 +363,12 @@ impl Manager {
                 self.record(id, " (optimized)", code.code, started);
                 self.record(id, " (optimized entry)", code.entry, started);
                 self.states.borrow_mut().extend((0..func.states.len() as u32).map(|s| (version, s)));
+                let mut callees: Vec<FuncId> = func.inlined.iter().map(|c| c.func).collect();
+                callees.sort();
+                callees.dedup();
+                for callee in callees {
+                    self.with_stats(callee, |s| s.inlined += 1);
+                }
                 self.versions.borrow_mut().push(Version { id, func, first_state });
                 self.current.borrow_mut().insert(id.0, version);
                 // SAFETY: compiled for this function just now.
@@ -367,6 +377,7 @@ impl Manager {
                     s.tier = s.tier.max(tier::OPTIMIZED);
                     s.optimizations += 1;
                 });
+
                 true
             }
             Err(e) => {
@@ -436,6 +447,10 @@ impl Engine for Manager {
                 let (jit, func, first_state) = match version {
                     Some(v) => {
                         let v = &versions[v as usize];
+                        // A loop the optimizer proved unreachable has no code to enter.
+                        if !v.func.layout.contains(&Block(block)) {
+                            return None;
+                        }
                         (self.opt_jit.as_ref()?, &*v.func, v.first_state)
                     }
                     None => (self.jit.as_ref()?, program.module.function(id), 0),
@@ -479,24 +494,57 @@ impl Engine for Manager {
             (v.id, Rc::clone(&v.func))
         };
         let program = self.program();
-        let fs = &func.states[local as usize];
-        let original = program.module.function(id);
-        // The frame the interpreter would have: every slot the state lists.
-        let base = rt.stack.len();
-        rt.stack.resize(base + original.values.len(), Value::NIL);
-        for (i, v) in fs.live.iter().enumerate() {
-            // SAFETY: the guard passed one value per listed slot.
-            rt.stack[base + v.index()] = unsafe { *values.add(i) };
+        // The frames to rebuild, innermost first: each state's function and
+        // where its live values start in `values`.
+        let mut frames = Vec::new();
+        let mut offset = 0;
+        let mut s = Some(brine_ir::StateId(local));
+        while let Some(state) = s {
+            let fs = &func.states[state.index()];
+            frames.push((fs, fs.inlined.as_ref().map_or(id, |i| i.func), offset));
+            offset += fs.live.len();
+            s = fs.inlined.as_ref().map(|i| i.caller);
         }
-        let inst = original.block(fs.block).insts[fs.index as usize];
-        let line = original.inst(inst).kind.site().map_or(original.line, |s| program.module.site_line(s));
+        let (innermost, innermost_id, _) = frames[0];
+        let inner = program.module.function(innermost_id);
+        let inst = inner.block(innermost.block).insts[innermost.index as usize];
+        let line = inner.inst(inst).kind.site().map_or(inner.line, |s| program.module.site_line(s));
         self.with_stats(id, |s| match s.deopts.iter_mut().find(|(l, _)| *l == line) {
             Some((_, n)) => *n += 1,
             None => s.deopts.push((line, 1)),
         });
         self.invalidate(function, id, version);
-        let result = Interp::new(rt, program).resume(id, base, fs.block, fs.index as usize);
-        rt.stack.truncate(base);
+        // The interpreter frames, outermost lowest on the stack, as calls
+        // would have made them: every slot each state lists.
+        let bottom = rt.stack.len();
+        let mut bases = vec![0; frames.len()];
+        for (k, &(fs, fid, offset)) in frames.iter().enumerate().rev() {
+            let base = rt.stack.len();
+            bases[k] = base;
+            rt.stack.resize(base + program.module.function(fid).values.len(), Value::NIL);
+            for i in 0..fs.live.len() {
+                // SAFETY: the guard passed one value per listed slot of
+                // every state of the chain, innermost first.
+                rt.stack[base + fs.slot(i).index()] = unsafe { *values.add(offset + i) };
+            }
+        }
+        let mut result = Interp::new(rt, program).resume(
+            innermost_id,
+            bases[0],
+            innermost.block,
+            innermost.index as usize,
+        );
+        for (k, &(fs, fid, _)) in frames.iter().enumerate().skip(1) {
+            rt.stack.truncate(bases[k - 1]);
+            result = Interp::new(rt, program).resume_after_call(
+                fid,
+                bases[k],
+                fs.block,
+                fs.index as usize,
+                result,
+            );
+        }
+        rt.stack.truncate(bottom);
         result
     }
 }

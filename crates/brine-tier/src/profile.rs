@@ -36,8 +36,8 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
     let mut out = String::from("== brine profile: functions by calls ==\n");
     let _ = writeln!(
         out,
-        "{:<28} {:>6} {:>12} {:>9} {:>11} {:>5} {:>5} {:>6}",
-        "function", "line", "calls", "tier", "compile ms", "osr", "opts", "deopts"
+        "{:<28} {:>6} {:>12} {:>9} {:>11} {:>5} {:>5} {:>6} {:>7}",
+        "function", "line", "calls", "tier", "compile ms", "osr", "opts", "deopts", "inlined"
     );
     for &(id, calls) in rows.iter().take(FUNCTIONS) {
         let f = module.function(id);
@@ -45,7 +45,7 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
         let deopts: u32 = s.deopts.iter().map(|&(_, n)| n).sum();
         let _ = writeln!(
             out,
-            "{:<28} {:>6} {:>12} {:>9} {:>11.3} {:>5} {:>5} {:>6}",
+            "{:<28} {:>6} {:>12} {:>9} {:>11.3} {:>5} {:>5} {:>6} {:>7}",
             truncate(&f.display_name(), 28),
             f.line,
             calls,
@@ -53,11 +53,18 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
             s.compile_time.as_secs_f64() * 1e3,
             s.osr_entries,
             s.optimizations,
-            deopts
+            deopts,
+            s.inlined
         );
     }
     if rows.len() > FUNCTIONS {
         let _ = writeln!(out, "... and {} more functions that ran", rows.len() - FUNCTIONS);
+    }
+    if stats.iter().any(|s| s.inlined > 0) {
+        let _ = writeln!(
+            out,
+            "(inlined: into how many optimized functions; calls inlined there are not counted in calls)"
+        );
     }
     let total: f64 = stats.iter().map(|s| s.compile_time.as_secs_f64()).sum();
     let compiled = stats.iter().filter(|s| s.tier > tier::INTERP).count();

@@ -1,13 +1,15 @@
 //! Liveness of SSA values: which values a point of a function still needs.
-//! Frame states list exactly these, so that a deoptimized frame holds every
-//! value the rest of the activation reads.
+//! The optimizer's frame states list exactly these, so that a deoptimized
+//! frame holds every value the rest of the activation reads; an
+//! on-stack-replacement entry loads those live into its loop header (with
+//! the values guards' frame states hold counted as uses).
 //!
 //! Backward dataflow over blocks: a value is live into a block if the block
 //! uses it before defining it (block parameters are definitions; branch
 //! arguments are uses at the terminator), or if it is live out of the block
 //! and not defined there.
 
-use brine_ir::{Block, ControlFlowGraph, Function, Value};
+use crate::{Block, ControlFlowGraph, Function, Value};
 
 /// A set of values, as bits.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -52,11 +54,26 @@ impl Set {
 
 /// The values live out of each block of a function.
 pub struct Liveness {
+    live_in: Vec<Set>,
     live_out: Vec<Set>,
+    states: bool,
 }
 
 impl Liveness {
+    /// The liveness of `f`'s values, as the unspecialized function reads
+    /// them.
     pub fn compute(f: &Function) -> Liveness {
+        Liveness::compute_in(f, false)
+    }
+
+    /// The liveness of `f`'s values, where a guard also reads the values
+    /// its frame state lists (what specialized code keeps for a guard
+    /// that fails).
+    pub fn with_frame_states(f: &Function) -> Liveness {
+        Liveness::compute_in(f, true)
+    }
+
+    fn compute_in(f: &Function, states: bool) -> Liveness {
         let n = f.values.len();
         let cfg = ControlFlowGraph::with_function(f);
         let mut upward = vec![Set::new(n); f.blocks.len()];
@@ -67,11 +84,15 @@ impl Liveness {
                 d.insert(p);
             }
             for &i in &f.block(b).insts {
-                f.inst(i).kind.for_each_arg(|v| {
+                let mut used = |v: Value| {
                     if !d.contains(v) {
                         ue.insert(v);
                     }
-                });
+                };
+                f.inst(i).kind.for_each_arg(&mut used);
+                if states && let Some(state) = f.inst(i).kind.guard_state() {
+                    f.state_values(state).into_iter().for_each(used);
+                }
                 if let Some(r) = f.inst(i).result {
                     d.insert(r);
                 }
@@ -101,7 +122,12 @@ impl Liveness {
                 }
             }
         }
-        Liveness { live_out }
+        Liveness { live_in, live_out, states }
+    }
+
+    /// The values live into block `b`.
+    pub fn live_in(&self, b: Block) -> Vec<Value> {
+        self.live_in[b.index()].values()
     }
 
     /// The values live just before instruction `index` of block `b`: read
@@ -113,6 +139,11 @@ impl Liveness {
                 live.remove(r);
             }
             f.inst(i).kind.for_each_arg(|v| live.insert(v));
+            if self.states
+                && let Some(state) = f.inst(i).kind.guard_state()
+            {
+                f.state_values(state).into_iter().for_each(|v| live.insert(v));
+            }
         }
         live.values()
     }
@@ -121,7 +152,7 @@ impl Liveness {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use brine_ir::parser::parse_module;
+    use crate::parser::parse_module;
 
     #[test]
     fn loop_values_are_live_around_the_back_edge() {
