@@ -134,10 +134,7 @@ fn max_args(f: &ir::Function) -> usize {
             | InstKind::Call { args, .. }
             | InstKind::CallDirect { args, .. } => args.len(),
             InstKind::Closure { captures, .. } => captures.len(),
-            InstKind::GuardNum { state, .. }
-            | InstKind::GuardShape { state, .. }
-            | InstKind::GuardIs { state, .. } => f.state_values(*state).len(),
-            _ => 0,
+            kind => kind.guard_state().map_or(0, |s| f.state_values(s).len()),
         })
         .max()
         .unwrap_or(0)
@@ -758,6 +755,35 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.deopt_exit(*state);
                 self.b.switch_to_block(cont);
                 return None;
+            }
+            InstKind::GuardFunction { value, function, state } => {
+                let v = self.val(*value);
+                let exit = self.b.create_block();
+                let cont = self.b.create_block();
+                let closure = self.b.create_block();
+                self.stress_check(exit);
+                let (ptr, kind) = self.object_kind(v, exit);
+                let is_closure = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Closure as i64);
+                self.b.ins().brif(is_closure, closure, &[], exit, &[]);
+                self.b.switch_to_block(closure);
+                let f =
+                    self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CLOSURE_FUNCTION);
+                let same = self.b.ins().icmp_imm_s(IntCC::Equal, f, *function as i64);
+                self.b.ins().brif(same, cont, &[], exit, &[]);
+                self.b.switch_to_block(exit);
+                self.deopt_exit(*state);
+                self.b.switch_to_block(cont);
+                return None;
+            }
+            InstKind::NewInstance { class } => {
+                let class_value = self.val(*class);
+                let ptr = self.untag(class_value);
+                self.new_instance(ptr, class_value)
+            }
+            InstKind::ClosureCapture { closure, index } => {
+                let ptr = self.untag(self.val(*closure));
+                let offset = offsets::CLOSURE_CAPTURES + 8 * *index as i32;
+                self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offset)
             }
             InstKind::CallDirect { function, callee, this, args, site } => {
                 let (callee, this) = (self.val(*callee), self.val(*this));

@@ -371,6 +371,26 @@ impl<'a> Interp<'a> {
                         self.call(base, func, get!(callee), get!(this), args)
                     }
                     InstKind::Object(bits) => Value(*bits),
+                    InstKind::GuardFunction { value, function, .. } => {
+                        let v = get!(value);
+                        // SAFETY: a closure's function prototype is live.
+                        if v.is_kind(brine_runtime::object::ObjKind::Closure)
+                            && unsafe { (*v.as_ptr::<ObjClosure>()).function } as u64 == *function
+                        {
+                            Value::NIL
+                        } else {
+                            self.rt.raise_internal("a guard failed in the interpreter")
+                        }
+                    }
+                    InstKind::NewInstance { class } => {
+                        Value::object(self.rt.new_instance(get!(class).as_ptr()))
+                    }
+                    InstKind::ClosureCapture { closure, index } => {
+                        let closure: *mut ObjClosure = get!(closure).as_ptr();
+                        // SAFETY: the optimizer reads captures of closures of
+                        // functions it knows to have them.
+                        unsafe { *ObjClosure::captures(closure).add(*index as usize) }
+                    }
                     InstKind::GuardIs { value, bits, .. } => {
                         if get!(value).0 == *bits {
                             Value::NIL

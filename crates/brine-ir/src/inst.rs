@@ -293,6 +293,26 @@ pub enum InstKind {
         obj: Value,
         shape: u64,
     },
+    /// Deoptimizes with frame state `state` unless `value` is a closure of
+    /// the function prototype `function` (a runtime object, named by its
+    /// address). No result.
+    GuardFunction {
+        value: Value,
+        function: u64,
+        state: StateId,
+    },
+    /// A new instance, with no fields, of `class` (a val known to be a
+    /// class).
+    NewInstance {
+        class: Value,
+    },
+    /// Captured value `index` of the closure `closure` (a val known to be
+    /// a closure of a function with more captures than `index`): what
+    /// `load_capture` of an inlined callee becomes.
+    ClosureCapture {
+        closure: Value,
+        index: u32,
+    },
 
     // ---- terminators ---------------------------------------------------------
     Jump {
@@ -324,7 +344,7 @@ impl InstKind {
             Truthy(_) => Some(Type::Bool),
             GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
             GuardShape { .. } => Some(Type::Ptr),
-            StoreField { .. } | StoreShape { .. } | GuardIs { .. } => None,
+            StoreField { .. } | StoreShape { .. } | GuardIs { .. } | GuardFunction { .. } => None,
             Float { op, .. } => Some(if op.is_arithmetic() { Type::F64 } else { Type::Bool }),
             SetGlobal { .. }
             | DefineGlobal { .. }
@@ -394,7 +414,9 @@ impl InstKind {
             Unary { arg, .. } | Truthy(arg) => f(arg),
             GuardNum { value, .. } | Unbox(value) | BoxNum(value) | FNeg(value) | BoolVal(value) => f(value),
             GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
-            GuardIs { value, .. } => f(value),
+            GuardIs { value, .. } | GuardFunction { value, .. } => f(value),
+            NewInstance { class } => f(class),
+            ClosureCapture { closure, .. } => f(closure),
             StoreField { obj, value, .. } => {
                 f(obj);
                 f(value);
@@ -492,7 +514,19 @@ impl InstKind {
         match self {
             InstKind::GuardNum { state, .. }
             | InstKind::GuardShape { state, .. }
-            | InstKind::GuardIs { state, .. } => Some(*state),
+            | InstKind::GuardIs { state, .. }
+            | InstKind::GuardFunction { state, .. } => Some(*state),
+            _ => None,
+        }
+    }
+
+    /// The frame state of a guard, mutably.
+    pub fn guard_state_mut(&mut self) -> Option<&mut StateId> {
+        match self {
+            InstKind::GuardNum { state, .. }
+            | InstKind::GuardShape { state, .. }
+            | InstKind::GuardIs { state, .. }
+            | InstKind::GuardFunction { state, .. } => Some(state),
             _ => None,
         }
     }
@@ -515,6 +549,7 @@ impl InstKind {
                 | FNeg(_)
                 | BoolVal(_)
                 | LoadCapture { .. }
+                | ClosureCapture { .. }
         ) || matches!(self, Unary { op: UnaryOp::Not, .. } | Binary { op: BinaryOp::Eq | BinaryOp::Ne, .. })
     }
 }

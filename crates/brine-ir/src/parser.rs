@@ -904,6 +904,19 @@ impl<'a> Parser<'a> {
                 c.expect(',', "after the bits")?;
                 GuardIs { value, bits, state: StateId(c.entity("fs", "a frame state")?) }
             }
+            "guard_function" => {
+                let value = c.value()?;
+                c.expect(',', "after the guarded value")?;
+                let function = c.hex("a function prototype's address")?;
+                c.expect(',', "after the function")?;
+                GuardFunction { value, function, state: StateId(c.entity("fs", "a frame state")?) }
+            }
+            "new_instance" => NewInstance { class: c.value()? },
+            "closure_capture" => {
+                let closure = c.value()?;
+                c.expect(',', "after the closure")?;
+                ClosureCapture { closure, index: c.uint("a capture index")? }
+            }
             "call_direct" => {
                 let function = c.hex("a function prototype's address")?;
                 c.expect(',', "after the function")?;

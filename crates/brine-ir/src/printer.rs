@@ -193,6 +193,9 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         StoreShape { obj, shape } => format!("store_shape {obj}, {shape:#x}"),
         Object(bits) => format!("object {bits:#x}"),
         GuardIs { value, bits, state } => format!("guard_is {value}, {bits:#x}, {state}"),
+        GuardFunction { value, function, state } => format!("guard_function {value}, {function:#x}, {state}"),
+        NewInstance { class } => format!("new_instance {class}"),
+        ClosureCapture { closure, index } => format!("closure_capture {closure}, {index}"),
         CallDirect { function, callee, this, args, .. } => {
             format!("call_direct {function:#x}, {callee}, {this}({})", list(args))
         }

@@ -79,14 +79,9 @@ fn remove_unused_states(f: &mut Function) {
     }
     f.states = kept;
     for data in &mut f.insts {
-        match &mut data.kind {
-            InstKind::GuardNum { state, .. }
-            | InstKind::GuardShape { state, .. }
-            | InstKind::GuardIs { state, .. } => {
-                // Instructions out of the layout may name dropped states; they are never run.
-                *state = renumbered[state.index()].unwrap_or(StateId::new(0));
-            }
-            _ => {}
+        if let Some(state) = data.kind.guard_state_mut() {
+            // Instructions out of the layout may name dropped states; they are never run.
+            *state = renumbered[state.index()].unwrap_or(StateId::new(0));
         }
     }
 }

@@ -21,14 +21,14 @@
 //!
 //! Callees are specialized (and their own calls inlined) before they are
 //! copied, from the same observations; depth and size budgets bound the
-//! work. A callee that reads captured variables is not inlined (its
-//! `load_capture` reads the running closure).
+//! work. The callee's `load_capture`s read the call's callee
+//! (`closure_capture`).
 //!
 //! The callee's values are new, and only its result (the call's original
 //! value, now the parameter of the block after the call) leaves its
 //! blocks, so the values that cross blocks of the caller stay original.
 
-use crate::{Oracle, speculate};
+use crate::{CallTarget, Oracle, speculate};
 use brine_ir::{
     Block, BlockData, FrameState, FuncId, Function, InlineId, InlinedCall, InlinedState, Inst, InstData,
     InstKind, Liveness, Module, StateId, Type, Value, ValueData, ValueDef,
@@ -58,10 +58,8 @@ fn inline_calls(module: &Module, func: &Function, f: &mut Function, oracle: &dyn
     for &b in &func.layout {
         for (index, &inst) in func.block(b).insts.iter().enumerate() {
             let InstKind::CallDirect { function, site, .. } = f.inst(inst).kind else { continue };
-            let target =
-                oracle.method(site).or_else(|| oracle.callee(site)).filter(|m| m.function == function);
-            let Some(target) = target else { continue };
-            let callee = module.function(target.func);
+            let Some(target) = direct_target(oracle, site, function) else { continue };
+            let callee = module.function(target);
             if !inlinable(callee) || size(f) + size(callee) > MAX_INLINED_INSTS {
                 continue;
             }
@@ -69,16 +67,29 @@ fn inline_calls(module: &Module, func: &Function, f: &mut Function, oracle: &dyn
             inline_calls(module, callee, &mut g, oracle, depth + 1);
             let liveness = liveness.get_or_insert_with(|| Liveness::compute(func));
             let caller = after_call_state(f, func, liveness, b, index);
-            splice(f, inst, &g, target.func, site, caller);
+            splice(f, inst, &g, target, site, caller);
         }
     }
 }
 
-/// Whether a callee can be inlined at all: small, no captures, and no
-/// jump back to its entry block (whose parameters become the call's
+/// The IR function a direct call at `site` of prototype `function` runs,
+/// as the observations that made it direct say.
+fn direct_target(oracle: &dyn Oracle, site: brine_ir::SiteId, function: u64) -> Option<FuncId> {
+    let method = match oracle.method(site) {
+        Some(m) => Some(m),
+        None => match oracle.callee(site)? {
+            CallTarget::Function(m) => Some(m),
+            CallTarget::Class { init, .. } => init,
+        },
+    };
+    method.filter(|m| m.function == function).map(|m| m.func)
+}
+
+/// Whether a callee can be inlined at all: small, and no jump back to its
+/// entry block (whose parameters become the call's
 /// operands).
 fn inlinable(callee: &Function) -> bool {
-    if callee.ncaptures > 0 || size(callee) > MAX_CALLEE_INSTS {
+    if size(callee) > MAX_CALLEE_INSTS {
         return false;
     }
     let entry = callee.entry();
@@ -203,10 +214,12 @@ fn splice(
                     *else_dest = block(*else_dest);
                 }
                 InstKind::Return { value } => kind = InstKind::Jump { dest: cont, args: vec![*value] },
-                InstKind::GuardNum { state, .. }
-                | InstKind::GuardShape { state, .. }
-                | InstKind::GuardIs { state, .. } => *state = StateId::new(first_state + state.index()),
+                // The callee's captures are its closure's, the call's callee.
+                InstKind::LoadCapture { index } => kind = InstKind::ClosureCapture { closure, index: *index },
                 _ => {}
+            }
+            if let Some(state) = kind.guard_state_mut() {
+                *state = StateId::new(first_state + state.index());
             }
             let inst = Inst::new(f.insts.len());
             let result = data.result.map(value);

@@ -58,6 +58,17 @@ pub struct Method {
     pub arity: u32,
 }
 
+/// What a call site has always called.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum CallTarget {
+    /// Closures of one function prototype (`Method`'s `shape` is unused;
+    /// its `closure` is the closure's bits if the site has always called
+    /// the same closure, else 0).
+    Function(Method),
+    /// One class (its bits), and its initializer, if it has one.
+    Class { class: u64, init: Option<Method> },
+}
+
 /// The optimizer's window on the running program.
 pub trait Oracle {
     /// What the operands of `site` have been.
@@ -68,10 +79,9 @@ pub trait Oracle {
     /// The method an invoke at `site` has always called, if it has seen
     /// one shape only.
     fn method(&self, site: SiteId) -> Option<Method>;
-    /// The one closure a call at `site` has always called, if it has seen
-    /// one: its bits, its function prototype and that function's arity
-    /// (`Method`'s `shape` is unused).
-    fn callee(&self, site: SiteId) -> Option<Method>;
+    /// What a call at `site` has always called, if it has seen one
+    /// function or one class.
+    fn callee(&self, site: SiteId) -> Option<CallTarget>;
 }
 
 /// Why a function is not optimized.

@@ -19,7 +19,9 @@
 //! An invoke whose cache has seen one shape (so one method) becomes a shape
 //! guard and a direct call of that method's closure through its code slot;
 //! a call that has always called one closure, a guard that the callee is
-//! that closure and a direct call.
+//! that closure and a direct call; closures of one function, a guard of the
+//! callee's function and a direct call; one class, a guard that the callee
+//! is that class, a new instance and a direct call of its initializer.
 //!
 //! The original instruction keeps its result (now boxing the f64), so every
 //! original value still exists under its number. Each speculated
@@ -28,7 +30,7 @@
 //! generic operation, which also records the other kind of operand, so the
 //! next compilation does not speculate there again.
 
-use crate::{Operands, Oracle};
+use crate::{CallTarget, Operands, Oracle};
 use brine_ir::{
     BinaryOp, Block, FrameState, FuncCursor, Function, InstKind, Liveness, StateId, UnaryOp, Value,
 };
@@ -101,15 +103,50 @@ fn speculate_field(
 ) -> Option<()> {
     let inst = func.block(b).insts[index];
     if let InstKind::Call { callee, ref args, site } = func.inst(inst).kind {
-        let target = oracle.callee(site).filter(|m| m.arity as usize == args.len())?;
-        let state = new_state(f, liveness, func, b, index, entry_params);
-        let mut cursor = FuncCursor::new(f);
-        cursor.goto_before(inst);
-        cursor.ins(InstKind::GuardIs { value: callee, bits: target.closure, state });
-        let this = cursor.ins_value(InstKind::Nil);
-        let call = InstKind::CallDirect { function: target.function, callee, this, args: args.clone(), site };
-        cursor.replace_inst(inst, call);
-        return Some(());
+        let args = args.clone();
+        return match oracle.callee(site)? {
+            CallTarget::Function(target) if target.arity as usize == args.len() => {
+                let state = new_state(f, liveness, func, b, index, entry_params);
+                let mut cursor = FuncCursor::new(f);
+                cursor.goto_before(inst);
+                if target.closure != 0 {
+                    cursor.ins(InstKind::GuardIs { value: callee, bits: target.closure, state });
+                } else {
+                    cursor.ins(InstKind::GuardFunction { value: callee, function: target.function, state });
+                }
+                let this = cursor.ins_value(InstKind::Nil);
+                cursor.replace_inst(
+                    inst,
+                    InstKind::CallDirect { function: target.function, callee, this, args, site },
+                );
+                Some(())
+            }
+            // A class: a new instance, which its initializer (whose result
+            // is the instance) initializes.
+            CallTarget::Class { class, init } => {
+                if init.map_or(0, |m| m.arity as usize) != args.len() {
+                    return None;
+                }
+                let state = new_state(f, liveness, func, b, index, entry_params);
+                let mut cursor = FuncCursor::new(f);
+                cursor.goto_before(inst);
+                cursor.ins(InstKind::GuardIs { value: callee, bits: class, state });
+                match init {
+                    Some(m) => {
+                        let this = cursor.ins_value(InstKind::NewInstance { class: callee });
+                        let init = cursor.ins_value(InstKind::Object(m.closure));
+                        let call =
+                            InstKind::CallDirect { function: m.function, callee: init, this, args, site };
+                        cursor.replace_inst(inst, call);
+                    }
+                    None => {
+                        cursor.replace_inst(inst, InstKind::NewInstance { class: callee });
+                    }
+                }
+                Some(())
+            }
+            CallTarget::Function(_) => None,
+        };
     }
     if let InstKind::Invoke { obj, ref args, site, .. } = func.inst(inst).kind {
         let method = oracle.method(site).filter(|m| m.arity as usize == args.len())?;

@@ -4,12 +4,17 @@
 use brine_ir::parser::parse_module;
 use brine_ir::printer::print_module;
 use brine_ir::{FuncId, Module, SiteId};
-use brine_opt::{Field, Operands, Oracle};
+use brine_opt::{CallTarget, Field, Operands, Oracle};
 use std::collections::HashMap;
 
 /// Operands by site; a site it does not name was never reached. And the
 /// fields property sites found, and the methods invoke sites called.
-struct Seen(HashMap<u32, Operands>, HashMap<u32, Field>, HashMap<u32, brine_opt::Method>);
+struct Seen(
+    HashMap<u32, Operands>,
+    HashMap<u32, Field>,
+    HashMap<u32, brine_opt::Method>,
+    HashMap<u32, CallTarget>,
+);
 
 impl Oracle for Seen {
     fn operands(&self, site: SiteId) -> Operands {
@@ -21,8 +26,8 @@ impl Oracle for Seen {
     fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
         self.2.get(&site.0).copied()
     }
-    fn callee(&self, site: SiteId) -> Option<brine_opt::Method> {
-        self.2.get(&site.0).copied()
+    fn callee(&self, site: SiteId) -> Option<CallTarget> {
+        self.3.get(&site.0).copied()
     }
 }
 
@@ -77,7 +82,7 @@ fn optimize(text: &str, seen: &[(u32, Operands)]) -> String {
 }
 
 fn optimize_with_fields(text: &str, seen: &[(u32, Operands)], fields: &[(u32, Field)]) -> String {
-    optimize_with(text, seen, fields, &[])
+    optimize_with(text, seen, fields, &[], &[])
 }
 
 fn optimize_with(
@@ -85,12 +90,14 @@ fn optimize_with(
     seen: &[(u32, Operands)],
     fields: &[(u32, Field)],
     methods: &[(u32, brine_opt::Method)],
+    calls: &[(u32, CallTarget)],
 ) -> String {
     let module = parse_module(text).expect("the test's IR parses");
     let oracle = Seen(
         seen.iter().copied().collect(),
         fields.iter().copied().collect(),
         methods.iter().copied().collect(),
+        calls.iter().copied().collect(),
     );
     let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
@@ -101,6 +108,23 @@ fn optimize_with(
     let again = parse_module(&text).expect("the optimized IR parses");
     assert_eq!(print_module(&again), text);
     text
+}
+
+/// Only speculates on the first function of `text` (no inlining, no
+/// simplification), and prints the result as a module.
+fn speculate_only(text: &str, methods: &[(u32, brine_opt::Method)], calls: &[(u32, CallTarget)]) -> String {
+    let module = parse_module(text).expect("the test's IR parses");
+    let oracle = Seen(
+        HashMap::new(),
+        HashMap::new(),
+        methods.iter().copied().collect(),
+        calls.iter().copied().collect(),
+    );
+    let f = brine_opt::speculate::run(&module.functions[0], &oracle);
+    brine_ir::verifier::verify_function_in(&module, &f).expect("the speculated IR verifies");
+    let mut out: Module = module.clone();
+    out.functions = vec![f];
+    print_module(&out)
 }
 
 /// The function's body: the lines between its header and its closing brace.
@@ -320,7 +344,6 @@ block0(v0: val, v1: val, v2: val):
     return v2
 }
 ";
-    // The method reads a capture, so it is not inlined.
     let m = brine_opt::Method {
         shape: 0x1000,
         closure: 0xfffc_0000_0000_2000,
@@ -329,7 +352,7 @@ block0(v0: val, v1: val, v2: val):
         arity: 1,
     };
     let n = brine_opt::Method { arity: 2, ..m };
-    let out = optimize_with(text, &[], &[], &[(0, m), (1, n)]);
+    let out = speculate_only(text, &[(0, m), (1, n)], &[]);
     assert_eq!(
         body(&out),
         "block0(v0: val, v1: val, v2: val):
@@ -367,7 +390,7 @@ block0(v0: val, v1: val, v2: val):
         func: FuncId(1),
         arity: 1,
     };
-    let out = optimize_with(text, &[], &[], &[(1, fib)]);
+    let out = speculate_only(text, &[], &[(1, CallTarget::Function(fib))]);
     assert_eq!(
         body(&out),
         "block0(v0: val, v1: val, v2: val):
@@ -408,7 +431,7 @@ block0(v0: val, v1: val):
         arity: 0,
     };
     let x = Field { shape: 0x1000, offset: 16, shape_after: 0x1000 };
-    let out = optimize_with(text, &[(1, NUMBERS), (3, NUMBERS)], &[(2, x)], &[(0, get_x)]);
+    let out = optimize_with(text, &[(1, NUMBERS), (3, NUMBERS)], &[(2, x)], &[(0, get_x)], &[]);
     // The call is gone. The callee's shape guard goes (the caller's
     // dominates it); its number guard of the field stays, with a state of
     // the callee's frame (`of f1`: the callee's values v0, v1 and v3 are
@@ -486,6 +509,93 @@ block1:
     v13 = box_num v33
     return v13
     state fs0: block1 at 3 [v0, v1, v2, v8, v9]
+"
+    );
+}
+
+#[test]
+fn calls_of_a_class_allocate_and_inline_the_initializer() {
+    // `Point(n)` where `init(x) { this.x = x; }`, on one class.
+    let text = "globals \"Point\"
+sites 1, 1, 2
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = get_global \"Point\" @0  ; line 1
+    v4 = call v3(v2) @1  ; line 1
+    return v4
+}
+function f1 \"init\"(arity 1, captures 0, initializer, line 2) {
+block0(v0: val, v1: val, v2: val):
+    set_prop v1, \"x\", v2 @2  ; line 2
+    return v1
+}
+";
+    let init = brine_opt::Method {
+        shape: 0,
+        closure: 0xfffc_0000_0000_2000,
+        function: 0x3000,
+        func: FuncId(1),
+        arity: 1,
+    };
+    let point = CallTarget::Class { class: 0xfffc_0000_0000_4000, init: Some(init) };
+    let x = Field { shape: 0x1000, offset: 16, shape_after: 0x1100 };
+    let out = optimize_with(text, &[], &[(2, x)], &[], &[(1, point)]);
+    // The class is guarded; the instance made; the initializer's store is
+    // a shape guard, a store and the transition; its result (the
+    // instance) is the call's.
+    assert_eq!(
+        body(&out),
+        "    inlined in0: f1 at @1
+block0(v0: val, v1: val, v2: val):
+    v3 = get_global \"Point\" @0  ; line 1
+    guard_is v3, 0xfffc000000004000, fs0
+    v5 = new_instance v3
+    v6 = object 0xfffc000000002000
+    jump block1
+block1 inlined in0:
+    v7 = guard_shape v5, 0x1000, fs2
+    store_field v7, 16, v2
+    store_shape v7, 0x1100
+    jump block2(v5)
+block2(v4: val):
+    return v4
+    state fs0: block0 at 1 [v0, v1, v2, v3]
+    state fs1: block0 at 1 [v0, v1]
+    state fs2: block0 at 0 [v6, v5, v2] of f1 slots [v0, v1, v2] caller fs1
+"
+    );
+}
+
+#[test]
+fn calls_of_closures_of_one_function_guard_the_function_and_inline_its_captures() {
+    // `counter()` where every call site's callee is another closure of
+    // `next() { return count; }`, whose `count` is captured.
+    let text = "sites 1
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = call v2() @0  ; line 1
+    return v3
+}
+function f1 \"next\"(arity 0, captures 1, function, line 2) {
+block0(v0: val, v1: val):
+    v2 = load_capture 0
+    return v2
+}
+";
+    let next = brine_opt::Method { shape: 0, closure: 0, function: 0x3000, func: FuncId(1), arity: 0 };
+    let out = optimize_with(text, &[], &[], &[], &[(0, CallTarget::Function(next))]);
+    assert_eq!(
+        body(&out),
+        "    inlined in0: f1 at @0
+block0(v0: val, v1: val, v2: val):
+    guard_function v2, 0x3000, fs0
+    jump block1
+block1 inlined in0:
+    v5 = closure_capture v2, 0
+    jump block2(v5)
+block2(v3: val):
+    return v3
+    state fs0: block0 at 0 [v0, v1, v2]
 "
     );
 }

@@ -171,10 +171,27 @@ pub unsafe extern "C" fn brine_get_property_ic(
 }
 
 impl Runtime {
-    /// Records that a call site called `callee`, when it is a closure:
-    /// `cache` keeps the closures it saw (its `key`s), for the optimizer.
+    /// Records that a call site called `callee`, for the optimizer: an
+    /// entry of `cache` per function prototype whose closures it called
+    /// (`key`), with the closure's bits as `data` while it was always the
+    /// same closure (0 once it was another one), or per class it called
+    /// (`key` the class, `data` its bits). What an entry names is kept
+    /// alive, so that its address names it for as long as the run lasts.
     pub fn record_call_target(&mut self, callee: Value, cache: &mut PropertyCache) {
-        if callee.is_kind(ObjKind::Closure) && cache.record(callee.0 as *mut u8, 0, std::ptr::null_mut()) {
+        let key: *mut u8 = match callee.obj_kind() {
+            // SAFETY: a live closure's function prototype is live.
+            Some(ObjKind::Closure) => unsafe { (*callee.as_ptr::<ObjClosure>()).function as *mut u8 },
+            Some(ObjKind::Class) => callee.as_ptr(),
+            _ => return,
+        };
+        let used = (cache.state as usize).min(IC_ENTRIES);
+        if let Some(entry) = cache.entries[..used].iter_mut().find(|e| e.key == key) {
+            if entry.data != callee.0 {
+                entry.data = 0;
+            }
+            return;
+        }
+        if cache.record(key, callee.0, std::ptr::null_mut()) {
             self.keep(&[callee]);
         }
     }

@@ -29,7 +29,7 @@ use brine_codegen::jit::{Code, FunctionCode, Jit, JitLinks, Level};
 use brine_interp::Interp;
 use brine_ir::{Block, FuncId, Function, SiteId};
 use brine_runtime::engine::{Engine, OsrEntry, tier};
-use brine_runtime::object::{ObjClosure, ObjFunction};
+use brine_runtime::object::{ObjClass, ObjClosure, ObjFunction, ObjKind};
 use brine_runtime::program::feedback;
 use brine_runtime::{Program, Runtime, Value};
 use std::cell::{Cell, RefCell};
@@ -55,7 +55,7 @@ pub struct FunctionStats {
     pub optimizations: u32,
     /// Deoptimizations, by the source line of the operation whose guard
     /// failed.
-    pub deopts: Vec<(u32, u32)>,
+    pub deopts: Vec<(u32, &'static str, u32)>,
     /// Why the optimizer declined it, if it did.
     pub declined: Option<String>,
     /// How many optimized versions of functions inlined a call of it.
@@ -98,6 +98,39 @@ pub(crate) struct Manager {
     fault: bool,
 }
 
+/// What a guard that resumes the interpreter at an instruction of `kind`
+/// checked (speculation puts a guard's resume point at the operation it
+/// speculated on).
+fn deopt_reason(kind: &brine_ir::InstKind) -> &'static str {
+    use brine_ir::InstKind::*;
+    match kind {
+        Binary { .. } | Unary { .. } => "a number guard failed (the operands were not numbers)",
+        GetProp { .. } | SetProp { .. } => "a shape guard failed (an object of another shape)",
+        Invoke { .. } => "a shape guard failed (a receiver of another shape)",
+        Call { .. } => "a callee guard failed (another function or class was called)",
+        // LICM's guards resume at the jump into the loop.
+        _ => "a loop-invariant number guard failed",
+    }
+}
+
+/// The method a closure value is, on instances of `shape`.
+///
+/// # Safety
+/// `closure` is a live closure.
+unsafe fn closure_method(closure: Value, shape: u64) -> brine_opt::Method {
+    // SAFETY: the caller's contract; a live closure's prototype is live.
+    unsafe {
+        let function = (*closure.as_ptr::<ObjClosure>()).function;
+        brine_opt::Method {
+            shape,
+            closure: closure.0,
+            function: function as u64,
+            func: FuncId((*function).func_id),
+            arity: (*function).arity,
+        }
+    }
+}
+
 /// What the optimizer may ask of the running program.
 struct Observations<'a>(&'a Program);
 
@@ -121,27 +154,32 @@ impl brine_opt::Oracle for Observations<'_> {
         Some(brine_opt::Field { shape, offset: u32::try_from(entry.data).ok()?, shape_after })
     }
 
-    fn callee(&self, site: SiteId) -> Option<brine_opt::Method> {
+    fn callee(&self, site: SiteId) -> Option<brine_opt::CallTarget> {
         let cache = *self.0.caches().get(site.index())?;
-        // SAFETY: as for `field`; a call cache's keys are closures, kept
-        // alive by the runtime's constants.
+        // SAFETY: as for `field`; a call cache's keys are function
+        // prototypes or classes, and its data closures or classes, all
+        // kept alive by the runtime's constants
+        // (`Runtime::record_call_target`).
         unsafe {
             let cache = &*cache;
             if cache.state != 1 {
                 return None;
             }
-            let closure = Value(cache.entries[0].key as u64);
-            if !closure.is_kind(brine_runtime::object::ObjKind::Closure) {
-                return None;
+            let entry = cache.entries[0];
+            let callee = Value(entry.data);
+            if callee.is_kind(ObjKind::Class) {
+                let init = (*callee.as_ptr::<ObjClass>()).init;
+                let init = init.is_kind(ObjKind::Closure).then(|| closure_method(init, 0));
+                return Some(brine_opt::CallTarget::Class { class: callee.0, init });
             }
-            let function = (*closure.as_ptr::<ObjClosure>()).function;
-            Some(brine_opt::Method {
+            let function = entry.key as *mut ObjFunction;
+            Some(brine_opt::CallTarget::Function(brine_opt::Method {
                 shape: 0,
-                closure: closure.0,
+                closure: entry.data,
                 function: function as u64,
                 func: FuncId((*function).func_id),
                 arity: (*function).arity,
-            })
+            }))
         }
     }
 
@@ -156,17 +194,10 @@ impl brine_opt::Oracle for Observations<'_> {
             }
             let entry = cache.entries[0];
             let closure = Value(entry.data);
-            if !closure.is_kind(brine_runtime::object::ObjKind::Closure) {
+            if !closure.is_kind(ObjKind::Closure) {
                 return None;
             }
-            let function = (*closure.as_ptr::<ObjClosure>()).function;
-            Some(brine_opt::Method {
-                shape: entry.key as u64,
-                closure: closure.0,
-                function: function as u64,
-                func: FuncId((*function).func_id),
-                arity: (*function).arity,
-            })
+            Some(closure_method(closure, entry.key as u64))
         }
     }
 }
@@ -509,9 +540,10 @@ impl Engine for Manager {
         let inner = program.module.function(innermost_id);
         let inst = inner.block(innermost.block).insts[innermost.index as usize];
         let line = inner.inst(inst).kind.site().map_or(inner.line, |s| program.module.site_line(s));
-        self.with_stats(id, |s| match s.deopts.iter_mut().find(|(l, _)| *l == line) {
-            Some((_, n)) => *n += 1,
-            None => s.deopts.push((line, 1)),
+        let why = deopt_reason(&inner.inst(inst).kind);
+        self.with_stats(id, |s| match s.deopts.iter_mut().find(|(l, w, _)| *l == line && *w == why) {
+            Some((_, _, n)) => *n += 1,
+            None => s.deopts.push((line, why, 1)),
         });
         self.invalidate(function, id, version);
         // The interpreter frames, outermost lowest on the stack, as calls

@@ -42,7 +42,7 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
     for &(id, calls) in rows.iter().take(FUNCTIONS) {
         let f = module.function(id);
         let s = stats.get(id.index()).cloned().unwrap_or_default();
-        let deopts: u32 = s.deopts.iter().map(|&(_, n)| n).sum();
+        let deopts: u32 = s.deopts.iter().map(|&(_, _, n)| n).sum();
         let _ = writeln!(
             out,
             "{:<28} {:>6} {:>12} {:>9} {:>11.3} {:>5} {:>5} {:>6} {:>7}",
@@ -70,17 +70,17 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
     let compiled = stats.iter().filter(|s| s.tier > tier::INTERP).count();
     let _ =
         writeln!(out, "{} functions ran, {} compiled, {:.3} ms compiling", rows.len(), compiled, total * 1e3);
-    let mut deopts: Vec<(FuncId, u32, u32)> = Vec::new();
+    let mut deopts: Vec<(FuncId, u32, &str, u32)> = Vec::new();
     for (i, s) in stats.iter().enumerate() {
-        deopts.extend(s.deopts.iter().map(|&(line, n)| (FuncId::new(i), line, n)));
+        deopts.extend(s.deopts.iter().map(|&(line, why, n)| (FuncId::new(i), line, why, n)));
     }
     if !deopts.is_empty() {
         out.push_str("== deoptimizations ==\n");
-        deopts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
-        for (id, line, n) in deopts {
+        deopts.sort_by(|a, b| b.3.cmp(&a.3).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        for (id, line, why, n) in deopts {
             let _ = writeln!(
                 out,
-                "{:<28} line {:>5}  {n} x: a number guard failed (the operands were not numbers)",
+                "{:<28} line {:>5}  {n} x: {why}",
                 truncate(&module.function(id).display_name(), 28),
                 line
             );
