@@ -274,8 +274,10 @@ impl<'a> Interp<'a> {
                             Err(e) => e,
                         }
                     }
-                    InstKind::SuperInvoke { this, superclass, name, args, .. } => {
-                        match self.rt.super_target(get!(superclass), program.string(*name)) {
+                    InstKind::SuperInvoke { this, superclass, name, args, site } => {
+                        // SAFETY: as for GetProp.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        match self.rt.super_target_cached(get!(superclass), program.string(*name), cache) {
                             Ok(method) => self.call(base, func, method, get!(this), args),
                             Err(e) => e,
                         }

@@ -75,7 +75,7 @@ fn inline_calls(module: &Module, func: &Function, f: &mut Function, oracle: &dyn
 /// The IR function a direct call at `site` of prototype `function` runs,
 /// as the observations that made it direct say.
 fn direct_target(oracle: &dyn Oracle, site: brine_ir::SiteId, function: u64) -> Option<FuncId> {
-    let method = match oracle.method(site) {
+    let method = match oracle.method(site).or_else(|| oracle.super_method(site).map(|(_, m)| m)) {
         Some(m) => Some(m),
         None => match oracle.callee(site)? {
             CallTarget::Function(m) => Some(m),

@@ -79,6 +79,9 @@ pub trait Oracle {
     /// The method an invoke at `site` has always called, if it has seen
     /// one shape only.
     fn method(&self, site: SiteId) -> Option<Method>;
+    /// The one superclass (its bits) a super invoke at `site` has seen, and
+    /// the method it called there (`Method`'s `shape` is unused).
+    fn super_method(&self, site: SiteId) -> Option<(u64, Method)>;
     /// What a call at `site` has always called, if it has seen one
     /// function or one class.
     fn callee(&self, site: SiteId) -> Option<CallTarget>;

@@ -19,7 +19,9 @@
 //! An invoke whose cache has seen one shape (so one method) becomes a shape
 //! guard and a direct call of that method's closure through its code slot;
 //! a call that has always called one closure, a guard that the callee is
-//! that closure and a direct call; closures of one function, a guard of the
+//! that closure and a direct call; a super invoke that has seen one
+//! superclass, a guard that it is that class and a direct call of the
+//! method; closures of one function, a guard of the
 //! callee's function and a direct call; one class, a guard that the callee
 //! is that class, a new instance and a direct call of its initializer.
 //!
@@ -147,6 +149,17 @@ fn speculate_field(
             }
             CallTarget::Function(_) => None,
         };
+    }
+    if let InstKind::SuperInvoke { this, superclass, ref args, site, .. } = func.inst(inst).kind {
+        let (class, method) = oracle.super_method(site).filter(|(_, m)| m.arity as usize == args.len())?;
+        let state = new_state(f, liveness, func, b, index, entry_params);
+        let mut cursor = FuncCursor::new(f);
+        cursor.goto_before(inst);
+        cursor.ins(InstKind::GuardIs { value: superclass, bits: class, state });
+        let callee = cursor.ins_value(InstKind::Object(method.closure));
+        let call = InstKind::CallDirect { function: method.function, callee, this, args: args.clone(), site };
+        cursor.replace_inst(inst, call);
+        return Some(());
     }
     if let InstKind::Invoke { obj, ref args, site, .. } = func.inst(inst).kind {
         let method = oracle.method(site).filter(|m| m.arity as usize == args.len())?;

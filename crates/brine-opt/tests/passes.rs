@@ -26,6 +26,9 @@ impl Oracle for Seen {
     fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
         self.2.get(&site.0).copied()
     }
+    fn super_method(&self, _: SiteId) -> Option<(u64, brine_opt::Method)> {
+        None
+    }
     fn callee(&self, site: SiteId) -> Option<CallTarget> {
         self.3.get(&site.0).copied()
     }

@@ -196,6 +196,21 @@ impl Runtime {
         }
     }
 
+    /// The method `super.name(...)` calls on `superclass`, recording it in
+    /// `cache` as a super invoke's miss does (for the optimizer).
+    pub fn super_target_cached(
+        &mut self,
+        superclass: Value,
+        name: Value,
+        cache: &mut PropertyCache,
+    ) -> Result<Value, Value> {
+        let method = self.super_target(superclass, name)?;
+        if cache.record(superclass.as_ptr(), method.0, std::ptr::null_mut()) {
+            self.keep(&[superclass, method]);
+        }
+        Ok(method)
+    }
+
     /// The method (or callable field) `obj.name(...)` calls, and its
     /// receiver, filling `cache` as an invoke's miss does: the interpreter
     /// calls this, so that its sites gather the same feedback native code's
@@ -358,13 +373,10 @@ pub unsafe extern "C" fn brine_super_invoke_ic(
 ) -> Value {
     // SAFETY: see the module doc; the `&mut` ends before the call.
     unsafe {
-        let method = match (*rt).super_target(superclass, name) {
+        let method = match (*rt).super_target_cached(superclass, name, &mut *cache) {
             Ok(m) => m,
             Err(e) => return e,
         };
-        if (*cache).record(superclass.as_ptr(), method.0, std::ptr::null_mut()) {
-            (*rt).keep(&[superclass, method]);
-        }
         let plan = (*rt).plan_call(method, this, argc as usize);
         run_plan(rt, plan, argv, argc as usize)
     }

@@ -108,6 +108,7 @@ fn deopt_reason(kind: &brine_ir::InstKind) -> &'static str {
         GetProp { .. } | SetProp { .. } => "a shape guard failed (an object of another shape)",
         Invoke { .. } => "a shape guard failed (a receiver of another shape)",
         Call { .. } => "a callee guard failed (another function or class was called)",
+        SuperInvoke { .. } => "a superclass guard failed (another superclass)",
         // LICM's guards resume at the jump into the loop.
         _ => "a loop-invariant number guard failed",
     }
@@ -180,6 +181,25 @@ impl brine_opt::Oracle for Observations<'_> {
                 func: FuncId((*function).func_id),
                 arity: (*function).arity,
             }))
+        }
+    }
+
+    fn super_method(&self, site: SiteId) -> Option<(u64, brine_opt::Method)> {
+        let cache = *self.0.caches().get(site.index())?;
+        // SAFETY: as for `field`; a super invoke cache's keys are classes
+        // and its data closures, kept alive by the runtime's constants.
+        unsafe {
+            let cache = &*cache;
+            if cache.state != 1 {
+                return None;
+            }
+            let entry = cache.entries[0];
+            let closure = Value(entry.data);
+            if !closure.is_kind(ObjKind::Closure) {
+                return None;
+            }
+            let class = Value::object(entry.key as *mut ObjClass);
+            Some((class.0, closure_method(closure, 0)))
         }
     }
 
