@@ -775,6 +775,20 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.b.switch_to_block(cont);
                 return None;
             }
+            InstKind::IsShape { obj, shape } => {
+                let v = self.val(*obj);
+                let no = self.b.create_block();
+                let merge = self.b.create_block();
+                let r = self.b.append_block_param(merge, types::I8);
+                let (_, s) = self.instance_shape(v, no);
+                let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, *shape as i64);
+                self.b.ins().jump(merge, &[BlockArg::Value(same)]);
+                self.b.switch_to_block(no);
+                let f = self.b.ins().iconst(types::I8, 0);
+                self.b.ins().jump(merge, &[BlockArg::Value(f)]);
+                self.b.switch_to_block(merge);
+                r
+            }
             InstKind::NewInstance { class } => {
                 let class_value = self.val(*class);
                 let ptr = self.untag(class_value);

@@ -384,6 +384,16 @@ impl<'a> Interp<'a> {
                             self.rt.raise_internal("a guard failed in the interpreter")
                         }
                     }
+                    InstKind::IsShape { obj, shape } => {
+                        let v = get!(obj);
+                        // SAFETY: a live instance's shape is live.
+                        Value::bool(
+                            v.is_kind(brine_runtime::object::ObjKind::Instance)
+                                && unsafe { (*v.as_ptr::<brine_runtime::object::ObjInstance>()).shape }
+                                    as u64
+                                    == *shape,
+                        )
+                    }
                     InstKind::NewInstance { class } => {
                         Value::object(self.rt.new_instance(get!(class).as_ptr()))
                     }

@@ -301,6 +301,12 @@ pub enum InstKind {
         function: u64,
         state: StateId,
     },
+    /// Whether `obj` (a val) is an instance whose shape is `shape` (a
+    /// runtime object, named by its address). Result: bool.
+    IsShape {
+        obj: Value,
+        shape: u64,
+    },
     /// A new instance, with no fields, of `class` (a val known to be a
     /// class).
     NewInstance {
@@ -341,7 +347,7 @@ impl InstKind {
     pub fn result_type(&self) -> Option<Type> {
         use InstKind::*;
         match self {
-            Truthy(_) => Some(Type::Bool),
+            Truthy(_) | IsShape { .. } => Some(Type::Bool),
             GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
             GuardShape { .. } => Some(Type::Ptr),
             StoreField { .. } | StoreShape { .. } | GuardIs { .. } | GuardFunction { .. } => None,
@@ -416,6 +422,7 @@ impl InstKind {
             GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
             GuardIs { value, .. } | GuardFunction { value, .. } => f(value),
             NewInstance { class } => f(class),
+            IsShape { obj, .. } => f(obj),
             ClosureCapture { closure, .. } => f(closure),
             StoreField { obj, value, .. } => {
                 f(obj);
@@ -550,6 +557,7 @@ impl InstKind {
                 | BoolVal(_)
                 | LoadCapture { .. }
                 | ClosureCapture { .. }
+                | IsShape { .. }
         ) || matches!(self, Unary { op: UnaryOp::Not, .. } | Binary { op: BinaryOp::Eq | BinaryOp::Ne, .. })
     }
 }

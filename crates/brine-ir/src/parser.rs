@@ -912,6 +912,11 @@ impl<'a> Parser<'a> {
                 GuardFunction { value, function, state: StateId(c.entity("fs", "a frame state")?) }
             }
             "new_instance" => NewInstance { class: c.value()? },
+            "is_shape" => {
+                let obj = c.value()?;
+                c.expect(',', "after the object")?;
+                IsShape { obj, shape: c.hex("a shape's address")? }
+            }
             "closure_capture" => {
                 let closure = c.value()?;
                 c.expect(',', "after the closure")?;

@@ -33,6 +33,7 @@ use brine_ir::{
     Block, BlockData, FrameState, FuncId, Function, InlineId, InlinedCall, InlinedState, Inst, InstData,
     InstKind, Liveness, Module, StateId, Type, Value, ValueData, ValueDef,
 };
+use std::collections::HashMap;
 
 /// The largest callee inlined, in instructions of its unspecialized IR.
 pub const MAX_CALLEE_INSTS: usize = 60;
@@ -55,34 +56,61 @@ fn inline_calls(module: &Module, func: &Function, f: &mut Function, oracle: &dyn
         return;
     }
     let mut liveness = None;
+    let origins = call_origins(func);
+    let calls: Vec<Inst> = f
+        .layout
+        .iter()
+        .flat_map(|&b| f.block(b).insts.iter().copied())
+        .filter(|&i| matches!(f.inst(i).kind, InstKind::CallDirect { .. }))
+        .collect();
+    for inst in calls {
+        let InstKind::CallDirect { function, site, .. } = f.inst(inst).kind else { continue };
+        // The original call: its place names the caller's frame after it.
+        let Some(&Some((b, index))) = origins.get(&site) else { continue };
+        let Some(target) = direct_target(oracle, site, function) else { continue };
+        let callee = module.function(target);
+        if !inlinable(callee) || size(f) + size(callee) > MAX_INLINED_INSTS {
+            continue;
+        }
+        let mut g = speculate::run(callee, oracle);
+        inline_calls(module, callee, &mut g, oracle, depth + 1);
+        let liveness = liveness.get_or_insert_with(|| Liveness::compute(func));
+        let caller = after_call_state(f, func, liveness, b, index);
+        splice(f, inst, &g, target, site, caller);
+    }
+}
+
+/// Where the call, invoke or super invoke of each site is in `func`: a
+/// direct call made from it (one of several, for a polymorphic invoke)
+/// has its site. `None` for a site that more than one instruction has.
+fn call_origins(func: &Function) -> HashMap<brine_ir::SiteId, Option<(Block, usize)>> {
+    let mut origins = HashMap::new();
     for &b in &func.layout {
         for (index, &inst) in func.block(b).insts.iter().enumerate() {
-            let InstKind::CallDirect { function, site, .. } = f.inst(inst).kind else { continue };
-            let Some(target) = direct_target(oracle, site, function) else { continue };
-            let callee = module.function(target);
-            if !inlinable(callee) || size(f) + size(callee) > MAX_INLINED_INSTS {
-                continue;
-            }
-            let mut g = speculate::run(callee, oracle);
-            inline_calls(module, callee, &mut g, oracle, depth + 1);
-            let liveness = liveness.get_or_insert_with(|| Liveness::compute(func));
-            let caller = after_call_state(f, func, liveness, b, index);
-            splice(f, inst, &g, target, site, caller);
+            let site = match func.inst(inst).kind {
+                InstKind::Call { site, .. }
+                | InstKind::Invoke { site, .. }
+                | InstKind::SuperInvoke { site, .. } => site,
+                _ => continue,
+            };
+            origins.entry(site).and_modify(|o| *o = None).or_insert(Some((b, index)));
         }
     }
+    origins
 }
 
 /// The IR function a direct call at `site` of prototype `function` runs,
 /// as the observations that made it direct say.
 fn direct_target(oracle: &dyn Oracle, site: brine_ir::SiteId, function: u64) -> Option<FuncId> {
-    let method = match oracle.method(site).or_else(|| oracle.super_method(site).map(|(_, m)| m)) {
-        Some(m) => Some(m),
-        None => match oracle.callee(site)? {
-            CallTarget::Function(m) => Some(m),
-            CallTarget::Class { init, .. } => init,
-        },
-    };
-    method.filter(|m| m.function == function).map(|m| m.func)
+    let mut candidates = oracle.methods(site);
+    candidates.extend(oracle.method(site));
+    candidates.extend(oracle.super_method(site).map(|(_, m)| m));
+    match oracle.callee(site) {
+        Some(CallTarget::Function(m)) => candidates.push(m),
+        Some(CallTarget::Class { init, .. }) => candidates.extend(init),
+        None => {}
+    }
+    candidates.into_iter().find(|m| m.function == function).map(|m| m.func)
 }
 
 /// Whether a callee can be inlined at all: small, and no jump back to its

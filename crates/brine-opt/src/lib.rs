@@ -79,6 +79,13 @@ pub trait Oracle {
     /// The method an invoke at `site` has always called, if it has seen
     /// one shape only.
     fn method(&self, site: SiteId) -> Option<Method>;
+    /// The fields a property get at `site` has found, one per shape, if it
+    /// has seen a few shapes (more than one, fewer than megamorphic).
+    fn fields(&self, site: SiteId) -> Vec<Field>;
+    /// The methods an invoke at `site` has called, one per shape, if it
+    /// has seen a few shapes (more than one, fewer than megamorphic) and
+    /// always found a method.
+    fn methods(&self, site: SiteId) -> Vec<Method>;
     /// The one superclass (its bits) a super invoke at `site` has seen, and
     /// the method it called there (`Method`'s `shape` is unused).
     fn super_method(&self, site: SiteId) -> Option<(u64, Method)>;

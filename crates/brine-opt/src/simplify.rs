@@ -146,7 +146,8 @@ fn guarded_at(
             .any(|&i| matches!(f.inst(i).kind, InstKind::GuardNum { value, .. } if value == v))
 }
 
-/// Removes a `guard_shape` of an object that an earlier guard of the same
+/// Answers an `is_shape` of an object whose shape a guard has checked,
+/// and removes a `guard_shape` of an object that an earlier guard of the same
 /// block has checked for the same shape, when nothing between them can
 /// change the object's shape (a generic property set, a call of any kind,
 /// or a class's construction can; a `store_shape` makes the new shape the
@@ -160,6 +161,7 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
     for &b in cfg.reverse_postorder() {
         let mut known = from_only_predecessor(&cfg, &at_end, b);
         let mut redundant = Vec::new();
+        let mut tests = Vec::new();
         for &inst in &f.block(b).insts {
             match f.inst(inst).kind {
                 InstKind::GuardShape { obj, shape, .. } => {
@@ -169,6 +171,11 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
                         _ => {
                             known.insert(obj, (shape, ptr));
                         }
+                    }
+                }
+                InstKind::IsShape { obj, shape } => {
+                    if let Some(&(s, _)) = known.get(&obj) {
+                        tests.push((inst, s == shape));
                     }
                 }
                 InstKind::StoreShape { obj: ptr, shape } => {
@@ -189,6 +196,13 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
             }
         }
         at_end.insert(b, known);
+        for (inst, answer) in tests {
+            let mut c = FuncCursor::new(f);
+            c.goto_before(inst);
+            let constant = c.ins_value(InstKind::Bool(answer));
+            c.replace_inst(inst, InstKind::Truthy(constant));
+            changed = true;
+        }
         for (inst, ptr, earlier) in redundant {
             cursor::replace_all_uses(f, ptr, earlier);
             FuncCursor::new(f).remove_inst(inst);

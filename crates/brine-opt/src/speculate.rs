@@ -162,6 +162,27 @@ fn speculate_field(
         return Some(());
     }
     if let InstKind::Invoke { obj, ref args, site, .. } = func.inst(inst).kind {
+        let methods = oracle.methods(site);
+        if methods.len() >= 2 && methods.iter().all(|m| m.arity as usize == args.len()) {
+            let args = args.clone();
+            let state = new_state(f, liveness, func, b, index, entry_params);
+            let arms: Vec<(u64, Arm)> = methods.iter().map(|m| (m.shape, Arm::Call(*m))).collect();
+            dispatch(f, inst, obj, state, &arms, |cursor, ptr, arm| match arm {
+                Arm::Call(m) => {
+                    let callee = cursor.ins_value(InstKind::Object(m.closure));
+                    let _ = ptr;
+                    cursor.ins_value(InstKind::CallDirect {
+                        function: m.function,
+                        callee,
+                        this: obj,
+                        args: args.clone(),
+                        site,
+                    })
+                }
+                Arm::Load(_) => unreachable!("an invoke's arms call"),
+            });
+            return Some(());
+        }
         let method = oracle.method(site).filter(|m| m.arity as usize == args.len())?;
         let state = new_state(f, liveness, func, b, index, entry_params);
         let mut cursor = FuncCursor::new(f);
@@ -177,6 +198,18 @@ fn speculate_field(
         InstKind::GetProp { obj, site, .. } | InstKind::SetProp { obj, site, .. } => (obj, site),
         _ => return None,
     };
+    if let InstKind::GetProp { .. } = func.inst(inst).kind {
+        let fields = oracle.fields(site);
+        if fields.len() >= 2 {
+            let state = new_state(f, liveness, func, b, index, entry_params);
+            let arms: Vec<(u64, Arm)> = fields.iter().map(|x| (x.shape, Arm::Load(x.offset))).collect();
+            dispatch(f, inst, obj, state, &arms, |cursor, ptr, arm| match arm {
+                Arm::Load(offset) => cursor.ins_value(InstKind::LoadField { obj: ptr, offset: *offset }),
+                Arm::Call(_) => unreachable!("a property get's arms load"),
+            });
+            return Some(());
+        }
+    }
     let field = oracle.field(site)?;
     let state = new_state(f, liveness, func, b, index, entry_params);
     let mut cursor = FuncCursor::new(f);
@@ -196,6 +229,86 @@ fn speculate_field(
         _ => unreachable!("a property access"),
     }
     Some(())
+}
+
+/// What one arm of a [`dispatch`] does.
+enum Arm {
+    /// Calls this method of the receiver.
+    Call(crate::Method),
+    /// Loads the field at this offset.
+    Load(u32),
+}
+
+/// Replaces the property get or invoke `inst` of `obj`, whose cache has
+/// seen the shapes of `arms`, by a test of each shape and, for an object of
+/// that shape, the arm's code (made by `arm`, given a pointer from a shape
+/// guard that cannot fail there, but tells later passes the shape), and
+/// the generic operation for any other shape:
+///
+/// ```text
+/// block1:                           block1:
+///     v7 = invoke v3, "area"() @2       v20 = is_shape v3, 0x1000
+///     v8 = ...                          branch v20, block5, block6
+///                                   block5:
+///                                       v21 = guard_shape v3, 0x1000, fs2
+///                                       v22 = object 0xfffc...
+///                                       v23 = call_direct 0x3000, v22, v3() @2
+///                                       jump block9(v23)
+///                                   block6: ... the next shape ...
+///                                   block8:
+///                                       v24 = invoke v3, "area"() @2
+///                                       jump block9(v24)
+///                          ==>      block9(v7: val):
+///                                       v8 = ...
+/// ```
+fn dispatch(
+    f: &mut Function,
+    inst: brine_ir::Inst,
+    obj: Value,
+    state: StateId,
+    arms: &[(u64, Arm)],
+    mut arm: impl FnMut(&mut FuncCursor, Value, &Arm) -> Value,
+) {
+    let (b, pos) = brine_ir::cursor::inst_position(f, inst).expect("the operation is in the layout");
+    let frame = f.block(b).frame;
+    let generic = f.inst(inst).kind.clone();
+    let result = f.inst(inst).result.expect("the operation has a result");
+    let mut cursor = FuncCursor::new(f);
+    let cont = cursor.create_block_after(b);
+    cursor.func.blocks[cont.index()].frame = frame;
+    let rest = cursor.func.blocks[b.index()].insts.split_off(pos);
+    cursor.func.blocks[cont.index()].insts = rest[1..].to_vec();
+    cursor.func.blocks[cont.index()].params.push(result);
+    cursor.func.values[result.index()].def = brine_ir::ValueDef::Param(cont, 0);
+    let mut test = b;
+    let mut last = b;
+    for (shape, a) in arms {
+        let body = cursor.create_block_after(last);
+        let next = cursor.create_block_after(body);
+        last = next;
+        for block in [body, next] {
+            cursor.func.blocks[block.index()].frame = frame;
+        }
+        cursor.goto_bottom(test);
+        let is = cursor.ins_value(InstKind::IsShape { obj, shape: *shape });
+        cursor.ins(InstKind::Branch {
+            cond: is,
+            then_dest: body,
+            then_args: Vec::new(),
+            else_dest: next,
+            else_args: Vec::new(),
+        });
+        cursor.goto_bottom(body);
+        let ptr = cursor.ins_value(InstKind::GuardShape { obj, shape: *shape, state });
+        let r = arm(&mut cursor, ptr, a);
+        cursor.ins(InstKind::Jump { dest: cont, args: vec![r] });
+        test = next;
+    }
+    cursor.goto_bottom(test);
+    let r = cursor.ins_value(generic);
+    cursor.ins(InstKind::Jump { dest: cont, args: vec![r] });
+    // The original instruction is out of the layout now.
+    f.insts[inst.index()] = brine_ir::InstData { kind: InstKind::Nil, result: None };
 }
 
 /// A frame state resuming at instruction `index` of block `b` of the

@@ -14,6 +14,7 @@ struct Seen(
     HashMap<u32, Field>,
     HashMap<u32, brine_opt::Method>,
     HashMap<u32, CallTarget>,
+    HashMap<u32, Vec<brine_opt::Method>>,
 );
 
 impl Oracle for Seen {
@@ -25,6 +26,12 @@ impl Oracle for Seen {
     }
     fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
         self.2.get(&site.0).copied()
+    }
+    fn fields(&self, _: SiteId) -> Vec<Field> {
+        Vec::new()
+    }
+    fn methods(&self, site: SiteId) -> Vec<brine_opt::Method> {
+        self.4.get(&site.0).cloned().unwrap_or_default()
     }
     fn super_method(&self, _: SiteId) -> Option<(u64, brine_opt::Method)> {
         None
@@ -101,6 +108,7 @@ fn optimize_with(
         fields.iter().copied().collect(),
         methods.iter().copied().collect(),
         calls.iter().copied().collect(),
+        HashMap::new(),
     );
     let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
@@ -122,6 +130,7 @@ fn speculate_only(text: &str, methods: &[(u32, brine_opt::Method)], calls: &[(u3
         HashMap::new(),
         methods.iter().copied().collect(),
         calls.iter().copied().collect(),
+        HashMap::new(),
     );
     let f = brine_opt::speculate::run(&module.functions[0], &oracle);
     brine_ir::verifier::verify_function_in(&module, &f).expect("the speculated IR verifies");
@@ -597,6 +606,93 @@ block1 inlined in0:
     v5 = closure_capture v2, 0
     jump block2(v5)
 block2(v3: val):
+    return v3
+    state fs0: block0 at 0 [v0, v1, v2]
+"
+    );
+}
+
+#[test]
+fn polymorphic_invokes_test_each_shape_and_inline_each_method() {
+    // `s.area()` on two shapes, each with its own one-line method.
+    let text = "sites 1, 1, 1
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = invoke v2, \"area\"() @0  ; line 1
+    return v3
+}
+function f1 \"area\"(arity 0, captures 0, method, line 2) {
+block0(v0: val, v1: val):
+    v2 = number 1.0
+    return v2
+}
+function f2 \"area\"(arity 0, captures 0, method, line 3) {
+block0(v0: val, v1: val):
+    v2 = number 2.0
+    return v2
+}
+";
+    let module = parse_module(text).expect("the test's IR parses");
+    let one = brine_opt::Method {
+        shape: 0x1000,
+        closure: 0xfffc_0000_0000_2000,
+        function: 0x3000,
+        func: FuncId(1),
+        arity: 0,
+    };
+    let two = brine_opt::Method {
+        shape: 0x1100,
+        closure: 0xfffc_0000_0000_2100,
+        function: 0x3100,
+        func: FuncId(2),
+        arity: 0,
+    };
+    let oracle =
+        Seen(HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), [(0, vec![one, two])].into());
+    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
+    brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
+    let mut out: Module = module.clone();
+    out.functions = vec![f];
+    let text = print_module(&out);
+    assert_eq!(print_module(&parse_module(&text).expect("it parses")), text);
+    // Each shape's arm has its method inlined (a constant); any other
+    // shape takes the generic invoke. The results meet in block1 (the
+    // constants pass through f64 parameters of the blocks after each
+    // inlined body).
+    assert_eq!(
+        body(&text),
+        "    inlined in0: f1 at @0
+    inlined in1: f2 at @0
+block0(v0: val, v1: val, v2: val):
+    v4 = is_shape v2, 0x1000
+    branch v4, block2, block3
+block2:
+    v5 = guard_shape v2, 0x1000, fs0
+    jump block6
+block6 inlined in0:
+    v13 = number 1.0
+    v15 = unbox v13
+    jump block7(v15)
+block7(v7: f64):
+    v16 = box_num v7
+    jump block1(v16)
+block3:
+    v8 = is_shape v2, 0x1100
+    branch v8, block4, block5
+block4:
+    v9 = guard_shape v2, 0x1100, fs0
+    jump block8
+block8 inlined in1:
+    v14 = number 2.0
+    v17 = unbox v14
+    jump block9(v17)
+block9(v11: f64):
+    v18 = box_num v11
+    jump block1(v18)
+block5:
+    v12 = invoke v2, \"area\"() @0  ; line 1
+    jump block1(v12)
+block1(v3: val):
     return v3
     state fs0: block0 at 0 [v0, v1, v2]
 "

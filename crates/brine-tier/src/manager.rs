@@ -184,6 +184,41 @@ impl brine_opt::Oracle for Observations<'_> {
         }
     }
 
+    fn fields(&self, site: SiteId) -> Vec<brine_opt::Field> {
+        let Some(&cache) = self.0.caches().get(site.index()) else { return Vec::new() };
+        // SAFETY: as for `field`.
+        let cache = unsafe { &*cache };
+        let n = cache.state as usize;
+        if !(2..=brine_runtime::ic::IC_ENTRIES).contains(&n) {
+            return Vec::new();
+        }
+        let mut fields = Vec::new();
+        for e in &cache.entries[..n] {
+            let Ok(offset) = u32::try_from(e.data) else { return Vec::new() };
+            let shape = e.key as u64;
+            let shape_after = if e.extra.is_null() { shape } else { e.extra as u64 };
+            fields.push(brine_opt::Field { shape, offset, shape_after });
+        }
+        fields
+    }
+
+    fn methods(&self, site: SiteId) -> Vec<brine_opt::Method> {
+        let Some(&cache) = self.0.caches().get(site.index()) else { return Vec::new() };
+        // SAFETY: as for `method`.
+        unsafe {
+            let cache = &*cache;
+            let n = cache.state as usize;
+            if !(2..=brine_runtime::ic::IC_ENTRIES).contains(&n) {
+                return Vec::new();
+            }
+            let entries = &cache.entries[..n];
+            if entries.iter().any(|e| !Value(e.data).is_kind(ObjKind::Closure)) {
+                return Vec::new();
+            }
+            entries.iter().map(|e| closure_method(Value(e.data), e.key as u64)).collect()
+        }
+    }
+
     fn super_method(&self, site: SiteId) -> Option<(u64, brine_opt::Method)> {
         let cache = *self.0.caches().get(site.index())?;
         // SAFETY: as for `field`; a super invoke cache's keys are classes
