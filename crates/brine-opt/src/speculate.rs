@@ -167,10 +167,10 @@ fn speculate_field(
             let args = args.clone();
             let state = new_state(f, liveness, func, b, index, entry_params);
             let arms: Vec<(u64, Arm)> = methods.iter().map(|m| (m.shape, Arm::Call(*m))).collect();
-            dispatch(f, inst, obj, state, &arms, |cursor, ptr, arm| match arm {
+            // The arm's shape guard only tells the inlined method the shape.
+            dispatch(f, inst, obj, state, &arms, |cursor, _ptr, arm| match arm {
                 Arm::Call(m) => {
                     let callee = cursor.ins_value(InstKind::Object(m.closure));
-                    let _ = ptr;
                     cursor.ins_value(InstKind::CallDirect {
                         function: m.function,
                         callee,
