@@ -235,6 +235,8 @@ pub fn translate_function<'a, M: Module>(
 }
 
 /// What an on-stack-replacement entry at loop header `header` translates:
+/// (the entry first checks that the values it loads are what the region
+/// assumes, see [`OsrRegion::numbers`], and declines the frame otherwise)
 /// the blocks reachable from the header, entered with the interpreter
 /// frame's values: those live into the header (a guard's frame state
 /// counts as a use), but its parameters, which the interpreter has just
@@ -255,6 +257,13 @@ pub struct OsrRegion {
     live_in: Vec<ir::Value>,
     /// Values that need variables (see above).
     variables: Vec<ir::Value>,
+    /// Whether each value loaded from the frame must be a number: the
+    /// region unboxes it without a check (a guard outside the region, which
+    /// the entry bypasses, may have proved it), or it is an f64.
+    numbers: Vec<bool>,
+    /// The shape each value loaded from the frame must have: the region
+    /// assumes it (`assume_shape`), from a guard outside the region.
+    shapes: Vec<Option<u64>>,
 }
 
 impl OsrRegion {
@@ -290,7 +299,18 @@ impl OsrRegion {
                 None => {}
             }
         }
-        OsrRegion { header, in_region, live_in, variables }
+        let mut numbers: Vec<bool> = func.values.iter().map(|d| d.ty == ir::Type::F64).collect();
+        let mut shapes = vec![None; func.values.len()];
+        for &b in func.layout.iter().filter(|b| in_region[b.index()]) {
+            for &i in &func.block(b).insts {
+                match func.inst(i).kind {
+                    InstKind::Unbox(v) => numbers[v.index()] = true,
+                    InstKind::AssumeShape { obj, shape } => shapes[obj.index()] = Some(shape),
+                    _ => {}
+                }
+            }
+        }
+        OsrRegion { header, in_region, live_in, variables, numbers, shapes }
     }
 
     pub fn contains(&self, b: ir::Block) -> bool {
@@ -472,31 +492,67 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let entry_params = &self.func.block(self.func.entry()).params;
         self.values[entry_params[0].index()] = Some(callee);
         self.values[entry_params[1].index()] = Some(this);
-        let trusted = MemFlagsData::trusted();
+        // A frame whose values are not what the region assumes is declined
+        // (UNDEF), before anything changes it.
+        let decline = self.b.create_block();
         for &v in &region.live_in {
             if self.values[v.index()].is_none() {
-                let ty = cl_type(self.func.value_type(v));
-                let x = self.b.ins().load(ty, trusted, frame, (v.index() * 8) as i32);
+                let x = self.load_frame_value(region, frame, v, decline);
                 self.values[v.index()] = Some(x);
             }
         }
         for &v in &region.variables {
             let ty = cl_type(self.func.value_type(v));
             let var = self.b.declare_var(ty);
-            let x = self.b.ins().load(ty, trusted, frame, (v.index() * 8) as i32);
+            let x = self.load_frame_value(region, frame, v, decline);
             self.b.def_var(var, x);
             self.vars[v.index()] = Some(var);
         }
         let mut args = Vec::new();
         for &p in &self.func.block(region.header).params {
-            let ty = cl_type(self.func.value_type(p));
-            args.push(self.b.ins().load(ty, trusted, frame, (p.index() * 8) as i32));
+            args.push(self.load_frame_value(region, frame, p, decline));
         }
         // Everything is loaded: the frame's values are dead.
         let n = self.iconst(self.env.ir.function(self.id).values.len() as i64);
         self.call_helper("brine_clear_values", &[frame, n]);
         let header = self.cl_block(region.header);
         self.b.ins().jump(header, &block_args(&args));
+        self.b.switch_to_block(decline);
+        let undef = self.iconst(UNDEF);
+        self.b.ins().return_(&[undef]);
+    }
+
+    /// Value `v` from the interpreter frame at `frame`, as its type; a
+    /// value the region needs to be a number branches to `decline` if it
+    /// is not one.
+    fn load_frame_value(
+        &mut self,
+        region: &OsrRegion,
+        frame: ClValue,
+        v: ir::Value,
+        decline: ClBlock,
+    ) -> ClValue {
+        let trusted = MemFlagsData::trusted();
+        let offset = (v.index() * 8) as i32;
+        let ty = cl_type(self.func.value_type(v));
+        if let Some(shape) = region.shapes[v.index()] {
+            let word = self.b.ins().load(types::I64, trusted, frame, offset);
+            let (_, s) = self.instance_shape(word, decline);
+            let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, shape as i64);
+            let cont = self.b.create_block();
+            self.b.ins().brif(same, cont, &[], decline, &[]);
+            self.b.switch_to_block(cont);
+            return word;
+        }
+        if !region.numbers[v.index()] {
+            return self.b.ins().load(ty, trusted, frame, offset);
+        }
+        let word = self.b.ins().load(types::I64, trusted, frame, offset);
+        let ok = self.is_number(word);
+        let cont = self.b.create_block();
+        self.b.ins().brif(ok, cont, &[], decline, &[]);
+        self.b.switch_to_block(cont);
+        if ty == types::F64 { self.b.ins().bitcast(types::F64, MemFlagsData::new(), word) } else { word }
     }
 
     /// The error blocks: each adds the trace line of its frame, and of
@@ -774,6 +830,10 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.deopt_exit(*state);
                 self.b.switch_to_block(cont);
                 return None;
+            }
+            InstKind::AssumeShape { obj, .. } => {
+                let v = self.val(*obj);
+                self.untag(v)
             }
             InstKind::IsShape { obj, shape } => {
                 let v = self.val(*obj);

@@ -146,7 +146,9 @@ impl<'a> Interp<'a> {
             // The entry reads the frame's values before anything can grow
             // the stack they live in.
             let frame = self.rt.stack.as_ptr().add(base);
-            Some(stack::with_native_frames(self.rt, |rt| entry(rt, callee, this, frame)))
+            let result = stack::with_native_frames(self.rt, |rt| entry(rt, callee, this, frame));
+            // UNDEF: the entry declined the frame (see `OsrEntry`).
+            (!result.is_undef()).then_some(result)
         }
     }
 
@@ -411,6 +413,7 @@ impl<'a> Interp<'a> {
                         }
                     }
                     InstKind::GuardShape { .. }
+                    | InstKind::AssumeShape { .. }
                     | InstKind::LoadField { .. }
                     | InstKind::StoreField { .. }
                     | InstKind::StoreShape { .. } => {

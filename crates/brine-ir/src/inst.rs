@@ -301,6 +301,13 @@ pub enum InstKind {
         function: u64,
         state: StateId,
     },
+    /// `obj` (a val) as a pointer to an instance, with no check: a guard
+    /// before the loop it is in (see `brine-opt`'s `licm`) checked that it
+    /// is an instance of shape `shape`, which nothing in the loop changes.
+    AssumeShape {
+        obj: Value,
+        shape: u64,
+    },
     /// Whether `obj` (a val) is an instance whose shape is `shape` (a
     /// runtime object, named by its address). Result: bool.
     IsShape {
@@ -349,7 +356,7 @@ impl InstKind {
         match self {
             Truthy(_) | IsShape { .. } => Some(Type::Bool),
             GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
-            GuardShape { .. } => Some(Type::Ptr),
+            GuardShape { .. } | AssumeShape { .. } => Some(Type::Ptr),
             StoreField { .. } | StoreShape { .. } | GuardIs { .. } | GuardFunction { .. } => None,
             Float { op, .. } => Some(if op.is_arithmetic() { Type::F64 } else { Type::Bool }),
             SetGlobal { .. }
@@ -422,7 +429,7 @@ impl InstKind {
             GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
             GuardIs { value, .. } | GuardFunction { value, .. } => f(value),
             NewInstance { class } => f(class),
-            IsShape { obj, .. } => f(obj),
+            IsShape { obj, .. } | AssumeShape { obj, .. } => f(obj),
             ClosureCapture { closure, .. } => f(closure),
             StoreField { obj, value, .. } => {
                 f(obj);
@@ -558,6 +565,7 @@ impl InstKind {
                 | LoadCapture { .. }
                 | ClosureCapture { .. }
                 | IsShape { .. }
+                | AssumeShape { .. }
         ) || matches!(self, Unary { op: UnaryOp::Not, .. } | Binary { op: BinaryOp::Eq | BinaryOp::Ne, .. })
     }
 }

@@ -912,10 +912,11 @@ impl<'a> Parser<'a> {
                 GuardFunction { value, function, state: StateId(c.entity("fs", "a frame state")?) }
             }
             "new_instance" => NewInstance { class: c.value()? },
-            "is_shape" => {
+            "is_shape" | "assume_shape" => {
                 let obj = c.value()?;
                 c.expect(',', "after the object")?;
-                IsShape { obj, shape: c.hex("a shape's address")? }
+                let shape = c.hex("a shape's address")?;
+                if op == "is_shape" { IsShape { obj, shape } } else { AssumeShape { obj, shape } }
             }
             "closure_capture" => {
                 let closure = c.value()?;

@@ -196,6 +196,7 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         GuardFunction { value, function, state } => format!("guard_function {value}, {function:#x}, {state}"),
         NewInstance { class } => format!("new_instance {class}"),
         IsShape { obj, shape } => format!("is_shape {obj}, {shape:#x}"),
+        AssumeShape { obj, shape } => format!("assume_shape {obj}, {shape:#x}"),
         ClosureCapture { closure, index } => format!("closure_capture {closure}, {index}"),
         CallDirect { function, callee, this, args, .. } => {
             format!("call_direct {function:#x}, {callee}, {this}({})", list(args))

@@ -173,6 +173,10 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
                         }
                     }
                 }
+                InstKind::AssumeShape { obj, shape } => {
+                    let ptr = f.inst(inst).result.expect("an assumption has a result");
+                    known.entry(obj).or_insert((shape, ptr));
+                }
                 InstKind::IsShape { obj, shape } => {
                     if let Some(&(s, _)) = known.get(&obj) {
                         tests.push((inst, s == shape));

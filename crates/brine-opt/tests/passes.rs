@@ -698,3 +698,36 @@ block1(v3: val):
 "
     );
 }
+
+#[test]
+fn shape_guards_of_invariant_objects_leave_loops_that_change_no_shape() {
+    // `while (i < n) { t = t + o.v; i = i + 1; }` with `o` from outside.
+    let text = "sites 1, 1, 1, 1
+function f0 \"f\"(arity 2, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    v4 = number 0.0
+    jump block1(v4, v4)
+block1(v5: val, v6: val):
+    v7 = lt v5, v3 @0  ; line 1
+    v8 = truthy v7
+    branch v8, block2, block3
+block2:
+    v9 = get_prop v2, \"v\" @1  ; line 1
+    v10 = add v6, v9 @2  ; line 1
+    v11 = number 1.0
+    v12 = add v5, v11 @3  ; line 1
+    jump block1(v12, v10)
+block3:
+    return v6
+}
+";
+    let v = Field { shape: 0x1000, offset: 16, shape_after: 0x1000 };
+    let all = [(0, NUMBERS), (2, NUMBERS), (3, NUMBERS)];
+    let out = optimize_with_fields(text, &all, &[(1, v)]);
+    let body = body(&out);
+    // The guard is before the loop (with `n`'s), the loop only assumes.
+    let entry = &body[..body.find("block1").unwrap()];
+    assert!(entry.contains("guard_shape v2, 0x1000, fs"), "{body}");
+    assert!(body.contains("assume_shape v2, 0x1000"), "{body}");
+    assert_eq!(body.matches("guard_shape").count(), 1, "{body}");
+}

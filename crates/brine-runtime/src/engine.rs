@@ -26,7 +26,9 @@ pub mod tier {
 /// replacement): `(rt, callee, this, frame)`, where `frame` points at the
 /// interpreter frame's values, indexed by IR value number. It runs the rest
 /// of the activation and returns its result (or `Value::ERROR`, with this
-/// frame's trace line already added).
+/// frame's trace line already added), or `Value::UNDEF`, without touching
+/// the frame, when the frame's values are not what its code was
+/// specialized for: the interpreter then goes on interpreting.
 pub type OsrEntry = unsafe extern "C" fn(*mut Runtime, Value, Value, *const Value) -> Value;
 
 /// The code behind the runtime: the interpreter and the tier manager.

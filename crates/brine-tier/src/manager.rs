@@ -110,7 +110,7 @@ fn deopt_reason(kind: &brine_ir::InstKind) -> &'static str {
         Call { .. } => "a callee guard failed (another function or class was called)",
         SuperInvoke { .. } => "a superclass guard failed (another superclass)",
         // LICM's guards resume at the jump into the loop.
-        _ => "a loop-invariant number guard failed",
+        _ => "a guard moved before a loop failed",
     }
 }
 
