@@ -218,11 +218,11 @@ pub fn translate_function<'a, M: Module>(
         }
         Some(header) => {
             let region = OsrRegion::new(func, header);
-            let frame = t.env.ir.function(id).values.len();
-            if let Some(v) = region.live_in.iter().chain(&region.variables).find(|v| v.index() >= frame) {
-                // Passes keep values that cross blocks original (see brine-opt's simplify).
-                panic!("an OSR entry would need {v}, which an interpreter frame does not hold");
-            }
+            // The engine checks `OsrRegion::fits` before it asks for this entry.
+            debug_assert!(
+                region.fits(t.env.ir.function(id)),
+                "an OSR entry needs values the frame does not hold"
+            );
             t.osr_prologue(&region, params[1], params[2], params[3]);
             for block in order.into_iter().filter(|b| region.contains(*b)) {
                 t.block(block);
@@ -311,6 +311,27 @@ impl OsrRegion {
             }
         }
         OsrRegion { header, in_region, live_in, variables, numbers, shapes }
+    }
+
+    /// Whether every value the region loads is one that an interpreter
+    /// frame of `original` (the unspecialized function) holds at the
+    /// header: live there in `original`, or a parameter of the header.
+    /// That is all a frame is sure to hold: one rebuilt by a deoptimization
+    /// holds only what was live at its guard, and the interpreter computes
+    /// the rest on the way to the header. An optimizer that merged two
+    /// original values (a forwarded field, equal constants) may need one
+    /// that is not.
+    pub fn fits(&self, original: &ir::Function) -> bool {
+        if self.header.index() >= original.blocks.len() || !original.layout.contains(&self.header) {
+            return false;
+        }
+        let live = ir::Liveness::compute(original).live_in(self.header);
+        let entry = &original.block(original.entry()).params[..2];
+        let params = &original.block(self.header).params;
+        self.live_in
+            .iter()
+            .chain(&self.variables)
+            .all(|v| entry.contains(v) || params.contains(v) || live.binary_search(v).is_ok())
     }
 
     pub fn contains(&self, b: ir::Block) -> bool {

@@ -26,6 +26,7 @@
 
 use crate::perf_map::PerfMap;
 use brine_codegen::jit::{Code, FunctionCode, Jit, JitLinks, Level};
+use brine_codegen::translate::OsrRegion;
 use brine_interp::Interp;
 use brine_ir::{Block, FuncId, Function, SiteId};
 use brine_runtime::engine::{Engine, OsrEntry, tier};
@@ -530,6 +531,7 @@ impl Engine for Manager {
                 let program = self.program();
                 let started = Instant::now();
                 let versions = self.versions.borrow();
+                let original = program.module.function(id);
                 let (jit, func, first_state) = match version {
                     Some(v) => {
                         let v = &versions[v as usize];
@@ -537,9 +539,15 @@ impl Engine for Manager {
                         if !v.func.layout.contains(&Block(block)) {
                             return None;
                         }
-                        (self.opt_jit.as_ref()?, &*v.func, v.first_state)
+                        if OsrRegion::new(&v.func, Block(block)).fits(original) {
+                            (self.opt_jit.as_ref()?, &*v.func, v.first_state)
+                        } else {
+                            // The optimized loop needs values the frame may
+                            // not hold: enter baseline code of the loop.
+                            (self.jit.as_ref()?, original, 0)
+                        }
                     }
-                    None => (self.jit.as_ref()?, program.module.function(id), 0),
+                    None => (self.jit.as_ref()?, original, 0),
                 };
                 let links = Self::links(program);
                 let compiled = jit.borrow_mut().compile_osr(
