@@ -2600,7 +2600,8 @@ print $g($bad);
                 let mut vars = self.names(&["f", "t", "i", "undef"]);
                 let n = self.rng.range(1100, 1600);
                 vars.push(("n", n.to_string()));
-                vars.push(("k", (n - self.rng.range(1, 50)).to_string()));
+                // `$i` only reaches n - 1, and `n > $k` must hold for some of it.
+                vars.push(("k", (n - self.rng.range(2, 50)).to_string()));
                 let text = if self.rng.chance(50) {
                     r#"
 fun $f(n) {
