@@ -30,6 +30,7 @@ use brine_codegen::translate::OsrRegion;
 use brine_interp::Interp;
 use brine_ir::{Block, FuncId, Function, SiteId};
 use brine_runtime::engine::{Engine, OsrEntry, tier};
+use brine_runtime::ic::IcEntry;
 use brine_runtime::object::{ObjClass, ObjClosure, ObjFunction, ObjKind};
 use brine_runtime::program::feedback;
 use brine_runtime::{Program, Runtime, Value};
@@ -121,11 +122,20 @@ fn deopt_reason(kind: &brine_ir::InstKind) -> &'static str {
 /// `closure` is a live closure.
 unsafe fn closure_method(closure: Value, shape: u64) -> brine_opt::Method {
     // SAFETY: the caller's contract; a live closure's prototype is live.
+    unsafe { function_method((*closure.as_ptr::<ObjClosure>()).function, closure.0, shape) }
+}
+
+/// A method of prototype `function`, whose closure has the bits `closure`
+/// (0: closures of it, not one), on instances of `shape`.
+///
+/// # Safety
+/// `function` is a live prototype.
+unsafe fn function_method(function: *mut ObjFunction, closure: u64, shape: u64) -> brine_opt::Method {
+    // SAFETY: the caller's contract.
     unsafe {
-        let function = (*closure.as_ptr::<ObjClosure>()).function;
         brine_opt::Method {
             shape,
-            closure: closure.0,
+            closure,
             function: function as u64,
             func: FuncId((*function).func_id),
             arity: (*function).arity,
@@ -133,8 +143,48 @@ unsafe fn closure_method(closure: Value, shape: u64) -> brine_opt::Method {
     }
 }
 
+/// The field a property site's cache entry found.
+fn field_of(entry: &IcEntry) -> Option<brine_opt::Field> {
+    let shape = entry.key as u64;
+    let shape_after = if entry.extra.is_null() { shape } else { entry.extra as u64 };
+    Some(brine_opt::Field { shape, offset: u32::try_from(entry.data).ok()?, shape_after })
+}
+
 /// What the optimizer may ask of the running program.
+///
+/// Every object a cache entry names is kept alive by the runtime's
+/// constants (`Runtime::keep`, when the entry is recorded): a property
+/// site's keys are shapes; an invoke's, shapes with closures as data; a
+/// super invoke's, classes with closures; a call's, function prototypes
+/// or classes, with closures or classes (`Runtime::record_call_target`).
 struct Observations<'a>(&'a Program);
+
+impl Observations<'_> {
+    /// The entries the cache of `site` has filled: none once it has gone
+    /// megamorphic.
+    fn entries(&self, site: SiteId) -> &[IcEntry] {
+        let Some(&cache) = self.0.caches().get(site.index()) else { return &[] };
+        // SAFETY: a program's caches live as long as it does; nothing
+        // writes them while the optimizer runs.
+        let cache = unsafe { &*cache };
+        cache.entries.get(..cache.state as usize).unwrap_or(&[])
+    }
+
+    /// The one entry of a site that has seen one key.
+    fn monomorphic(&self, site: SiteId) -> Option<&IcEntry> {
+        match self.entries(site) {
+            [only] => Some(only),
+            _ => None,
+        }
+    }
+
+    /// The entries of a site that has seen a few keys (two or more, but
+    /// not too many for its cache).
+    fn polymorphic(&self, site: SiteId) -> &[IcEntry] {
+        let entries = self.entries(site);
+        if entries.len() >= 2 { entries } else { &[] }
+    }
+}
 
 impl brine_opt::Oracle for Observations<'_> {
     fn operands(&self, site: SiteId) -> brine_opt::Operands {
@@ -143,118 +193,53 @@ impl brine_opt::Oracle for Observations<'_> {
     }
 
     fn field(&self, site: SiteId) -> Option<brine_opt::Field> {
-        let cache = *self.0.caches().get(site.index())?;
-        // SAFETY: a program's caches live as long as it does; nothing
-        // writes them while the optimizer runs.
-        let cache = unsafe { &*cache };
-        if cache.state != 1 {
-            return None;
-        }
-        let entry = cache.entries[0];
-        let shape = entry.key as u64;
-        let shape_after = if entry.extra.is_null() { shape } else { entry.extra as u64 };
-        Some(brine_opt::Field { shape, offset: u32::try_from(entry.data).ok()?, shape_after })
+        field_of(self.monomorphic(site)?)
+    }
+
+    fn fields(&self, site: SiteId) -> Vec<brine_opt::Field> {
+        self.polymorphic(site).iter().map(field_of).collect::<Option<Vec<_>>>().unwrap_or_default()
     }
 
     fn callee(&self, site: SiteId) -> Option<brine_opt::CallTarget> {
-        let cache = *self.0.caches().get(site.index())?;
-        // SAFETY: as for `field`; a call cache's keys are function
-        // prototypes or classes, and its data closures or classes, all
-        // kept alive by the runtime's constants
-        // (`Runtime::record_call_target`).
+        let entry = self.monomorphic(site)?;
+        let callee = Value(entry.data);
+        // SAFETY: the entry's objects are live (see `Observations`).
         unsafe {
-            let cache = &*cache;
-            if cache.state != 1 {
-                return None;
-            }
-            let entry = cache.entries[0];
-            let callee = Value(entry.data);
             if callee.is_kind(ObjKind::Class) {
                 let init = (*callee.as_ptr::<ObjClass>()).init;
                 let init = init.is_kind(ObjKind::Closure).then(|| closure_method(init, 0));
                 return Some(brine_opt::CallTarget::Class { class: callee.0, init });
             }
             let function = entry.key as *mut ObjFunction;
-            Some(brine_opt::CallTarget::Function(brine_opt::Method {
-                shape: 0,
-                closure: entry.data,
-                function: function as u64,
-                func: FuncId((*function).func_id),
-                arity: (*function).arity,
-            }))
-        }
-    }
-
-    fn fields(&self, site: SiteId) -> Vec<brine_opt::Field> {
-        let Some(&cache) = self.0.caches().get(site.index()) else { return Vec::new() };
-        // SAFETY: as for `field`.
-        let cache = unsafe { &*cache };
-        let n = cache.state as usize;
-        if !(2..=brine_runtime::ic::IC_ENTRIES).contains(&n) {
-            return Vec::new();
-        }
-        let mut fields = Vec::new();
-        for e in &cache.entries[..n] {
-            let Ok(offset) = u32::try_from(e.data) else { return Vec::new() };
-            let shape = e.key as u64;
-            let shape_after = if e.extra.is_null() { shape } else { e.extra as u64 };
-            fields.push(brine_opt::Field { shape, offset, shape_after });
-        }
-        fields
-    }
-
-    fn methods(&self, site: SiteId) -> Vec<brine_opt::Method> {
-        let Some(&cache) = self.0.caches().get(site.index()) else { return Vec::new() };
-        // SAFETY: as for `method`.
-        unsafe {
-            let cache = &*cache;
-            let n = cache.state as usize;
-            if !(2..=brine_runtime::ic::IC_ENTRIES).contains(&n) {
-                return Vec::new();
-            }
-            let entries = &cache.entries[..n];
-            if entries.iter().any(|e| !Value(e.data).is_kind(ObjKind::Closure)) {
-                return Vec::new();
-            }
-            entries.iter().map(|e| closure_method(Value(e.data), e.key as u64)).collect()
-        }
-    }
-
-    fn super_method(&self, site: SiteId) -> Option<(u64, brine_opt::Method)> {
-        let cache = *self.0.caches().get(site.index())?;
-        // SAFETY: as for `field`; a super invoke cache's keys are classes
-        // and its data closures, kept alive by the runtime's constants.
-        unsafe {
-            let cache = &*cache;
-            if cache.state != 1 {
-                return None;
-            }
-            let entry = cache.entries[0];
-            let closure = Value(entry.data);
-            if !closure.is_kind(ObjKind::Closure) {
-                return None;
-            }
-            let class = Value::object(entry.key as *mut ObjClass);
-            Some((class.0, closure_method(closure, 0)))
+            Some(brine_opt::CallTarget::Function(function_method(function, entry.data, 0)))
         }
     }
 
     fn method(&self, site: SiteId) -> Option<brine_opt::Method> {
-        let cache = *self.0.caches().get(site.index())?;
-        // SAFETY: as for `field`; an invoke cache's data is a closure
-        // value, kept alive by the runtime's constants.
-        unsafe {
-            let cache = &*cache;
-            if cache.state != 1 {
-                return None;
-            }
-            let entry = cache.entries[0];
-            let closure = Value(entry.data);
-            if !closure.is_kind(ObjKind::Closure) {
-                return None;
-            }
-            Some(closure_method(closure, entry.key as u64))
+        let entry = self.monomorphic(site)?;
+        let closure = Value(entry.data);
+        // SAFETY: the entry's objects are live (see `Observations`).
+        closure.is_kind(ObjKind::Closure).then(|| unsafe { closure_method(closure, entry.key as u64) })
+    }
+
+    fn methods(&self, site: SiteId) -> Vec<brine_opt::Method> {
+        let entries = self.polymorphic(site);
+        if entries.iter().any(|e| !Value(e.data).is_kind(ObjKind::Closure)) {
+            return Vec::new();
         }
+        // SAFETY: the entries' objects are live (see `Observations`).
+        entries.iter().map(|e| unsafe { closure_method(Value(e.data), e.key as u64) }).collect()
+    }
+
+    fn super_method(&self, site: SiteId) -> Option<(u64, brine_opt::Method)> {
+        let entry = self.monomorphic(site)?;
+        let closure = Value(entry.data);
+        if !closure.is_kind(ObjKind::Closure) {
+            return None;
+        }
+        let class = Value::object(entry.key as *mut ObjClass);
+        // SAFETY: the entry's objects are live (see `Observations`).
+        Some((class.0, unsafe { closure_method(closure, 0) }))
     }
 }
 
