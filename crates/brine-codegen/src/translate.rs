@@ -217,12 +217,9 @@ pub fn translate_function<'a, M: Module>(
             }
         }
         Some(header) => {
-            let region = OsrRegion::new(func, header);
+            let region = OsrRegion::new(func, t.env.ir.function(id), header);
             // The engine checks `OsrRegion::fits` before it asks for this entry.
-            debug_assert!(
-                region.fits(t.env.ir.function(id)),
-                "an OSR entry needs values the frame does not hold"
-            );
+            debug_assert!(region.fits(), "an OSR entry needs values the frame does not hold");
             t.osr_prologue(&region, params[1], params[2], params[3]);
             for block in order.into_iter().filter(|b| region.contains(*b)) {
                 t.block(block);
@@ -264,10 +261,30 @@ pub struct OsrRegion {
     /// The shape each value loaded from the frame must have: the region
     /// assumes it (`assume_shape`), from a guard outside the region.
     shapes: Vec<Option<u64>>,
+    /// The values the entry computes again instead of loading them (see
+    /// [`OsrRegion::new`]).
+    recompute: Vec<bool>,
+    /// Whether the entry can have every value it needs.
+    fits: bool,
 }
 
 impl OsrRegion {
-    pub fn new(func: &ir::Function, header: ir::Block) -> OsrRegion {
+    /// The region of `func` (a specialized copy of `original`, or
+    /// `original` itself) at loop header `header`.
+    ///
+    /// A frame of `original` holds for sure only what `original` has live
+    /// at the header (and the header's parameters): one rebuilt by a
+    /// deoptimization holds only what was live at its guard, and the
+    /// interpreter computes the rest on the way to the header. Any other
+    /// value the region needs, the entry computes again from values it has:
+    /// what LICM moved out of the loop, or a guard's result before the
+    /// loop. It can when the value's instruction depends only on its
+    /// operands, or is a guard or an assumption (checked again; the frame
+    /// is declined if it fails), or is a field load or cell read that
+    /// nothing between the load and the header may change
+    /// ([`ir::effects::may_clobber`]). Otherwise the entry does not
+    /// [fit](Self::fits).
+    pub fn new(func: &ir::Function, original: &ir::Function, header: ir::Block) -> OsrRegion {
         let cfg = ir::ControlFlowGraph::with_function(func);
         let mut in_region = vec![false; func.blocks.len()];
         let mut work = vec![header];
@@ -310,33 +327,119 @@ impl OsrRegion {
                 }
             }
         }
-        OsrRegion { header, in_region, live_in, variables, numbers, shapes }
+        let mut region = OsrRegion {
+            header,
+            in_region,
+            live_in,
+            variables,
+            numbers,
+            shapes,
+            recompute: vec![false; func.values.len()],
+            fits: false,
+        };
+        region.fits = region.plan(func, original, &cfg);
+        region
     }
 
-    /// Whether every value the region loads is one that an interpreter
-    /// frame of `original` (the unspecialized function) holds at the
-    /// header: live there in `original`, or a parameter of the header.
-    /// That is all a frame is sure to hold: one rebuilt by a deoptimization
-    /// holds only what was live at its guard, and the interpreter computes
-    /// the rest on the way to the header. An optimizer that merged two
-    /// original values (a forwarded field, equal constants) may need one
-    /// that is not.
-    pub fn fits(&self, original: &ir::Function) -> bool {
+    /// Decides which values the entry loads and which it computes again;
+    /// whether it has them all.
+    fn plan(&mut self, func: &ir::Function, original: &ir::Function, cfg: &ir::ControlFlowGraph) -> bool {
         if self.header.index() >= original.blocks.len() || !original.layout.contains(&self.header) {
             return false;
         }
         let live = ir::Liveness::compute(original).live_in(self.header);
         let entry = &original.block(original.entry()).params[..2];
         let params = &original.block(self.header).params;
-        self.live_in
-            .iter()
-            .chain(&self.variables)
-            .all(|v| entry.contains(v) || params.contains(v) || live.binary_search(v).is_ok())
+        let held = |v: ir::Value| entry.contains(&v) || params.contains(&v) || live.binary_search(&v).is_ok();
+        // Blocks that can reach the header: a load's location must not
+        // change on any path from it to the header.
+        let mut to_header = vec![false; func.blocks.len()];
+        let mut work = vec![self.header];
+        to_header[self.header.index()] = true;
+        while let Some(b) = work.pop() {
+            for p in cfg.predecessors(b) {
+                if !std::mem::replace(&mut to_header[p.block.index()], true) {
+                    work.push(p.block);
+                }
+            }
+        }
+        let mut known: HashMap<ir::Value, bool> = HashMap::new();
+        let needed: Vec<ir::Value> = self.live_in.iter().chain(&self.variables).copied().collect();
+        needed.into_iter().all(|v| self.available(func, v, &held, &to_header, cfg, &mut known))
+    }
+
+    /// Whether the entry can have `v`: loaded, or computed again.
+    fn available(
+        &mut self,
+        func: &ir::Function,
+        v: ir::Value,
+        held: &dyn Fn(ir::Value) -> bool,
+        to_header: &[bool],
+        cfg: &ir::ControlFlowGraph,
+        known: &mut HashMap<ir::Value, bool>,
+    ) -> bool {
+        if held(v) {
+            return true;
+        }
+        if let Some(&ok) = known.get(&v) {
+            return ok;
+        }
+        known.insert(v, false);
+        let ir::ValueDef::Result(inst) = func.values[v.index()].def else { return false };
+        let kind = &func.inst(inst).kind;
+        let eligible = ir::effects::is_recomputable(kind)
+            || matches!(
+                kind,
+                InstKind::GuardNum { .. } | InstKind::GuardShape { .. } | InstKind::AssumeShape { .. }
+            )
+            || ir::effects::is_movable_load(kind) && unchanged_until(func, inst, to_header, cfg);
+        let mut ok = eligible;
+        if ok {
+            kind.for_each_arg(|a| ok &= self.available(func, a, held, to_header, cfg, known));
+        }
+        known.insert(v, ok);
+        self.recompute[v.index()] = ok;
+        ok
+    }
+
+    /// Whether the entry has every value the region needs (see
+    /// [`OsrRegion::new`]). An optimizer that merged two original values
+    /// (a forwarded field, equal constants) may need one that the frame
+    /// does not hold and the entry cannot compute.
+    pub fn fits(&self) -> bool {
+        self.fits
     }
 
     pub fn contains(&self, b: ir::Block) -> bool {
         self.in_region[b.index()]
     }
+}
+
+/// Whether nothing on a path from movable load `load` of `func` to
+/// the header may change the location it read (`to_header`: the blocks
+/// that can reach the header).
+fn unchanged_until(
+    func: &ir::Function,
+    load: ir::Inst,
+    to_header: &[bool],
+    cfg: &ir::ControlFlowGraph,
+) -> bool {
+    let Some((block, index)) = ir::cursor::inst_position(func, load) else { return false };
+    // The rest of the load's block, and every block reachable from it that
+    // can reach the header.
+    let mut writers: Vec<ir::Inst> = func.block(block).insts[index + 1..].to_vec();
+    let mut seen = vec![false; func.blocks.len()];
+    let mut work: Vec<ir::Block> = cfg.successors(block).to_vec();
+    while let Some(b) = work.pop() {
+        if std::mem::replace(&mut seen[b.index()], true) || !to_header[b.index()] {
+            continue;
+        }
+        writers.extend_from_slice(&func.block(b).insts);
+        work.extend_from_slice(cfg.successors(b));
+    }
+    let kind = &func.inst(load).kind;
+    let shapes_fixed = !writers.iter().any(|&w| ir::effects::may_change_shapes(&func.inst(w).kind));
+    !writers.iter().any(|&w| ir::effects::may_clobber(func, &func.inst(w).kind, kind, shapes_fixed))
 }
 
 impl<'a, M: Module> Translator<'a, '_, M> {
@@ -517,21 +620,18 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         // (UNDEF), before anything changes it.
         let decline = self.b.create_block();
         for &v in &region.live_in {
-            if self.values[v.index()].is_none() {
-                let x = self.load_frame_value(region, frame, v, decline);
-                self.values[v.index()] = Some(x);
-            }
+            self.osr_value(region, frame, v, decline);
         }
         for &v in &region.variables {
             let ty = cl_type(self.func.value_type(v));
             let var = self.b.declare_var(ty);
-            let x = self.load_frame_value(region, frame, v, decline);
+            let x = self.osr_value(region, frame, v, decline);
             self.b.def_var(var, x);
             self.vars[v.index()] = Some(var);
         }
         let mut args = Vec::new();
         for &p in &self.func.block(region.header).params {
-            args.push(self.load_frame_value(region, frame, p, decline));
+            args.push(self.osr_value(region, frame, p, decline));
         }
         // Everything is loaded: the frame's values are dead.
         let n = self.iconst(self.env.ir.function(self.id).values.len() as i64);
@@ -543,37 +643,84 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().return_(&[undef]);
     }
 
-    /// Value `v` from the interpreter frame at `frame`, as its type; a
-    /// value the region needs to be a number branches to `decline` if it
-    /// is not one.
-    fn load_frame_value(
-        &mut self,
-        region: &OsrRegion,
-        frame: ClValue,
-        v: ir::Value,
-        decline: ClBlock,
-    ) -> ClValue {
-        let trusted = MemFlagsData::trusted();
-        let offset = (v.index() * 8) as i32;
-        let ty = cl_type(self.func.value_type(v));
+    /// Value `v` at the entry, as its type: loaded from the interpreter
+    /// frame at `frame` or computed again (see [`OsrRegion::new`]). A
+    /// value that is not what the region assumes (a number, a shape)
+    /// branches to `decline`.
+    fn osr_value(&mut self, region: &OsrRegion, frame: ClValue, v: ir::Value, decline: ClBlock) -> ClValue {
+        if let Some(x) = self.values[v.index()] {
+            return x;
+        }
+        let f64 = self.func.value_type(v) == ir::Type::F64;
+        let x = if region.recompute[v.index()] {
+            let x = self.recompute(region, frame, v, decline);
+            if !f64 {
+                self.check_assumed(region, v, x, decline);
+            }
+            x
+        } else {
+            // An f64 is stored as the number's bits, which may be any val's.
+            let word = self.b.ins().load(types::I64, MemFlagsData::trusted(), frame, (v.index() * 8) as i32);
+            self.check_assumed(region, v, word, decline);
+            if f64 { self.b.ins().bitcast(types::F64, MemFlagsData::new(), word) } else { word }
+        };
+        self.values[v.index()] = Some(x);
+        x
+    }
+
+    /// Computes value `v` again at the entry, from its operands.
+    fn recompute(&mut self, region: &OsrRegion, frame: ClValue, v: ir::Value, decline: ClBlock) -> ClValue {
+        let ir::ValueDef::Result(inst) = self.func.values[v.index()].def else {
+            unreachable!("only instruction results are computed again")
+        };
+        let kind = &self.func.inst(inst).kind;
+        let mut operands = Vec::new();
+        kind.for_each_arg(|a| operands.push(a));
+        for a in operands {
+            self.osr_value(region, frame, a, decline);
+        }
+        match *kind {
+            // A guard or an assumption is checked again.
+            InstKind::GuardShape { obj, shape, .. } | InstKind::AssumeShape { obj, shape } => {
+                let word = self.val(obj);
+                self.check_shape(word, shape, decline)
+            }
+            InstKind::GuardNum { value, .. } => {
+                let word = self.val(value);
+                self.check_number(word, decline);
+                self.b.ins().bitcast(types::F64, MemFlagsData::new(), word)
+            }
+            ref kind => self.inst(kind).expect("a value computed again is an instruction's result"),
+        }
+    }
+
+    /// Checks what the region assumes of the val `word` (value `v`) with no
+    /// check of its own: the shape it assumes, or that it is a number.
+    fn check_assumed(&mut self, region: &OsrRegion, v: ir::Value, word: ClValue, decline: ClBlock) {
         if let Some(shape) = region.shapes[v.index()] {
-            let word = self.b.ins().load(types::I64, trusted, frame, offset);
-            let (_, s) = self.instance_shape(word, decline);
-            let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, shape as i64);
-            let cont = self.b.create_block();
-            self.b.ins().brif(same, cont, &[], decline, &[]);
-            self.b.switch_to_block(cont);
-            return word;
+            self.check_shape(word, shape, decline);
+        } else if region.numbers[v.index()] {
+            self.check_number(word, decline);
         }
-        if !region.numbers[v.index()] {
-            return self.b.ins().load(ty, trusted, frame, offset);
-        }
-        let word = self.b.ins().load(types::I64, trusted, frame, offset);
+    }
+
+    /// The address of the instance `word`, branching to `decline` unless it
+    /// is an instance of shape `shape`.
+    fn check_shape(&mut self, word: ClValue, shape: u64, decline: ClBlock) -> ClValue {
+        let (ptr, s) = self.instance_shape(word, decline);
+        let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, shape as i64);
+        let cont = self.b.create_block();
+        self.b.ins().brif(same, cont, &[], decline, &[]);
+        self.b.switch_to_block(cont);
+        ptr
+    }
+
+    /// Branches to `decline` unless the val `word` is a number.
+    fn check_number(&mut self, word: ClValue, decline: ClBlock) {
         let ok = self.is_number(word);
         let cont = self.b.create_block();
         self.b.ins().brif(ok, cont, &[], decline, &[]);
         self.b.switch_to_block(cont);
-        if ty == types::F64 { self.b.ins().bitcast(types::F64, MemFlagsData::new(), word) } else { word }
     }
 
     /// The error blocks: each adds the trace line of its frame, and of

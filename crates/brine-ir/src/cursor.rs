@@ -201,6 +201,15 @@ impl<'f> FuncCursor<'f> {
         }
     }
 
+    /// Moves `inst` from its block to the cursor, which moves past it; it
+    /// keeps its number and its result. Panics if `inst` is in no block.
+    pub fn move_inst(&mut self, inst: Inst) {
+        self.remove_inst(inst);
+        let (block, index) = self.point();
+        self.func.blocks[block.index()].insts.insert(index, inst);
+        self.pos = CursorPosition::At { block, index: index + 1 };
+    }
+
     /// Makes `inst` do `kind` instead, in place, and returns its result.
     /// A result of the old kind is kept, with the new kind's result type;
     /// one is made if only the new kind has a result; it is dropped if only

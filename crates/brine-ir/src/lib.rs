@@ -18,6 +18,7 @@ pub mod builder;
 pub mod cfg;
 pub mod cursor;
 pub mod dominators;
+pub mod effects;
 mod entities;
 mod function;
 mod inst;

@@ -152,13 +152,16 @@ fn number_sites_become_guarded_float_code_and_loop_variables_need_no_guard() {
     // The loop variables are numbers on every path (their initial values
     // are constants, their updates boxed floats), so only the argument `n`
     // keeps a guard, and as it does not change in the loop, the guard moves
-    // before the loop, with a state that resumes at the jump into it.
+    // before the loop, with a state that resumes at the jump into it. The
+    // constant step and its unboxing move out too.
     assert_eq!(
         body(&out),
         "block0(v0: val, v1: val, v2: val):
     v3 = number 0.0
     v4 = number 0.0
     v22 = guard_num v2, fs0
+    v11 = number 1.0
+    v20 = unbox v11
     v23 = unbox v3
     jump block1(v23, v23)
 block1(v5: f64, v9: f64):
@@ -167,8 +170,6 @@ block1(v5: f64, v9: f64):
     branch v15, block2, block3
 block2:
     v18 = fadd v9, v5
-    v11 = number 1.0
-    v20 = unbox v11
     v21 = fadd v5, v20
     jump block1(v21, v18)
 block3:
@@ -730,4 +731,59 @@ block3:
     assert!(entry.contains("guard_shape v2, 0x1000, fs"), "{body}");
     assert!(body.contains("assume_shape v2, 0x1000"), "{body}");
     assert_eq!(body.matches("guard_shape").count(), 1, "{body}");
+}
+
+/// `while (i < n) { t = t + o.v; p.w = t; i = i + 1; }` with `o` and `p`
+/// from outside.
+const LOAD_IN_LOOP: &str = "sites 1, 1, 1, 1, 1
+function f0 \"f\"(arity 3, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val, v4: val):
+    v5 = number 0.0
+    jump block1(v5, v5)
+block1(v6: val, v7: val):
+    v8 = lt v6, v4 @0  ; line 1
+    v9 = truthy v8
+    branch v9, block2, block3
+block2:
+    v10 = get_prop v2, \"v\" @1  ; line 1
+    v11 = add v7, v10 @2  ; line 1
+    set_prop v3, \"w\", v11 @4  ; line 1
+    v12 = number 1.0
+    v13 = add v6, v12 @3  ; line 1
+    jump block1(v13, v11)
+block3:
+    return v7
+}
+";
+
+#[test]
+fn field_loads_leave_loops_that_cannot_write_their_field() {
+    let all = [(0, NUMBERS), (2, NUMBERS), (3, NUMBERS)];
+    let v = Field { shape: 0x1000, offset: 16, shape_after: 0x1000 };
+    // `p` has another shape: it is another object, so storing into it
+    // cannot change `o.v`, whose load (and the guard of its value) moves
+    // before the loop, after the guard of `o`'s shape.
+    let w = Field { shape: 0x2000, offset: 16, shape_after: 0x2000 };
+    let out = optimize_with_fields(LOAD_IN_LOOP, &all, &[(1, v), (4, w)]);
+    let first = body(&out);
+    let body = &first;
+    let entry = &body[..body.find("block1").unwrap()];
+    let guard = entry.find("guard_shape v2, 0x1000").expect(body);
+    let load = entry.find("load_field").expect(body);
+    assert!(guard < load, "{body}");
+    assert!(entry.contains("guard_num v10"), "{body}");
+    assert_eq!(body.matches("load_field").count(), 1, "{body}");
+    assert_eq!(body.matches("guard_shape v2").count(), 1, "{body}");
+    // The store stays in the loop.
+    let header = body.find("block1").unwrap();
+    assert!(body[header..].contains("store_field"), "{body}");
+
+    // A store of the same field of an object of the same shape may be a
+    // store into `o`: the load stays in the loop.
+    let w = Field { shape: 0x1000, offset: 16, shape_after: 0x1000 };
+    let out = optimize_with_fields(LOAD_IN_LOOP, &all, &[(1, v), (4, w)]);
+    let text = self::body(&out);
+    let header = text.find("block1").unwrap();
+    assert!(!text[..header].contains("load_field"), "{text}");
+    assert!(text[header..].contains("load_field v"), "{text}");
 }

@@ -524,7 +524,7 @@ impl Engine for Manager {
                         if !v.func.layout.contains(&Block(block)) {
                             return None;
                         }
-                        if OsrRegion::new(&v.func, Block(block)).fits(original) {
+                        if OsrRegion::new(&v.func, original, Block(block)).fits() {
                             (self.opt_jit.as_ref()?, &*v.func, v.first_state)
                         } else {
                             // The optimized loop needs values the frame may
