@@ -5,10 +5,16 @@
 //!   `bool` for a comparison, `bool` for `not`).
 //! - A branch on the truthiness of a constant becomes a jump; blocks no
 //!   longer reachable leave the layout.
+//! - A branch on a condition that a branch before it in the same extended
+//!   basic block tested becomes a jump: past the earlier branch's edge,
+//!   the condition is known (as after two tests of the same shape, once
+//!   merged by value numbering).
 //! - A pure instruction equal to one earlier in the same extended basic
-//!   block (an `unbox` equals a `guard_num` of its value) (a block and the chain of single-predecessor blocks after it)
-//!   is replaced by it. As in [`crate::simplify`], a value that crosses
-//!   blocks this way never crosses a loop header.
+//!   block (a block and the chain of single-predecessor blocks after it)
+//!   is replaced by it: an `unbox` equals a `guard_num` of its value, and
+//!   a shape test equals an earlier one while nothing may change a shape.
+//!   As in [`crate::simplify`], a value that crosses blocks this way never
+//!   crosses a loop header.
 //!
 //! Replaced instructions are left for [`crate::dce`].
 
@@ -21,6 +27,7 @@ pub fn run(f: &mut Function) {
     fold_constants(f);
     fold_branches(f);
     number_values(f);
+    fold_known_conditions(f);
 }
 
 /// The constant a value is, if an instruction makes it one.
@@ -126,12 +133,54 @@ fn fold_branches(f: &mut Function) {
         changed = true;
     }
     if changed {
-        let cfg = ControlFlowGraph::with_function(f);
-        let mut reachable = vec![false; f.blocks.len()];
-        for &b in cfg.reverse_postorder() {
-            reachable[b.index()] = true;
+        remove_unreachable(f);
+    }
+}
+
+/// Takes the blocks no longer reachable out of the layout.
+fn remove_unreachable(f: &mut Function) {
+    let cfg = ControlFlowGraph::with_function(f);
+    let mut reachable = vec![false; f.blocks.len()];
+    for &b in cfg.reverse_postorder() {
+        reachable[b.index()] = true;
+    }
+    f.layout.retain(|b| reachable[b.index()]);
+}
+
+/// Replaces a branch on a condition known from an earlier branch of the
+/// same extended basic block by a jump.
+fn fold_known_conditions(f: &mut Function) {
+    let cfg = ControlFlowGraph::with_function(f);
+    let mut at_end: HashMap<Block, HashMap<Value, bool>> = HashMap::new();
+    let mut changed = false;
+    for &b in cfg.reverse_postorder() {
+        let mut known = HashMap::new();
+        if let [only] = cfg.predecessors(b) {
+            known = at_end.get(&only.block).cloned().unwrap_or_default();
+            if let Some(term) = f.terminator(only.block)
+                && let InstKind::Branch { cond, then_dest, else_dest, .. } = f.inst(term).kind
+                && then_dest != else_dest
+            {
+                known.insert(cond, b == then_dest);
+            }
         }
-        f.layout.retain(|b| reachable[b.index()]);
+        if let Some(term) = f.terminator(b)
+            && let InstKind::Branch { cond, then_dest, ref then_args, else_dest, ref else_args } =
+                f.inst(term).kind
+            && let Some(&taken) = known.get(&cond)
+        {
+            let jump = if taken {
+                InstKind::Jump { dest: then_dest, args: then_args.clone() }
+            } else {
+                InstKind::Jump { dest: else_dest, args: else_args.clone() }
+            };
+            FuncCursor::new(f).replace_inst(term, jump);
+            changed = true;
+        }
+        at_end.insert(b, known);
+    }
+    if changed {
+        remove_unreachable(f);
     }
 }
 
@@ -148,6 +197,10 @@ fn number_values(f: &mut Function) {
         };
         for &inst in &f.block(b).insts {
             let data = f.inst(inst);
+            // A shape test reads the object's shape, which this may change.
+            if brine_ir::effects::may_change_shapes(&data.kind) {
+                known.retain(|_, v| !matches!(f.values[v.index()].def, ValueDef::Result(i) if matches!(f.inst(i).kind, InstKind::IsShape { .. })));
+            }
             // A number guard's result is its value unboxed.
             if let (InstKind::GuardNum { value, .. }, Some(r)) = (&data.kind, data.result) {
                 let key = format!("{:?}", InstKind::Unbox(*value).map_args(|a| *subst.get(&a).unwrap_or(&a)));
