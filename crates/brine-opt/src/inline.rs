@@ -21,7 +21,8 @@
 //!
 //! Callees are specialized (and their own calls inlined) before they are
 //! copied, from the same observations; depth and size budgets bound the
-//! work. The callee's `load_capture`s read the call's callee
+//! work. Calls in deeper loops are inlined first, so that code that runs
+//! once (a loop's set-up) does not use up the budget of the loop. The callee's `load_capture`s read the call's callee
 //! (`closure_capture`).
 //!
 //! The callee's values are new, and only its result (the call's original
@@ -30,8 +31,9 @@
 
 use crate::{CallTarget, Oracle, speculate};
 use brine_ir::{
-    Block, BlockData, FrameState, FuncId, Function, InlineId, InlinedCall, InlinedState, Inst, InstData,
-    InstKind, Liveness, Module, StateId, Type, Value, ValueData, ValueDef,
+    Block, BlockData, ControlFlowGraph, DominatorTree, FrameState, FuncId, Function, InlineId, InlinedCall,
+    InlinedState, Inst, InstData, InstKind, Liveness, LoopAnalysis, Module, StateId, Type, Value, ValueData,
+    ValueDef,
 };
 use std::collections::HashMap;
 
@@ -57,13 +59,19 @@ fn inline_calls(module: &Module, func: &Function, f: &mut Function, oracle: &dyn
     }
     let mut liveness = None;
     let origins = call_origins(func);
-    let calls: Vec<Inst> = f
+    // Calls in the deepest loops first: they get the size budget.
+    let cfg = ControlFlowGraph::with_function(f);
+    let domtree = DominatorTree::with_function(f, &cfg);
+    let loops = LoopAnalysis::with_function(f, &cfg, &domtree);
+    let mut calls: Vec<(u32, Inst)> = f
         .layout
         .iter()
-        .flat_map(|&b| f.block(b).insts.iter().copied())
-        .filter(|&i| matches!(f.inst(i).kind, InstKind::CallDirect { .. }))
+        .flat_map(|&b| f.block(b).insts.iter().map(move |&i| (b, i)))
+        .filter(|&(_, i)| matches!(f.inst(i).kind, InstKind::CallDirect { .. }))
+        .map(|(b, i)| (loops.loop_depth(b), i))
         .collect();
-    for inst in calls {
+    calls.sort_by_key(|&(depth, _)| std::cmp::Reverse(depth));
+    for (_, inst) in calls {
         let InstKind::CallDirect { function, site, .. } = f.inst(inst).kind else { continue };
         // The original call: its place names the caller's frame after it.
         let Some(&Some((b, index))) = origins.get(&site) else { continue };
