@@ -240,10 +240,12 @@ enum Arm {
 }
 
 /// Replaces the property get or invoke `inst` of `obj`, whose cache has
-/// seen the shapes of `arms`, by a test of each shape and, for an object of
-/// that shape, the arm's code (made by `arm`, given a pointer from a shape
-/// guard that cannot fail there, but tells later passes the shape), and
-/// the generic operation for any other shape:
+/// seen the shapes of `arms` (and no other), by a test of each shape and,
+/// for an object of that shape, the arm's code (made by `arm`, given a
+/// pointer from a shape guard that cannot fail there, but tells later
+/// passes the shape). The last shape is not tested: its guard deoptimizes
+/// for any other shape, and the interpreter, which resumes at the
+/// operation, records that shape too.
 ///
 /// ```text
 /// block1:                           block1:
@@ -254,10 +256,10 @@ enum Arm {
 ///                                       v22 = object 0xfffc...
 ///                                       v23 = call_direct 0x3000, v22, v3() @2
 ///                                       jump block9(v23)
-///                                   block6: ... the next shape ...
-///                                   block8:
-///                                       v24 = invoke v3, "area"() @2
-///                                       jump block9(v24)
+///                                   block6:
+///                                       v24 = guard_shape v3, 0x1100, fs2
+///                                       ... the last shape's arm ...
+///                                       jump block9(v26)
 ///                          ==>      block9(v7: val):
 ///                                       v8 = ...
 /// ```
@@ -271,7 +273,6 @@ fn dispatch(
 ) {
     let (b, pos) = brine_ir::cursor::inst_position(f, inst).expect("the operation is in the layout");
     let frame = f.block(b).frame;
-    let generic = f.inst(inst).kind.clone();
     let result = f.inst(inst).result.expect("the operation has a result");
     let mut cursor = FuncCursor::new(f);
     let cont = cursor.create_block_after(b);
@@ -282,7 +283,8 @@ fn dispatch(
     cursor.func.values[result.index()].def = brine_ir::ValueDef::Param(cont, 0);
     let mut test = b;
     let mut last = b;
-    for (shape, a) in arms {
+    let (last_arm, tested) = arms.split_last().expect("a dispatch has arms");
+    for (shape, a) in tested {
         let body = cursor.create_block_after(last);
         let next = cursor.create_block_after(body);
         last = next;
@@ -304,8 +306,12 @@ fn dispatch(
         cursor.ins(InstKind::Jump { dest: cont, args: vec![r] });
         test = next;
     }
+    // The last shape needs no test: its guard deoptimizes for any other,
+    // and the interpreter records that shape too.
     cursor.goto_bottom(test);
-    let r = cursor.ins_value(generic);
+    let (shape, a) = last_arm;
+    let ptr = cursor.ins_value(InstKind::GuardShape { obj, shape: *shape, state });
+    let r = arm(&mut cursor, ptr, a);
     cursor.ins(InstKind::Jump { dest: cont, args: vec![r] });
     // The original instruction is out of the layout now.
     f.insts[inst.index()] = brine_ir::InstData { kind: InstKind::Nil, result: None };
