@@ -50,15 +50,16 @@ pub fn entry_signature(call_conv: CallConv) -> Signature {
 /// The signature of a helper.
 pub fn helper_signature(call_conv: CallConv, h: &brine_runtime::abi::Helper) -> Signature {
     let mut sig = Signature::new(call_conv);
+    let ty = |word| match word {
+        brine_runtime::abi::Word::W64 => types::I64,
+        brine_runtime::abi::Word::W32 => types::I32,
+        brine_runtime::abi::Word::F64 => types::F64,
+    };
     for &word in &h.params {
-        let ty = match word {
-            brine_runtime::abi::Word::W64 => types::I64,
-            brine_runtime::abi::Word::W32 => types::I32,
-        };
-        sig.params.push(AbiParam::new(ty));
+        sig.params.push(AbiParam::new(ty(word)));
     }
-    if h.returns {
-        sig.returns.push(AbiParam::new(types::I64));
+    if let Some(word) = h.returns {
+        sig.returns.push(AbiParam::new(ty(word)));
     }
     sig
 }
@@ -946,6 +947,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                     BinaryOp::Sub => self.b.ins().fsub(a, b),
                     BinaryOp::Mul => self.b.ins().fmul(a, b),
                     BinaryOp::Div => self.b.ins().fdiv(a, b),
+                    // Cranelift has no remainder of floats: libm's fmod, through the runtime.
+                    BinaryOp::Mod => self.call_helper("brine_fmod", &[a, b]),
                     _ => {
                         let cc = match op {
                             BinaryOp::Lt => FloatCC::LessThan,
@@ -1406,11 +1409,12 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let fa = self.b.ins().bitcast(types::F64, MemFlagsData::new(), a);
         let fb = self.b.ins().bitcast(types::F64, MemFlagsData::new(), b);
         let result = match op {
-            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div => {
+            BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => {
                 let f = match op {
                     BinaryOp::Add => self.b.ins().fadd(fa, fb),
                     BinaryOp::Sub => self.b.ins().fsub(fa, fb),
                     BinaryOp::Mul => self.b.ins().fmul(fa, fb),
+                    BinaryOp::Mod => self.call_helper("brine_fmod", &[fa, fb]),
                     _ => self.b.ins().fdiv(fa, fb),
                 };
                 self.b.ins().bitcast(types::I64, MemFlagsData::new(), f)
@@ -1435,6 +1439,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                     BinaryOp::Sub => brine_runtime::ops::NumOp::Sub,
                     BinaryOp::Mul => brine_runtime::ops::NumOp::Mul,
                     BinaryOp::Div => brine_runtime::ops::NumOp::Div,
+                    BinaryOp::Mod => brine_runtime::ops::NumOp::Mod,
                     BinaryOp::Lt => brine_runtime::ops::NumOp::Lt,
                     BinaryOp::Le => brine_runtime::ops::NumOp::Le,
                     BinaryOp::Gt => brine_runtime::ops::NumOp::Gt,

@@ -39,6 +39,8 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// `%`: the remainder with the sign of the dividend (C's `fmod`).
+    Mod,
     Eq,
     Ne,
     Lt,

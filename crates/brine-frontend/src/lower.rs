@@ -427,6 +427,7 @@ impl Lowerer<'_> {
                     ast::BinaryOp::Sub => BinaryOp::Sub,
                     ast::BinaryOp::Mul => BinaryOp::Mul,
                     ast::BinaryOp::Div => BinaryOp::Div,
+                    ast::BinaryOp::Mod => BinaryOp::Mod,
                     ast::BinaryOp::Eq => BinaryOp::Eq,
                     ast::BinaryOp::Ne => BinaryOp::Ne,
                     ast::BinaryOp::Lt => BinaryOp::Lt,

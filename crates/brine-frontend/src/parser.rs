@@ -721,6 +721,7 @@ fn binary_op(kind: TokenKind) -> Option<(Op, u8)> {
         Plus => (Op::Binary(BinaryOp::Add), 5),
         Slash => (Op::Binary(BinaryOp::Div), 6),
         Star => (Op::Binary(BinaryOp::Mul), 6),
+        Percent => (Op::Binary(BinaryOp::Mod), 6),
         _ => return None,
     })
 }

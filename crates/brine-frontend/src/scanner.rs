@@ -21,6 +21,7 @@ pub enum TokenKind {
     Semicolon,
     Slash,
     Star,
+    Percent,
     // Operators of one or two characters.
     Bang,
     BangEqual,
@@ -138,6 +139,7 @@ impl<'src> Scanner<'src> {
             b'+' => self.add(Plus),
             b';' => self.add(Semicolon),
             b'*' => self.add(Star),
+            b'%' => self.add(Percent),
             b'!' => {
                 let kind = if self.eat(b'=') { BangEqual } else { Bang };
                 self.add(kind);
@@ -316,6 +318,8 @@ mod tests {
             ]
         );
         assert_eq!(kinds("!==="), vec![BangEqual, EqualEqual, Eof]);
+        // Brine's remainder operator (DESIGN.md section 10).
+        assert_eq!(kinds("a%b %"), vec![Identifier, Percent, Identifier, Percent, Eof]);
     }
 
     #[test]

@@ -43,6 +43,8 @@ pub enum BinaryOp {
     Sub,
     Mul,
     Div,
+    /// `%`: the remainder with the sign of the dividend, as C's `fmod`.
+    Mod,
     Lt,
     Le,
     Gt,
@@ -69,6 +71,7 @@ impl BinaryOp {
             BinaryOp::Sub => "sub",
             BinaryOp::Mul => "mul",
             BinaryOp::Div => "div",
+            BinaryOp::Mod => "mod",
             BinaryOp::Lt => "lt",
             BinaryOp::Le => "le",
             BinaryOp::Gt => "gt",
@@ -80,15 +83,15 @@ impl BinaryOp {
     /// The operator whose [`BinaryOp::name`] is `name`.
     pub fn from_name(name: &str) -> Option<BinaryOp> {
         use BinaryOp::*;
-        [Add, Sub, Mul, Div, Lt, Le, Gt, Ge, Eq, Ne].into_iter().find(|op| op.name() == name)
+        [Add, Sub, Mul, Div, Mod, Lt, Le, Gt, Ge, Eq, Ne].into_iter().find(|op| op.name() == name)
     }
     /// Whether the operation can raise a runtime error.
     pub fn can_fail(self) -> bool {
         !matches!(self, BinaryOp::Eq | BinaryOp::Ne)
     }
-    /// `+`, `-`, `*`, `/` (a number result) as opposed to a comparison.
+    /// `+`, `-`, `*`, `/`, `%` (a number result) as opposed to a comparison.
     pub fn is_arithmetic(self) -> bool {
-        matches!(self, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div)
+        matches!(self, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod)
     }
 }
 
@@ -234,7 +237,7 @@ pub enum InstKind {
     Unbox(Value),
     /// An f64 boxed as a val.
     BoxNum(Value),
-    /// Float arithmetic (`add`, `sub`, `mul`, `div`: result f64) or
+    /// Float arithmetic (`add`, `sub`, `mul`, `div`, `mod`: result f64) or
     /// comparison (`lt` .. `ne`: result bool) of two f64s; IEEE semantics,
     /// as Lox numbers have.
     Float {

@@ -772,7 +772,7 @@ impl<'a> Parser<'a> {
                 let arg = c.value()?;
                 Unary { op, arg, site: site(c)? }
             }
-            "add" | "sub" | "mul" | "div" | "lt" | "le" | "gt" | "ge" | "eq" | "ne" => {
+            "add" | "sub" | "mul" | "div" | "mod" | "lt" | "le" | "gt" | "ge" | "eq" | "ne" => {
                 let op = BinaryOp::from_name(op).expect("an operator name");
                 let lhs = c.value()?;
                 c.expect(',', "between the operands")?;
@@ -942,7 +942,7 @@ impl<'a> Parser<'a> {
             "box_num" => BoxNum(c.value()?),
             "fneg" => FNeg(c.value()?),
             "bool_val" => BoolVal(c.value()?),
-            "fadd" | "fsub" | "fmul" | "fdiv" | "flt" | "fle" | "fgt" | "fge" | "feq" | "fne" => {
+            "fadd" | "fsub" | "fmul" | "fdiv" | "fmod" | "flt" | "fle" | "fgt" | "fge" | "feq" | "fne" => {
                 let op = BinaryOp::from_name(&op[1..]).expect("an operator name");
                 let lhs = c.value()?;
                 c.expect(',', "between the operands")?;

@@ -74,6 +74,7 @@ fn fold_constants(f: &mut Function) {
                         BinaryOp::Sub => Err(x - y),
                         BinaryOp::Mul => Err(x * y),
                         BinaryOp::Div => Err(x / y),
+                        BinaryOp::Mod => Err(x % y),
                         BinaryOp::Lt => Ok(x < y),
                         BinaryOp::Le => Ok(x <= y),
                         BinaryOp::Gt => Ok(x > y),

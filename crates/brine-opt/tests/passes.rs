@@ -825,3 +825,95 @@ block3:
     assert_eq!(out.matches("is_shape").count(), 2, "{out}");
     assert!(out.contains("branch v4"), "{out}");
 }
+
+/// `fun f(a, b) { return a % b; }`
+const MOD: &str = "sites 1
+function f0 \"f\"(arity 2, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    v4 = mod v2, v3 @0  ; line 1
+    return v4
+}
+";
+
+#[test]
+fn remainder_sites_that_saw_numbers_become_guarded_fmod() {
+    let out = optimize(MOD, &[(0, NUMBERS)]);
+    assert_eq!(
+        body(&out),
+        "block0(v0: val, v1: val, v2: val, v3: val):
+    v5 = guard_num v2, fs0
+    v6 = guard_num v3, fs0
+    v7 = fmod v5, v6
+    v4 = box_num v7
+    return v4
+    state fs0: block0 at 0 [v0, v1, v2, v3]
+"
+    );
+}
+
+#[test]
+fn remainder_sites_that_saw_other_operands_stay_generic() {
+    let out = optimize(MOD, &[(0, MIXED)]);
+    let body = body(&out);
+    assert!(body.contains("v4 = mod v2, v3 @0  ; line 1"), "{body}");
+    assert!(!body.contains("fmod") && !body.contains("guard_num"), "{body}");
+}
+
+#[test]
+fn remainders_of_constants_fold_with_the_sign_of_the_dividend() {
+    // `return -7 % 3 - 7 % -3;`: fmod gives -1 and 1, so -2 (a floored
+    // remainder would give 2 - -2 = 4, both signs wrong 1 - -1 = 2).
+    let text = "sites 1, 1, 1
+function f0 \"f\"(arity 0, captures 0, function, line 1) {
+block0(v0: val, v1: val):
+    v2 = number -7.0
+    v3 = number 3.0
+    v4 = mod v2, v3 @0  ; line 1
+    v5 = number 7.0
+    v6 = number -3.0
+    v7 = mod v5, v6 @1  ; line 1
+    v8 = sub v4, v7 @2  ; line 1
+    return v8
+}
+";
+    let out = optimize(text, &[(0, NUMBERS), (1, NUMBERS), (2, NUMBERS)]);
+    let body = body(&out);
+    assert!(body.contains("number -2.0"), "{body}");
+    assert!(!body.contains("mod"), "{body}");
+    assert!(!body.contains("guard_num"), "{body}");
+}
+
+#[test]
+fn remainders_of_loop_variables_are_unguarded_float_code() {
+    // `for (var i = 0; i < n; i = i + 1) t = t + i % 3; return t;`
+    let text = "sites 1, 1, 1, 1
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = number 0.0
+    jump block1(v3, v3)
+block1(v4: val, v5: val):
+    v6 = lt v4, v2 @0  ; line 1
+    v7 = truthy v6
+    branch v7, block2, block3
+block2:
+    v8 = number 3.0
+    v9 = mod v4, v8 @1  ; line 1
+    v10 = add v5, v9 @2  ; line 1
+    v11 = number 1.0
+    v12 = add v4, v11 @3  ; line 1
+    jump block1(v12, v10)
+block3:
+    return v5
+}
+";
+    let out = optimize(text, &[(0, NUMBERS), (1, NUMBERS), (2, NUMBERS), (3, NUMBERS)]);
+    let body = body(&out);
+    // Both loop variables are unboxed; only `n` is guarded, before the loop.
+    assert!(body.contains("block1(v4: f64, v5: f64)"), "{body}");
+    assert!(body.contains(" = fmod v4, "), "{body}");
+    let guards: Vec<&str> = body.lines().filter(|l| l.contains("guard_num")).collect();
+    assert_eq!(guards.len(), 1, "{body}");
+    assert!(guards[0].contains("guard_num v2"), "{body}");
+    let entry = &body[..body.find("block1").unwrap()];
+    assert!(entry.contains("guard_num v2"), "{body}");
+}

@@ -141,7 +141,7 @@ pub unsafe extern "C" fn brine_add(rt: *mut Runtime, a: Value, b: Value) -> Valu
     unsafe { (*rt).add(a, b) }
 }
 
-/// `a op b` for `-`, `*`, `/`, `<`, `<=`, `>`, `>=` ([`NumOp`] codes).
+/// `a op b` for `-`, `*`, `/`, `%`, `<`, `<=`, `>`, `>=` ([`NumOp`] codes).
 ///
 /// # Safety
 /// See the module doc.
@@ -153,6 +153,14 @@ pub unsafe extern "C" fn brine_num_op(rt: *mut Runtime, op: u32, a: Value, b: Va
         Some(op) => rt.num_op(op, a, b),
         None => rt.raise_internal("bad operator code"),
     }
+}
+
+/// `a % b` of two numbers (unboxed): C's `fmod`, which Cranelift has no
+/// instruction for. Called by the fast path of `%` in baseline code and
+/// by the `fmod` of optimized code; a pure function of its operands.
+#[unsafe(no_mangle)]
+pub extern "C" fn brine_fmod(a: f64, b: f64) -> f64 {
+    crate::ops::fmod(a, b)
 }
 
 /// `-a`.
@@ -314,11 +322,12 @@ pub unsafe extern "C" fn brine_new_instance(rt: *mut Runtime, class: Value) -> V
 }
 
 /// How a helper's parameter or result travels: a 64-bit word (values,
-/// pointers, counts) or a 32-bit one.
+/// pointers, counts), a 32-bit one, or a double (in a float register).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum Word {
     W64,
     W32,
+    F64,
 }
 
 /// The Rust types helpers take, and the word each is passed in.
@@ -334,6 +343,9 @@ impl AbiType for u64 {
 impl AbiType for u32 {
     const WORD: Word = Word::W32;
 }
+impl AbiType for f64 {
+    const WORD: Word = Word::F64;
+}
 impl<T> AbiType for *mut T {
     const WORD: Word = Word::W64;
 }
@@ -342,12 +354,12 @@ impl<T> AbiType for *const T {
 }
 
 /// A helper as compiled code declares it: its symbol, its address (for the
-/// JIT), its parameters and whether it returns a value (always a `Value`).
+/// JIT), its parameters and its result, if it has one.
 pub struct Helper {
     pub name: &'static str,
     pub address: *const u8,
     pub params: Vec<Word>,
-    pub returns: bool,
+    pub returns: Option<Word>,
 }
 
 /// The one declaration of the helpers compiled code may call: each line
@@ -370,8 +382,8 @@ macro_rules! helper_table {
             }),*]
         }
     };
-    (@returns $ret:ty) => { true };
-    (@returns) => { false };
+    (@returns $ret:ty) => { Some(<$ret as AbiType>::WORD) };
+    (@returns) => { None };
 }
 
 use crate::ic::PropertyCache;
@@ -380,6 +392,7 @@ helper_table! {
     brine_add(*mut Runtime, Value, Value) -> Value;
     brine_num_op(*mut Runtime, u32, Value, Value) -> Value;
     brine_negate(*mut Runtime, Value) -> Value;
+    brine_fmod(f64, f64) -> f64;
     brine_undefined_variable(*mut Runtime, u64) -> Value;
     brine_get_super(*mut Runtime, Value, Value, Value) -> Value;
     brine_call(*mut Runtime, Value, *const Value, u64) -> Value;

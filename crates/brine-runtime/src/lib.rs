@@ -4,8 +4,9 @@
 //! It owns the value representation ([`value`]), the object layouts
 //! ([`object`]), the heap and its mark-sweep collector ([`heap`], [`gc`]),
 //! interned strings, classes, instances and their shapes, the native
-//! functions, the printing of values, the pending runtime error and the
-//! buffered standard output.
+//! functions (the standard library but for lists and maps), the printing
+//! of values, the pending runtime error, and buffered standard output and
+//! input.
 //!
 //! It must not know how code runs: nothing here knows the IR interpreter, the
 //! code generator or Lox syntax. Engines keep their Lox values where the
@@ -25,6 +26,7 @@ pub mod gc;
 pub mod heap;
 pub mod ic;
 pub mod image;
+pub mod input;
 pub mod natives;
 pub mod number;
 pub mod object;
@@ -115,6 +117,8 @@ pub struct Runtime {
     pub error: Option<PendingError>,
     /// Buffered standard output.
     pub out: output::Output,
+    /// Buffered standard input, for the natives that read it.
+    pub input: input::Input,
     /// Interned "init", used for class calls.
     pub init_string: Value,
     /// Collect at every allocation (`BRINE_GC_STRESS=1`).
@@ -152,7 +156,7 @@ pub struct Runtime {
 unsafe impl Send for Runtime {}
 
 impl Runtime {
-    /// A fresh runtime with the native functions (`clock`) defined as globals.
+    /// A fresh runtime with the native functions ([`natives`]) defined as globals.
     /// Reads `BRINE_GC_STRESS` from the environment.
     pub fn new() -> Runtime {
         let stress = std::env::var_os("BRINE_GC_STRESS").is_some_and(|v| !v.is_empty() && v != "0");
@@ -176,6 +180,7 @@ impl Runtime {
             strings: strings::StringTable::default(),
             error: None,
             out: output::Output::stdout(),
+            input: input::Input::stdin(),
             init_string: Value::NIL,
             gc_stress,
             native_stack_base: 0,

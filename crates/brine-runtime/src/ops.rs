@@ -22,6 +22,8 @@ pub enum NumOp {
     Le = 4,
     Gt = 5,
     Ge = 6,
+    /// `%`: C's `fmod` (the remainder has the sign of the dividend).
+    Mod = 7,
 }
 
 impl NumOp {
@@ -34,9 +36,21 @@ impl NumOp {
             4 => NumOp::Le,
             5 => NumOp::Gt,
             6 => NumOp::Ge,
+            7 => NumOp::Mod,
             _ => return None,
         })
     }
+}
+
+/// `x % y` as C's `fmod`: the remainder of `x / y` truncated, with the sign
+/// of `x`; NaN when `y` is 0 or `x` infinite, `x` when `y` is infinite.
+/// Rust's `%` on floats is exactly that (LLVM's `frem`, a call of libm's
+/// `fmod`). Every engine computes `%` here (compiled code through
+/// [`crate::abi::brine_fmod`]); a NaN result is made the canonical NaN, as
+/// NaN-boxing needs, whatever NaN the C library returns.
+pub fn fmod(x: f64, y: f64) -> f64 {
+    let r = x % y;
+    if r.is_nan() { f64::NAN } else { r }
 }
 
 /// What a call does, once the callee is known.
@@ -75,6 +89,7 @@ impl Runtime {
             NumOp::Sub => Value::number(x - y),
             NumOp::Mul => Value::number(x * y),
             NumOp::Div => Value::number(x / y),
+            NumOp::Mod => Value::number(fmod(x, y)),
             NumOp::Lt => Value::bool(x < y),
             NumOp::Le => Value::bool(x <= y),
             NumOp::Gt => Value::bool(x > y),

@@ -300,3 +300,51 @@ fn tiering_settings_are_checked() {
         assert_eq!((out.status.code(), text(&out.stdout)), (Some(0), "1\n".to_string()));
     }
 }
+
+/// Runs `brine run FILE` with stdout and stderr both going to one file, so
+/// that their order shows; returns that text and the exit code.
+fn run_interleaved(name: &str, program: &[u8], extra: &[&str]) -> (String, Option<i32>) {
+    let src = temp_file(name, program);
+    let log = src.with_extension("log");
+    let file = std::fs::File::create(&log).unwrap();
+    let status = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .arg("run")
+        .args(extra)
+        .arg(&src)
+        .stdin(Stdio::null())
+        .stdout(file.try_clone().unwrap())
+        .stderr(file)
+        .status()
+        .unwrap();
+    (text(&std::fs::read(&log).unwrap()), status.code())
+}
+
+#[test]
+fn stdout_is_flushed_before_natives_write_stderr_or_exit() {
+    // stdout is a file here, so fully buffered: only the flushes keep the order.
+    let program = b"print \"out 1\";\neprint(\"err 1\");\nprint \"out 2\";\nprinterr(\"err 2\");\n\
+                    print \"out 3\";\nprint_error(\"err 3\");\nprint \"out 4\";\nexit(5);\nprint \"never\";\n";
+    for engine in [&["--engine=interp"][..], &["--no-tier"], &[]] {
+        let (log, code) = run_interleaved("interleaved.lox", program, engine);
+        assert_eq!(log, "out 1\nerr 1\nout 2\nerr 2\nout 3\nerr 3\nout 4\n", "{engine:?}");
+        assert_eq!(code, Some(5), "{engine:?}");
+    }
+}
+
+#[test]
+fn a_native_runtime_error_comes_after_the_output_before_it() {
+    let (log, code) = run_interleaved("native_error.lox", b"print \"first\";\nprint len(1);\n", &[]);
+    assert_eq!(log, "first\nExpected a string as the argument of 'len'.\n[line 2] in script\n");
+    assert_eq!(code, Some(70));
+}
+
+#[test]
+fn read_line_reads_what_is_piped_in() {
+    let src = temp_file(
+        "echo.lox",
+        b"var line = readLine();\nwhile (line != nil) { print upper(line); line = readLine(); }\n",
+    );
+    let out = brine(&["run", src.to_str().unwrap()], "one\r\ntwo\nthree");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert_eq!(text(&out.stdout), "ONE\nTWO\nTHREE\n");
+}

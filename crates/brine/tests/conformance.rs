@@ -13,7 +13,16 @@
 //!   exit code 65.
 //! - `// [line N] Error...`: stderr has the line `[line N] Error...`.
 //! - `// expect stderr: TEXT`: when present, stderr is exactly these lines.
+//! - `// expect exit: N`: the exit code is N (a program that calls `exit`),
+//!   instead of the one the other expectations imply.
+//! - `// stdin: TEXT`: the program's stdin has the line TEXT (these lines in
+//!   order, each with its newline; a bare `// stdin:` is an empty line); `// stdin (no newline): TEXT` adds TEXT
+//!   without one (to end the input with a line that has no newline).
+//!   Without either, stdin is empty (null).
 //! - `// skip-engine: NAME`: the test does not run under engine NAME.
+//!
+//! Every run happens in an empty scratch directory of its own (its current
+//! directory), so a test may write and read files by relative paths.
 //!
 //! A program with compile errors prints nothing on stdout, and its stderr is
 //! exactly the expected error lines, in order. Without any error expected,
@@ -140,13 +149,6 @@ struct Plan {
     steps: Vec<Step>,
 }
 
-impl Plan {
-    /// Whether some step writes into the scratch directory.
-    fn builds(&self) -> bool {
-        self.steps.len() > 1
-    }
-}
-
 struct Step {
     program: PathBuf,
     args: Vec<OsString>,
@@ -171,7 +173,8 @@ fn os(s: &str) -> OsString {
 /// The `brine` binary under test.
 fn brine() -> PathBuf {
     match std::env::var_os("BRINE_BIN") {
-        Some(bin) if !bin.is_empty() => PathBuf::from(bin),
+        // Absolute, as programs run in a directory of their own.
+        Some(bin) if !bin.is_empty() => std::fs::canonicalize(&bin).unwrap_or_else(|_| PathBuf::from(bin)),
         _ => PathBuf::from(env!("CARGO_BIN_EXE_brine")),
     }
 }
@@ -196,11 +199,17 @@ struct Expectations {
     stderr: Option<Vec<String>>,
     /// Engines named by `// skip-engine:`.
     skip_engines: Vec<String>,
+    /// The code of `// expect exit:`.
+    exit: Option<i32>,
+    /// The bytes of the `// stdin` lines, if there are any.
+    stdin: Option<Vec<u8>>,
 }
 
 impl Expectations {
     fn exit_code(&self) -> i32 {
-        if !self.compile_errors.is_empty() {
+        if let Some(code) = self.exit {
+            code
+        } else if !self.compile_errors.is_empty() {
             EXIT_COMPILE
         } else if self.runtime_error.is_some() {
             EXIT_RUNTIME
@@ -221,6 +230,21 @@ fn parse_expectations(source: &str) -> Result<Expectations, String> {
             exp.stdout.push(text.to_string());
         } else if line.ends_with("// expect:") {
             exp.stdout.push(String::new());
+        } else if let Some(code) = after(line, "// expect exit: ") {
+            let Ok(code) = code.trim().parse::<i32>() else {
+                return Err(format!("line {line_no}: `// expect exit:` needs a number"));
+            };
+            if exp.exit.replace(code).is_some() {
+                return Err(format!("line {line_no}: a second `// expect exit:`"));
+            }
+        } else if let Some(text) = after(line, "// stdin: ") {
+            let stdin = exp.stdin.get_or_insert_with(Vec::new);
+            stdin.extend_from_slice(text.as_bytes());
+            stdin.push(b'\n');
+        } else if line.ends_with("// stdin:") {
+            exp.stdin.get_or_insert_with(Vec::new).push(b'\n');
+        } else if let Some(text) = after(line, "// stdin (no newline): ") {
+            exp.stdin.get_or_insert_with(Vec::new).extend_from_slice(text.as_bytes());
         } else if let Some(text) = after(line, "// expect stderr: ") {
             exp.stderr.get_or_insert_with(Vec::new).push(text.to_string());
         } else if let Some(msg) = after(line, "// expect runtime error: ") {
@@ -284,11 +308,13 @@ struct RunConfig {
     timeout: Duration,
 }
 
-fn execute(plan: &Plan, config: &RunConfig) -> Result<Outcome, String> {
+/// Runs the plan's steps in the directory `dir`; the last one (the
+/// program) gets `stdin`.
+fn execute(plan: &Plan, config: &RunConfig, dir: &Path, stdin: Option<&[u8]>) -> Result<Outcome, String> {
     let mut last = None;
     for (index, step) in plan.steps.iter().enumerate() {
-        let outcome = run_process(step, config)?;
         let is_last = index + 1 == plan.steps.len();
+        let outcome = run_process(step, config, dir, if is_last { stdin } else { None })?;
         if !is_last && (outcome.timed_out || outcome.code != Some(0)) {
             return Ok(outcome);
         }
@@ -300,9 +326,10 @@ fn execute(plan: &Plan, config: &RunConfig) -> Result<Outcome, String> {
     last.ok_or_else(|| "the engine's plan has no step".to_string())
 }
 
-fn run_process(step: &Step, config: &RunConfig) -> Result<Outcome, String> {
+fn run_process(step: &Step, config: &RunConfig, dir: &Path, stdin: Option<&[u8]>) -> Result<Outcome, String> {
     let mut command = Command::new(&step.program);
-    command.args(&step.args).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let input = if stdin.is_some() { Stdio::piped() } else { Stdio::null() };
+    command.args(&step.args).current_dir(dir).stdin(input).stdout(Stdio::piped()).stderr(Stdio::piped());
     if config.gc_stress {
         command.env("BRINE_GC_STRESS", "1");
     } else {
@@ -315,6 +342,15 @@ fn run_process(step: &Step, config: &RunConfig) -> Result<Outcome, String> {
     let mut child = command.spawn().map_err(|e| format!("cannot start {}: {e}", step.program.display()))?;
     let stdout_reader = read_in_background(child.stdout.take());
     let stderr_reader = read_in_background(child.stderr.take());
+    // Written from another thread, so that a program that does not read
+    // all of it cannot block the runner; closed at the end.
+    if let (Some(mut pipe), Some(bytes)) = (child.stdin.take(), stdin) {
+        let bytes = bytes.to_vec();
+        thread::spawn(move || {
+            use std::io::Write as _;
+            let _ = pipe.write_all(&bytes);
+        });
+    }
 
     let start = Instant::now();
     let mut pause = Duration::from_millis(1);
@@ -554,21 +590,17 @@ fn run_one(test: &TestFile, engine: Engine, job: usize, config: &RunConfig) -> V
         engine.name()
     ));
     let plan = engine.plan(&test.path, &scratch);
-    if plan.builds()
-        && let Err(e) = std::fs::create_dir_all(&scratch)
-    {
+    if let Err(e) = std::fs::create_dir_all(&scratch) {
         return Verdict::Fail(format!("  cannot create {}: {e}\n", scratch.display()));
     }
-    let verdict = match execute(&plan, config) {
+    let verdict = match execute(&plan, config, &scratch, exp.stdin.as_deref()) {
         Ok(outcome) => match check(exp, &outcome, config.timeout) {
             None => Verdict::Pass(outcome.stderr),
             Some(report) => Verdict::Fail(report),
         },
         Err(e) => Verdict::Fail(format!("  {e}\n")),
     };
-    if plan.builds() {
-        let _ = std::fs::remove_dir_all(&scratch);
-    }
+    let _ = std::fs::remove_dir_all(&scratch);
     verdict
 }
 
@@ -751,6 +783,12 @@ mod runner_tests {
         assert_eq!(exp.stderr, Some(vec!["Boom.".to_string()]));
         assert_eq!(exp.skip_engines, vec!["jit".to_string()]);
         assert_eq!(exp.exit_code(), EXIT_RUNTIME);
+        assert_eq!(exp.stdin, None);
+
+        let source = "// stdin: one\n// stdin:\n// stdin:  two \nexit(3); // expect exit: 3\n// stdin (no newline): end\n";
+        let exp = parse_expectations(source).unwrap();
+        assert_eq!(exp.stdin.as_deref(), Some(&b"one\n\n two \nend"[..]));
+        assert_eq!(exp.exit_code(), 3);
 
         let source = "\nvar = 1; // Error at '=': Expect variable name.\n// [line 9] Error at end: Expect '}' after block.\n";
         let exp = parse_expectations(source).unwrap();
@@ -769,6 +807,8 @@ mod runner_tests {
         assert!(parse_expectations("a; // Error at 'a': X.\nb; // expect runtime error: Y.\n").is_err());
         assert!(parse_expectations("print 1; // expect: 1\nvar; // Error at ';': X.\n").is_err());
         assert!(parse_expectations("// skip-engine: nonesuch\n").is_err());
+        assert!(parse_expectations("// expect exit: x\n").is_err());
+        assert!(parse_expectations("// expect exit: 1\n// expect exit: 2\n").is_err());
     }
 
     #[test]

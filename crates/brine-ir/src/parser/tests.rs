@@ -495,3 +495,30 @@ fn golden_files_round_trip() {
     }
     assert!(count > 0, "no golden files in {}", dir.display());
 }
+
+#[test]
+fn remainder_and_its_float_form_round_trip() {
+    let text = "sites 1
+
+function f0 \"f\"(arity 2, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    v4 = mod v2, v3 @0  ; line 1
+    v5 = unbox v2
+    v6 = unbox v3
+    v7 = fmod v5, v6
+    v8 = box_num v7
+    return v8
+}
+
+";
+    let m = parse_ok(text);
+    assert_eq!(print_module(&m), text);
+    let f = &m.functions[0];
+    let kinds: Vec<&InstKind> = f.block(Block(0)).insts.iter().map(|&i| &f.inst(i).kind).collect();
+    assert_eq!(
+        kinds[0],
+        &InstKind::Binary { op: BinaryOp::Mod, lhs: Value(2), rhs: Value(3), site: SiteId(0) }
+    );
+    assert_eq!(kinds[3], &InstKind::Float { op: BinaryOp::Mod, lhs: Value(5), rhs: Value(6) });
+    assert_eq!(f.value_type(Value(7)), Type::F64);
+}
