@@ -1025,6 +1025,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let ptr = self.untag(class_value);
                 self.new_instance(ptr, class_value)
             }
+            InstKind::Copy(v) => self.val(*v),
             InstKind::ClosureCapture { closure, index } => {
                 let ptr = self.untag(self.val(*closure));
                 let offset = offsets::CLOSURE_CAPTURES + 8 * *index as i32;

@@ -399,6 +399,7 @@ impl<'a> Interp<'a> {
                     InstKind::NewInstance { class } => {
                         Value::object(self.rt.new_instance(get!(class).as_ptr()))
                     }
+                    InstKind::Copy(v) => get!(v),
                     InstKind::ClosureCapture { closure, index } => {
                         let closure: *mut ObjClosure = get!(closure).as_ptr();
                         // SAFETY: the optimizer reads captures of closures of

@@ -68,6 +68,26 @@ pub struct FrameState {
     pub live: Vec<Value>,
     /// For a guard in inlined code: the frame is the callee's.
     pub inlined: Option<InlinedState>,
+    /// Objects the optimizer did not allocate (see [`VirtualObject`]) that
+    /// this state's frames hold: those of the whole chain of frames, on the
+    /// innermost state only (a caller's state is shared by the guards of
+    /// its inlined callee, which see an object at different times).
+    pub objects: Vec<VirtualObject>,
+}
+
+/// An object whose allocation and stores the optimizer removed (it does
+/// not escape the function), which a deoptimization makes: an instance of
+/// `class` with shape `shape` (0 for the shape of a fresh instance) and
+/// the field at each byte offset set to its value. Every value of
+/// `aliases` (the removed allocation's result, and block parameters that
+/// carried it) stands for it, in the states' live values and in the
+/// fields of other virtual objects; at run time those values hold nil.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VirtualObject {
+    pub aliases: Vec<Value>,
+    pub class: Value,
+    pub shape: u64,
+    pub fields: Vec<(u32, Value)>,
 }
 
 /// The frame of an inlined callee that a guard in its code rebuilds, and
@@ -86,6 +106,26 @@ pub struct InlinedState {
 }
 
 impl FrameState {
+    /// A state with no inlined frame and no virtual objects.
+    pub fn new(block: Block, index: u32, live: Vec<Value>) -> FrameState {
+        FrameState { block, index, live, inlined: None, objects: Vec::new() }
+    }
+
+    /// The values a deoptimization at this state passes for it: the live
+    /// values, then each virtual object's class and field values.
+    pub fn values(&self) -> impl Iterator<Item = Value> + '_ {
+        self.live.iter().copied().chain(
+            self.objects
+                .iter()
+                .flat_map(|o| std::iter::once(o.class).chain(o.fields.iter().map(|&(_, v)| v))),
+        )
+    }
+
+    /// How many values [`FrameState::values`] has.
+    pub fn value_count(&self) -> usize {
+        self.live.len() + self.objects.iter().map(|o| 1 + o.fields.len()).sum::<usize>()
+    }
+
     /// The frame slot of live value `i`: its own number in the function's
     /// own frame, else the inlined callee's slot.
     pub fn slot(&self, i: usize) -> Value {
@@ -162,7 +202,7 @@ impl Function {
         let mut state = Some(s);
         while let Some(s) = state {
             let fs = self.state(s);
-            out.extend_from_slice(&fs.live);
+            out.extend(fs.values());
             state = fs.inlined.as_ref().map(|i| i.caller);
         }
         out

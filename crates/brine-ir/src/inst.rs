@@ -329,6 +329,10 @@ pub enum InstKind {
         closure: Value,
         index: u32,
     },
+    /// The val `v` itself: what a load of a field of an object the
+    /// optimizer did not allocate becomes when a frame state still lists
+    /// the load's value (a state's own values are named by number).
+    Copy(Value),
 
     // ---- terminators ---------------------------------------------------------
     Jump {
@@ -434,6 +438,7 @@ impl InstKind {
             NewInstance { class } => f(class),
             IsShape { obj, .. } | AssumeShape { obj, .. } => f(obj),
             ClosureCapture { closure, .. } => f(closure),
+            Copy(v) => f(v),
             StoreField { obj, value, .. } => {
                 f(obj);
                 f(value);
@@ -567,6 +572,7 @@ impl InstKind {
                 | BoolVal(_)
                 | LoadCapture { .. }
                 | ClosureCapture { .. }
+                | Copy(_)
                 | IsShape { .. }
                 | AssumeShape { .. }
         ) || matches!(self, Unary { op: UnaryOp::Not, .. } | Binary { op: BinaryOp::Eq | BinaryOp::Ne, .. })

@@ -34,7 +34,7 @@ pub use dominators::DominatorTree;
 pub use entities::{Block, FuncId, GlobalId, InlineId, Inst, SiteId, StateId, StrId, Value};
 pub use function::{
     BlockData, FrameState, Function, FunctionKind, InlinedCall, InlinedState, Module, Site, ValueData,
-    ValueDef,
+    ValueDef, VirtualObject,
 };
 pub use inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
 pub use liveness::Liveness;

@@ -42,7 +42,7 @@
 use crate::entities::{Block, FuncId, GlobalId, InlineId, Inst, SiteId, StateId, StrId, Value};
 use crate::function::{
     BlockData, FrameState, Function, FunctionKind, InlinedCall, InlinedState, Module, Site, ValueData,
-    ValueDef,
+    ValueDef, VirtualObject,
 };
 use crate::inst::{BinaryOp, InstData, InstKind, Type, UnaryOp};
 use std::collections::HashMap;
@@ -405,6 +405,8 @@ struct RawState {
     live: Vec<Value>,
     /// `of fN slots [...] caller fsK`: the callee, its frame slots, the caller's state.
     inlined: Option<(FuncId, Vec<Value>, u32)>,
+    /// `virtual [...] of vC shape 0xS fields [O: v, ...]`, with the text's values.
+    objects: Vec<VirtualObject>,
 }
 
 struct RawBlock {
@@ -689,8 +691,33 @@ impl<'a> Parser<'a> {
             }
             inlined = Some((func, slots, caller));
         }
+        let mut objects = Vec::new();
+        while c.clone().word() == "virtual" {
+            c.word();
+            c.expect('[', "before the virtual object's values")?;
+            let aliases = c.values(']')?;
+            c.keyword("of", "after the virtual object's values")?;
+            let class = c.value()?;
+            c.keyword("shape", "after the virtual object's class")?;
+            let shape = c.hex("a shape address")?;
+            c.keyword("fields", "after the virtual object's shape")?;
+            c.expect('[', "before the virtual object's fields")?;
+            let mut fields = Vec::new();
+            if !c.eat(']') {
+                loop {
+                    let offset = c.uint("a field offset")?;
+                    c.expect(':', "after a field offset")?;
+                    fields.push((offset, c.value()?));
+                    if c.eat(']') {
+                        break;
+                    }
+                    c.expect(',', "between fields")?;
+                }
+            }
+            objects.push(VirtualObject { aliases, class, shape, fields });
+        }
         c.end()?;
-        Ok(RawState { line: c.line, id, block, index, live, inlined })
+        Ok(RawState { line: c.line, id, block, index, live, inlined, objects })
     }
 
     /// `inN: fM at @S [from inK]`, after `inlined`: entry `n` of the table
@@ -918,6 +945,7 @@ impl<'a> Parser<'a> {
                 let shape = c.hex("a shape's address")?;
                 if op == "is_shape" { IsShape { obj, shape } } else { AssumeShape { obj, shape } }
             }
+            "copy" => Copy(c.value()?),
             "closure_capture" => {
                 let closure = c.value()?;
                 c.expect(',', "after the closure")?;
@@ -1115,12 +1143,23 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>
                 ),
             });
         }
-        let mut live = Vec::new();
-        for v in raw.live {
-            match value_map.get(&v) {
-                Some(&mapped) => live.push(mapped),
-                None => return Err(ParseError { line: raw.line, message: format!("undefined value {v}") }),
-            }
+        let map = |v: Value| match value_map.get(&v) {
+            Some(&mapped) => Ok(mapped),
+            None => Err(ParseError { line: raw.line, message: format!("undefined value {v}") }),
+        };
+        let live = raw.live.iter().map(|&v| map(v)).collect::<Result<Vec<_>>>()?;
+        let mut objects = Vec::new();
+        for o in &raw.objects {
+            objects.push(VirtualObject {
+                aliases: o.aliases.iter().map(|&v| map(v)).collect::<Result<Vec<_>>>()?,
+                class: map(o.class)?,
+                shape: o.shape,
+                fields: o
+                    .fields
+                    .iter()
+                    .map(|&(offset, v)| Ok((offset, map(v)?)))
+                    .collect::<Result<Vec<_>>>()?,
+            });
         }
         // An inlined frame's block and slots are the callee's, not this function's.
         let (block, inlined) = match raw.inlined {
@@ -1137,7 +1176,7 @@ fn build_function(f: &mut Function, blocks: Vec<RawBlock>, states: Vec<RawState>
                 }
             },
         };
-        f.states.push(FrameState { block, index: raw.index, live, inlined });
+        f.states.push(FrameState { block, index: raw.index, live, inlined, objects });
     }
     // Numbers no value has: detached values, each the result of a `nil` in no block.
     f.values = values

@@ -141,6 +141,17 @@ pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
         if let Some(inl) = &state.inlined {
             let _ = write!(out, " of {} slots [{}] caller {}", inl.func, list(&inl.slots), inl.caller);
         }
+        for o in &state.objects {
+            let fields: Vec<String> = o.fields.iter().map(|(offset, v)| format!("{offset}: {v}")).collect();
+            let _ = write!(
+                out,
+                " virtual [{}] of {} shape {:#x} fields [{}]",
+                list(&o.aliases),
+                o.class,
+                o.shape,
+                fields.join(", ")
+            );
+        }
         out.push('\n');
     }
     out.push_str("}\n");
@@ -198,6 +209,7 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         IsShape { obj, shape } => format!("is_shape {obj}, {shape:#x}"),
         AssumeShape { obj, shape } => format!("assume_shape {obj}, {shape:#x}"),
         ClosureCapture { closure, index } => format!("closure_capture {closure}, {index}"),
+        Copy(v) => format!("copy {v}"),
         CallDirect { function, callee, this, args, .. } => {
             format!("call_direct {function:#x}, {callee}, {this}({})", list(args))
         }

@@ -157,7 +157,7 @@ fn after_call_state(
             .filter(|v| !entry_params.contains(v) && Some(*v) != result),
     );
     let id = StateId::new(f.states.len());
-    f.states.push(FrameState { block: b, index: index as u32, live, inlined: None });
+    f.states.push(FrameState::new(b, index as u32, live));
     id
 }
 
@@ -218,7 +218,13 @@ fn splice(
             },
         };
         let live = s.live.iter().map(|&v| value(v)).collect();
-        f.states.push(FrameState { block: s.block, index: s.index, live, inlined: Some(inlined) });
+        f.states.push(FrameState {
+            block: s.block,
+            index: s.index,
+            live,
+            inlined: Some(inlined),
+            objects: Vec::new(),
+        });
     }
 
     // Blocks: a copy of each of the callee's, then the rest of `b`.

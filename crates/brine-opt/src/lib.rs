@@ -2,7 +2,8 @@
 //! unspecialized IR into faster IR, from what a run has observed.
 //!
 //! It owns the passes ([`speculate`], [`inline`], [`simplify`], [`licm`],
-//! [`fold`], [`unbox`], [`dce`]) and the pipeline that runs them ([`optimize`]). Facts about the running program come through the
+//! [`escape`], [`fold`], [`unbox`], [`dce`]) and the pipeline that runs
+//! them ([`optimize`]). Facts about the running program come through the
 //! [`Oracle`] trait: the optimizer never sees runtime objects or values.
 //!
 //! A specialized function is an edited copy of the original: every original
@@ -14,6 +15,7 @@
 //! It must not know the runtime, the interpreter or the code generator.
 
 pub mod dce;
+pub mod escape;
 pub mod fold;
 pub mod inline;
 pub mod licm;
@@ -119,6 +121,8 @@ pub fn optimize(module: &Module, func: &Function, oracle: &dyn Oracle) -> Result
     check(module, &f, "simplify");
     licm::run(&mut f, func);
     check(module, &f, "licm");
+    escape::run(&mut f);
+    check(module, &f, "escape");
     simplify::run(&mut f);
     check(module, &f, "simplify");
     fold::run(&mut f);

@@ -94,7 +94,7 @@ pub fn run(f: &mut Function, original: &Function) {
                         .filter(|v| !entry_params.contains(v)),
                 );
                 let s = StateId::new(f.states.len());
-                f.states.push(FrameState { block: orig_block, index: index as u32, live, inlined: None });
+                f.states.push(FrameState::new(orig_block, index as u32, live));
                 s
             })
         };

@@ -330,6 +330,6 @@ fn new_state(
     let mut live: Vec<Value> = entry_params.to_vec();
     live.extend(liveness.live_before(func, b, index).into_iter().filter(|v| !entry_params.contains(v)));
     let id = StateId::new(f.states.len());
-    f.states.push(FrameState { block: b, index: index as u32, live, inlined: None });
+    f.states.push(FrameState::new(b, index as u32, live));
     id
 }

@@ -917,3 +917,74 @@ block3:
     let entry = &body[..body.find("block1").unwrap()];
     assert!(entry.contains("guard_num v2"), "{body}");
 }
+
+/// `var p = P(); p.x = a; return p.x + 1;` after speculation and inlining:
+/// an allocation whose field is stored, then loaded, with a guard in
+/// between whose state lists the object.
+const LOCAL_OBJECT: &str = "sites 1
+function f0 \"f\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = object 0xfffc000000001000
+    v4 = new_instance v3
+    v5 = guard_shape v4, 0x2000, fs0
+    store_field v5, 32, v2
+    store_shape v5, 0x2100
+    jump block1(v4)
+block1(v6: val):
+    v7 = guard_shape v6, 0x2100, fs1
+    v8 = load_field v7, 32
+    v9 = guard_num v8, fs2
+    v10 = number 1.0
+    v11 = unbox v10
+    v12 = fadd v9, v11
+    v13 = box_num v12
+    return v13
+    state fs0: block0 at 0 [v0, v1, v2]
+    state fs1: block0 at 0 [v0, v1, v6]
+    state fs2: block0 at 0 [v0, v1, v6, v8]
+}
+";
+
+/// Runs only escape analysis on the first function of `text` and prints
+/// its body.
+fn escape_only(text: &str) -> String {
+    let module = parse_module(text).expect("the test's IR parses");
+    let mut f = module.functions[0].clone();
+    brine_opt::escape::run(&mut f);
+    brine_ir::verifier::verify_function_in(&module, &f).expect("the IR verifies after escape analysis");
+    let mut out: Module = module.clone();
+    out.functions = vec![f];
+    let text = print_module(&out);
+    assert_eq!(print_module(&parse_module(&text).expect("it parses")), text);
+    body(&text)
+}
+
+#[test]
+fn objects_that_do_not_escape_are_not_allocated_and_deoptimization_describes_them() {
+    let out = escape_only(LOCAL_OBJECT);
+    // No allocation, store, transition or shape guard is left; the load is
+    // the stored value; the guard's new state describes the object (both
+    // of its values) with its shape and field.
+    for gone in ["new_instance", "store_field", "store_shape", "guard_shape", "load_field"] {
+        assert!(!out.contains(gone), "{gone} is left:\n{out}");
+    }
+    assert!(out.contains("v4 = nil"), "{out}");
+    assert!(out.contains("v8 = copy v2"), "{out}");
+    assert!(out.contains("guard_num v2, fs3"), "{out}");
+    assert!(
+        out.contains(
+            "state fs3: block0 at 0 [v0, v1, v6, v8] virtual [v4, v6] of v3 shape 0x2100 fields [32: v2]"
+        ),
+        "{out}"
+    );
+
+    // Returned, the object escapes: nothing changes.
+    let text = LOCAL_OBJECT.replace("    return v13\n", "    return v6\n");
+    let out = escape_only(&text);
+    assert!(out.contains("new_instance") && out.contains("load_field") && !out.contains("virtual"), "{out}");
+
+    // A guard of another shape than the object has keeps it too.
+    let text = LOCAL_OBJECT.replace("guard_shape v6, 0x2100", "guard_shape v6, 0x2200");
+    let out = escape_only(&text);
+    assert!(out.contains("new_instance"), "{out}");
+}

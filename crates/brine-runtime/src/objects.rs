@@ -154,6 +154,29 @@ impl Runtime {
         }
     }
 
+    /// The names of the fields an instance of `shape` has, in slot order
+    /// (the keys of the transitions from its root shape).
+    pub fn shape_field_names(&self, shape: *mut ObjShape) -> Vec<Value> {
+        let mut names = Vec::new();
+        let mut s = shape;
+        // SAFETY: `shape` is a live shape; parents of live shapes are live,
+        // and a root's parent is null.
+        unsafe {
+            while !s.is_null() && !(*s).key.is_null() {
+                names.push(Value::object((*s).key));
+                s = (*s).parent;
+            }
+        }
+        names.reverse();
+        names
+    }
+
+    /// The byte offset from an instance's start of inline slot `index`
+    /// (what a specialized field load or store of that slot uses).
+    pub const fn inline_slot_offset(index: u32) -> u32 {
+        (std::mem::size_of::<ObjInstance>() + 8 * index as usize) as u32
+    }
+
     pub(crate) fn new_instance_impl(&mut self, class: *mut ObjClass) -> *mut ObjInstance {
         // SAFETY: `class` is a live class with a root shape.
         let (hint, mut shape) = unsafe { ((*class).inline_hint, (*class).root_shape) };
