@@ -134,7 +134,7 @@ fn max_args(f: &ir::Function) -> usize {
             | InstKind::SuperInvoke { args, .. }
             | InstKind::Call { args, .. }
             | InstKind::CallDirect { args, .. } => args.len(),
-            InstKind::Closure { captures, .. } => captures.len(),
+            InstKind::Closure { captures, .. } | InstKind::NewList { items: captures, .. } => captures.len(),
             kind => kind.guard_state().map_or(0, |s| f.state_values(s).len()),
         })
         .max()
@@ -864,6 +864,25 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 r
             }
             InstKind::Call { callee, args, site } => self.call(self.val(*callee), &self.vals(args), *site),
+            InstKind::NewList { items, site } => {
+                let items = self.vals(items);
+                let argv = self.argv(&items);
+                let n = self.iconst(items.len() as i64);
+                let r = self.call_helper("brine_new_list", &[rt, argv, n]);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::GetIndex { obj, index, site } => {
+                let r = self.call_helper("brine_get_index", &[rt, self.val(*obj), self.val(*index)]);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::SetIndex { obj, index, value, site } => {
+                let args = [rt, self.val(*obj), self.val(*index), self.val(*value)];
+                let r = self.call_helper("brine_set_index", &args);
+                self.check_error(r, self.line(*site));
+                return None;
+            }
             InstKind::Closure { func, captures } => {
                 let captures = self.vals(captures);
                 let argv = self.argv(&captures);

@@ -88,6 +88,12 @@ pub enum ExprKind {
     Get(Box<Expr>, Name),
     /// `object.name = value`
     Set(Box<Expr>, Name, Box<Expr>),
+    /// `[a, b, c]`: a new list.
+    List(Vec<Expr>),
+    /// `object[index]`; the line is the `[`'s.
+    Index(Box<Expr>, Box<Expr>),
+    /// `object[index] = value`
+    SetIndex(Box<Expr>, Box<Expr>, Box<Expr>),
     /// `this`; the reference resolves to the method's implicit `this` declaration.
     This(RefId),
     /// `super.method`; the first ref resolves `super` (the superclass), the

@@ -507,6 +507,25 @@ impl Lowerer<'_> {
                 self.effect(InstKind::SetProp { obj, name, value: v, site });
                 v
             }
+            ExprKind::List(items) => {
+                let items = self.args(items);
+                let site = self.site(e.line);
+                self.ins(InstKind::NewList { items, site })
+            }
+            ExprKind::Index(obj, index) => {
+                let obj = self.expr(obj);
+                let index = self.expr(index);
+                let site = self.site(e.line);
+                self.ins(InstKind::GetIndex { obj, index, site })
+            }
+            ExprKind::SetIndex(obj, index, value) => {
+                let obj = self.expr(obj);
+                let index = self.expr(index);
+                let v = self.expr(value);
+                let site = self.site(e.line);
+                self.effect(InstKind::SetIndex { obj, index, value: v, site });
+                v
+            }
             ExprKind::This(r) => self.variable(b"this", *r, e.line),
             ExprKind::Super { method, super_ref, this_ref } => {
                 let this = self.variable(b"this", *this_ref, e.line);
@@ -569,6 +588,16 @@ fn expected_fields(class: &ast::Class) -> u32 {
                 ExprKind::Call(callee, args) => {
                     exprs.push(callee);
                     exprs.extend(args);
+                }
+                ExprKind::List(items) => exprs.extend(items),
+                ExprKind::Index(obj, index) => {
+                    exprs.push(obj);
+                    exprs.push(index);
+                }
+                ExprKind::SetIndex(obj, index, value) => {
+                    exprs.push(obj);
+                    exprs.push(index);
+                    exprs.push(value);
                 }
                 ExprKind::Literal(_)
                 | ExprKind::Variable(..)

@@ -522,6 +522,11 @@ impl<'src> Parser<'src> {
                 let kind = ExprKind::Set(object, name, value.expr);
                 self.node(equals, line, kind, height)
             }
+            ExprKind::Index(object, index) => {
+                let height = target.height.max(value.height) + 1;
+                let kind = ExprKind::SetIndex(object, index, value.expr);
+                self.node(equals, line, kind, height)
+            }
             kind => {
                 self.report(equals, "Invalid assignment target.");
                 Ok(Parsed { expr: Box::new(Expr { line, kind }), height: target.height })
@@ -611,6 +616,7 @@ impl<'src> Parser<'src> {
             match self.peek().kind {
                 TokenKind::LeftParen => expr = self.finish_call(expr)?,
                 TokenKind::Dot => expr = self.property(expr)?,
+                TokenKind::LeftBracket => expr = self.index(expr)?,
                 _ => return Ok(expr),
             }
         }
@@ -623,6 +629,42 @@ impl<'src> Parser<'src> {
         let name = self.consume(TokenKind::Identifier, "Expect property name after '.'.")?;
         let kind = ExprKind::Get(object.expr, name.lexeme.to_vec());
         self.node(dot, name.line, kind, object.height + 1)
+    }
+
+    /// `[index]` after `object`.
+    #[inline(never)]
+    fn index(&mut self, object: Parsed) -> PResult<Parsed> {
+        let open = self.advance();
+        self.enter()?;
+        let index = self.expression();
+        self.leave();
+        let index = index?;
+        self.consume(TokenKind::RightBracket, "Expect ']' after index.")?;
+        let height = object.height.max(index.height) + 1;
+        let kind = ExprKind::Index(object.expr, index.expr);
+        self.node(open, open.line, kind, height)
+    }
+
+    /// A list literal, at its `[`: expressions separated by commas, with
+    /// an optional trailing comma.
+    #[inline(never)]
+    fn list(&mut self) -> PResult<Parsed> {
+        let open = self.advance();
+        let mut height = 0;
+        let mut items = Vec::new();
+        while !self.check(TokenKind::RightBracket) {
+            self.enter()?;
+            let item = self.expression();
+            self.leave();
+            let item = item?;
+            height = height.max(item.height);
+            items.push(*item.expr);
+            if !self.matches(TokenKind::Comma) {
+                break;
+            }
+        }
+        self.consume(TokenKind::RightBracket, "Expect ']' after list elements.")?;
+        self.node(open, open.line, ExprKind::List(items), height + 1)
     }
 
     /// The arguments of a call of `callee`, at the `(`.
@@ -652,6 +694,7 @@ impl<'src> Parser<'src> {
     fn primary(&mut self) -> PResult<Parsed> {
         match self.peek().kind {
             TokenKind::LeftParen => self.grouping(),
+            TokenKind::LeftBracket => self.list(),
             TokenKind::Super => self.super_access(),
             _ => self.atom(),
         }

@@ -289,6 +289,20 @@ impl<'a> Resolver<'a> {
                 self.expr(object);
                 self.expr(value);
             }
+            ExprKind::List(items) => {
+                for item in items {
+                    self.expr(item);
+                }
+            }
+            ExprKind::Index(object, index) => {
+                self.expr(object);
+                self.expr(index);
+            }
+            ExprKind::SetIndex(object, index, value) => {
+                self.expr(object);
+                self.expr(index);
+                self.expr(value);
+            }
             ExprKind::This(id) => {
                 let line = self.ref_line(*id, expr.line);
                 if self.class == ClassKind::None {

@@ -294,6 +294,21 @@ impl<'a> Interp<'a> {
                         self.rt.record_call_target(callee, cache);
                         self.call(base, func, callee, Value::NIL, args)
                     }
+                    InstKind::NewList { items, .. } => {
+                        self.scratch.clear();
+                        for v in items {
+                            self.scratch.push(get!(v));
+                        }
+                        // The items are also in this frame, so rooted.
+                        let items = std::mem::take(&mut self.scratch);
+                        let list = self.rt.new_list(&items);
+                        self.scratch = items;
+                        list
+                    }
+                    InstKind::GetIndex { obj, index, .. } => self.rt.get_index(get!(obj), get!(index)),
+                    InstKind::SetIndex { obj, index, value, .. } => {
+                        self.rt.set_index(get!(obj), get!(index), get!(value))
+                    }
                     InstKind::Closure { func: f, captures } => {
                         self.scratch.clear();
                         for c in captures {

@@ -26,20 +26,32 @@ pub fn is_movable_load(kind: &InstKind) -> bool {
     matches!(kind, InstKind::LoadField { .. } | InstKind::CellGet { .. })
 }
 
-/// Whether the instruction may give an object another shape: a
-/// transition, a generic property set, or a call of anything.
-pub fn may_change_shapes(kind: &InstKind) -> bool {
+/// Whether the instruction may run Lox code: a call of anything, or an
+/// index operation (a map's are methods written in Lox).
+pub fn may_run_code(kind: &InstKind) -> bool {
     matches!(
         kind,
-        InstKind::StoreShape { .. }
-            | InstKind::SetProp { .. }
-            | InstKind::Call { .. }
+        InstKind::Call { .. }
             | InstKind::CallDirect { .. }
             | InstKind::Invoke { .. }
             | InstKind::SuperInvoke { .. }
-            | InstKind::Inherit { .. }
-            | InstKind::Method { .. }
+            | InstKind::GetIndex { .. }
+            | InstKind::SetIndex { .. }
     )
+}
+
+/// Whether the instruction may give an object another shape: a
+/// transition, a generic property set, a class's methods or superclass, or
+/// Lox code.
+pub fn may_change_shapes(kind: &InstKind) -> bool {
+    may_run_code(kind)
+        || matches!(
+            kind,
+            InstKind::StoreShape { .. }
+                | InstKind::SetProp { .. }
+                | InstKind::Inherit { .. }
+                | InstKind::Method { .. }
+        )
 }
 
 /// Whether instruction `writer` of `f` may change what the movable load
@@ -48,7 +60,7 @@ pub fn may_change_shapes(kind: &InstKind) -> bool {
 /// different objects).
 pub fn may_clobber(f: &Function, writer: &InstKind, load: &InstKind, shapes_fixed: bool) -> bool {
     use InstKind::*;
-    if matches!(writer, Call { .. } | CallDirect { .. } | Invoke { .. } | SuperInvoke { .. }) {
+    if may_run_code(writer) {
         return true;
     }
     match (writer, load) {

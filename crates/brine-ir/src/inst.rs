@@ -175,6 +175,25 @@ pub enum InstKind {
         name: StrId,
         site: SiteId,
     },
+    /// `[items]`: a new list (the standard library's `List`).
+    NewList {
+        items: Vec<Value>,
+        site: SiteId,
+    },
+    /// `obj[index]`: an element of a list, a map's value, or a one-byte
+    /// string; "Only lists, maps and strings can be indexed." otherwise.
+    GetIndex {
+        obj: Value,
+        index: Value,
+        site: SiteId,
+    },
+    /// `obj[index] = value`, into a list or a map. No result.
+    SetIndex {
+        obj: Value,
+        index: Value,
+        value: Value,
+        site: SiteId,
+    },
     /// `callee(args)`.
     Call {
         callee: Value,
@@ -369,6 +388,7 @@ impl InstKind {
             SetGlobal { .. }
             | DefineGlobal { .. }
             | SetProp { .. }
+            | SetIndex { .. }
             | Inherit { .. }
             | Method { .. }
             | CellSet { .. }
@@ -395,6 +415,9 @@ impl InstKind {
             | GetSuper { site, .. }
             | Call { site, .. }
             | CallDirect { site, .. }
+            | NewList { site, .. }
+            | GetIndex { site, .. }
+            | SetIndex { site, .. }
             | Inherit { site, .. } => Some(*site),
             _ => None,
         }
@@ -473,6 +496,16 @@ impl InstKind {
             Call { callee, args, .. } => {
                 f(callee);
                 args.iter_mut().for_each(f);
+            }
+            NewList { items, .. } => items.iter_mut().for_each(f),
+            GetIndex { obj, index, .. } => {
+                f(obj);
+                f(index);
+            }
+            SetIndex { obj, index, value, .. } => {
+                f(obj);
+                f(index);
+                f(value);
             }
             Closure { captures, .. } => captures.iter_mut().for_each(f),
             Inherit { class, superclass, .. } => {

@@ -858,6 +858,25 @@ impl<'a> Parser<'a> {
                     SuperInvoke { this, superclass, name, args, site: site(c)? }
                 }
             }
+            "new_list" => {
+                c.expect('[', "before the list's items")?;
+                let items = c.values(']')?;
+                NewList { items, site: site(c)? }
+            }
+            "get_index" => {
+                let obj = c.value()?;
+                c.expect(',', "after the indexed object")?;
+                let index = c.value()?;
+                GetIndex { obj, index, site: site(c)? }
+            }
+            "set_index" => {
+                let obj = c.value()?;
+                c.expect(',', "after the indexed object")?;
+                let index = c.value()?;
+                c.expect(',', "after the index")?;
+                let value = c.value()?;
+                SetIndex { obj, index, value, site: site(c)? }
+            }
             "call" => {
                 let callee = c.value()?;
                 c.expect('(', "before the arguments")?;

@@ -183,6 +183,9 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         }
         GetSuper { this, superclass, name, .. } => format!("get_super {this}, {superclass}, {}", s(*name)),
         Call { callee, args, .. } => format!("call {callee}({})", list(args)),
+        NewList { items, .. } => format!("new_list [{}]", list(items)),
+        GetIndex { obj, index, .. } => format!("get_index {obj}, {index}"),
+        SetIndex { obj, index, value, .. } => format!("set_index {obj}, {index}, {value}"),
         Closure { func, captures } => format!("closure {func}[{}]", list(captures)),
         LoadCapture { index } => format!("load_capture {index}"),
         Class { name, fields } => format!("class {}, fields {fields}", s(*name)),

@@ -189,13 +189,7 @@ fn redundant_shape_guards(f: &mut Function) -> bool {
                         }
                     }
                 }
-                InstKind::SetProp { .. }
-                | InstKind::Invoke { .. }
-                | InstKind::SuperInvoke { .. }
-                | InstKind::Call { .. }
-                | InstKind::CallDirect { .. }
-                | InstKind::Inherit { .. }
-                | InstKind::Method { .. } => known.clear(),
+                ref k if brine_ir::effects::may_change_shapes(k) => known.clear(),
                 _ => {}
             }
         }
@@ -261,13 +255,16 @@ fn forward_fields(f: &mut Function) -> bool {
                     known.retain(|&(_, o), _| o != offset);
                     known.insert((obj, offset), value);
                 }
-                InstKind::SetProp { .. }
-                | InstKind::Invoke { .. }
-                | InstKind::SuperInvoke { .. }
-                | InstKind::Call { .. }
-                | InstKind::CallDirect { .. }
-                | InstKind::Inherit { .. }
-                | InstKind::Method { .. } => known.clear(),
+                // Anything that may write a field by name.
+                ref k
+                    if brine_ir::effects::may_run_code(k)
+                        || matches!(
+                            k,
+                            InstKind::SetProp { .. } | InstKind::Inherit { .. } | InstKind::Method { .. }
+                        ) =>
+                {
+                    known.clear()
+                }
                 _ => {}
             }
         }

@@ -230,6 +230,39 @@ pub unsafe extern "C" fn brine_closure(
     }
 }
 
+/// `[items]`: a new list of the `n` values at `items`.
+///
+/// # Safety
+/// See the module doc; `items` points at `n` values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_new_list(rt: *mut Runtime, items: *const Value, n: u64) -> Value {
+    // SAFETY: see the module doc.
+    unsafe {
+        let items = if n == 0 { &[][..] } else { std::slice::from_raw_parts(items, n as usize) };
+        (*rt).new_list(items)
+    }
+}
+
+/// `obj[index]`.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_get_index(rt: *mut Runtime, obj: Value, index: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).get_index(obj, index) }
+}
+
+/// `obj[index] = value`; returns nil.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_set_index(rt: *mut Runtime, obj: Value, index: Value, value: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).set_index(obj, index, value) }
+}
+
 /// A new class named `name`, whose instances are expected to have
 /// `fields` fields.
 ///
@@ -397,6 +430,9 @@ helper_table! {
     brine_get_super(*mut Runtime, Value, Value, Value) -> Value;
     brine_call(*mut Runtime, Value, *const Value, u64) -> Value;
     brine_closure(*mut Runtime, *mut ObjFunction, *const Value, u64) -> Value;
+    brine_new_list(*mut Runtime, *const Value, u64) -> Value;
+    brine_get_index(*mut Runtime, Value, Value) -> Value;
+    brine_set_index(*mut Runtime, Value, Value, Value) -> Value;
     brine_class(*mut Runtime, Value, u64) -> Value;
     brine_inherit(*mut Runtime, Value, Value) -> Value;
     brine_method(*mut Runtime, Value, Value, Value) -> Value;
