@@ -212,7 +212,9 @@ fn define_image(
             brine_ir::FunctionKind::Method => 2,
             brine_ir::FunctionKind::Initializer => 3,
         };
-        put_u32(&mut data, at + layout::FUNCTION_KIND, kind);
+        // Bit 8: the standard library's (see `brine_runtime::image::LIBRARY`).
+        let library = if f.library { brine_runtime::image::LIBRARY } else { 0 };
+        put_u32(&mut data, at + layout::FUNCTION_KIND, kind | library);
         let code = module.declare_func_in_data(functions[i], &mut desc);
         desc.write_function_addr((at + layout::FUNCTION_CODE) as u32, code);
         let entry = module.declare_func_in_data(entries[i], &mut desc);

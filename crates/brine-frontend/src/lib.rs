@@ -39,13 +39,48 @@ pub fn check(source: &[u8]) -> Result<(ast::Program, ast::Resolution), Vec<Diagn
     Ok((program, resolution))
 }
 
+/// The standard library's source (DESIGN.md section 10), compiled into a
+/// program's module when it needs it.
+pub const LIBRARY: &[u8] = include_bytes!("../../../lib/list.lox");
+
+/// Whether a program may use the standard library: it has a `[` (a list
+/// literal) or names `List`. (Loading it when it is not used only costs
+/// the time to compile it.)
+fn uses_library(source: &[u8]) -> bool {
+    source.contains(&b'[')
+        || source.windows(4).enumerate().any(|(i, w)| {
+            let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+            w == b"List" && (i == 0 || !word(source[i - 1])) && source.get(i + 4).is_none_or(|&c| !word(c))
+        })
+}
+
+/// Lowers the standard library into `module`; returns its script. It is
+/// part of Brine: a failure to compile it is a bug (a panic).
+fn compile_library(module: &mut brine_ir::Module) -> brine_ir::FuncId {
+    let (tokens, errors) = scanner::scan_library(LIBRARY);
+    let program = parser::parse(tokens, errors)
+        .unwrap_or_else(|e| panic!("the standard library does not parse: {e:?}"));
+    let resolution =
+        resolve(&program).unwrap_or_else(|e| panic!("the standard library does not resolve: {e:?}"));
+    lower::lower_with(&program, &resolution, module, true, None)
+}
+
 /// Checks `source` and lowers it into `module` (which may already hold
 /// earlier entries of a REPL session); returns the new script's id. In debug
 /// builds the IR verifier checks the module, and a failure is a bug of
 /// this crate (a panic with the IR).
 pub fn compile(source: &[u8], module: &mut brine_ir::Module) -> Result<brine_ir::FuncId, Vec<Diagnostic>> {
     let (ast, resolution) = check(source)?;
-    let script = lower::lower(&ast, &resolution, module);
+    // The standard library loads lazily: only for a program that may use
+    // it, and once per module.
+    let first = if module.library.is_none() && uses_library(source) {
+        let library = compile_library(module);
+        module.library = Some(library);
+        Some(library)
+    } else {
+        None
+    };
+    let script = lower::lower_with(&ast, &resolution, module, false, first);
     if cfg!(debug_assertions)
         && let Err(errors) = brine_ir::verifier::verify_module(module)
     {

@@ -20,7 +20,21 @@ use std::collections::HashMap;
 
 /// Lowers a resolved program into `module` and returns its script function.
 pub fn lower(program: &ast::Program, resolution: &Resolution, module: &mut Module) -> FuncId {
-    let mut l = Lowerer { module, res: resolution, fns: Vec::new(), pending_captures: Vec::new() };
+    lower_with(program, resolution, module, false, None)
+}
+
+/// Lowers `program` into `module`: as the standard library's code when
+/// `library` (see [`Lowerer::library`]), and with a call of the script
+/// `first` (the library's) before anything else of the script.
+pub fn lower_with(
+    program: &ast::Program,
+    resolution: &Resolution,
+    module: &mut Module,
+    library: bool,
+    first: Option<FuncId>,
+) -> FuncId {
+    let mut l =
+        Lowerer { module, res: resolution, fns: Vec::new(), pending_captures: Vec::new(), library, first };
     l.function(&program.script, None)
 }
 
@@ -55,6 +69,13 @@ struct Lowerer<'a> {
     fns: Vec<FnState>,
     /// The captures of the function lowered last, for its closure.
     pending_captures: Vec<DeclId>,
+    /// Lowering the standard library: every global name `x` is the
+    /// library's own `$x` (names that start with `$` are already), so that
+    /// a program that redefines a name changes its own code, never the
+    /// library's. Its functions are marked as the library's.
+    library: bool,
+    /// A script to call at the start of the script (the library's).
+    first: Option<FuncId>,
 }
 
 fn ir_kind(kind: ast::FunctionKind) -> FunctionKind {
@@ -78,6 +99,15 @@ impl Lowerer<'_> {
     }
     fn effect(&mut self, kind: InstKind) {
         self.b().ins(kind);
+    }
+    /// The global `name` of the code being lowered (see [`Lowerer::library`]).
+    fn global(&mut self, name: &[u8]) -> brine_ir::GlobalId {
+        if self.library && !name.starts_with(b"$") {
+            let mut own = b"$".to_vec();
+            own.extend_from_slice(name);
+            return self.module.global(&own);
+        }
+        self.module.global(name)
     }
     fn site(&mut self, line: u32) -> brine_ir::SiteId {
         self.module.add_site(line)
@@ -103,6 +133,13 @@ impl Lowerer<'_> {
         let params: Vec<Value> = func.params.iter().map(|_| b.append_block_param(entry, Type::Val)).collect();
         b.switch_to_block(entry);
         b.seal_block(entry);
+        if func.kind == ast::FunctionKind::Script
+            && let Some(first) = self.first.take()
+        {
+            let callee = b.ins_value(InstKind::Closure { func: first, captures: Vec::new() });
+            let site = self.module.add_site(func.line);
+            b.ins_value(InstKind::Call { callee, args: Vec::new(), site });
+        }
         let self_decl = self_decl.filter(|&d| !self.is_cell(d));
         self.fns.push(FnState {
             b,
@@ -132,6 +169,7 @@ impl Lowerer<'_> {
         let state = self.fns.pop().expect("function state");
         let mut ir = state.b.finish();
         ir.ncaptures = state.captures.len() as u32;
+        ir.library = self.library;
         self.module.define_function(id, ir);
         if !self.fns.is_empty() {
             // The enclosing function creates the closure; it needs the
@@ -215,7 +253,7 @@ impl Lowerer<'_> {
     /// Defines a declared name: a global at top level, else a local.
     fn define(&mut self, name: &[u8], decl: DeclId, value: Value) {
         if self.at_global_scope() {
-            let global = self.module.global(name);
+            let global = self.global(name);
             self.effect(InstKind::DefineGlobal { global, value });
         } else {
             self.declare_local(decl, value);
@@ -386,7 +424,7 @@ impl Lowerer<'_> {
     fn variable(&mut self, name: &[u8], r: ast::RefId, line: u32) -> Value {
         match self.res.refs[r.0 as usize] {
             Resolved::Global => {
-                let global = self.module.global(name);
+                let global = self.global(name);
                 let site = self.site(line);
                 self.ins(InstKind::GetGlobal { global, site })
             }
@@ -462,7 +500,7 @@ impl Lowerer<'_> {
                 let v = self.expr(value);
                 match self.res.refs[r.0 as usize] {
                     Resolved::Global => {
-                        let global = self.module.global(name);
+                        let global = self.global(name);
                         let site = self.site(e.line);
                         self.effect(InstKind::SetGlobal { global, value: v, site });
                     }

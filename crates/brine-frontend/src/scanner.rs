@@ -72,8 +72,19 @@ pub struct Token<'src> {
 /// Scans the whole source. The tokens always end with one
 /// [`TokenKind::Eof`]; characters in error are left out of them.
 pub fn scan(source: &[u8]) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
+    scan_as(source, false)
+}
+
+/// Scans the source of the standard library (`lib/*.lox`), whose
+/// identifiers may also contain `$`: the library's own names, which a
+/// program cannot write.
+pub fn scan_library(source: &[u8]) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
+    scan_as(source, true)
+}
+
+fn scan_as(source: &[u8], library: bool) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
     let mut scanner =
-        Scanner { source, start: 0, current: 0, line: 1, tokens: Vec::new(), errors: Vec::new() };
+        Scanner { source, start: 0, current: 0, line: 1, tokens: Vec::new(), errors: Vec::new(), library };
     while scanner.current < source.len() {
         scanner.start = scanner.current;
         scanner.scan_token();
@@ -91,6 +102,8 @@ struct Scanner<'src> {
     line: u32,
     tokens: Vec<Token<'src>>,
     errors: Vec<Diagnostic>,
+    /// Scanning the standard library: `$` is a letter.
+    library: bool,
 }
 
 impl<'src> Scanner<'src> {
@@ -174,7 +187,7 @@ impl<'src> Scanner<'src> {
             b'\n' => self.newline(),
             b'"' => self.string(),
             b'0'..=b'9' => self.number(),
-            c if is_alpha(c) => self.identifier(),
+            c if is_alpha(c) || (self.library && c == b'$') => self.identifier(),
             c => {
                 self.current = self.start + utf8_char_len(&self.source[self.start..], c);
                 self.error("Unexpected character.");
@@ -218,7 +231,7 @@ impl<'src> Scanner<'src> {
     }
 
     fn identifier(&mut self) {
-        while self.peek().is_some_and(is_alpha_numeric) {
+        while self.peek().is_some_and(|c| is_alpha_numeric(c) || (self.library && c == b'$')) {
             self.current += 1;
         }
         let kind = keyword(&self.source[self.start..self.current]).unwrap_or(TokenKind::Identifier);

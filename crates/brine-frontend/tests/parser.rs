@@ -64,6 +64,12 @@ fn expr(e: &Expr) -> String {
         }
         ExprKind::Get(object, n) => format!("(. {} {})", expr(object), name(n)),
         ExprKind::Set(object, n, v) => format!("(.= {} {} {})", expr(object), name(n), expr(v)),
+        ExprKind::List(items) => {
+            let items: Vec<String> = items.iter().map(expr).collect();
+            format!("(list {})", items.join(" "))
+        }
+        ExprKind::Index(object, index) => format!("([] {} {})", expr(object), expr(index)),
+        ExprKind::SetIndex(object, index, v) => format!("([]= {} {} {})", expr(object), expr(index), expr(v)),
         ExprKind::This(_) => "this".into(),
         ExprKind::Super { method, .. } => format!("(super {})", name(method)),
     }
@@ -143,6 +149,21 @@ fn precedence_and_associativity() {
         sexpr("1 + 2 * 3 - 4 / 5 == 6 < 7 and 8 or 9;"),
         "(expr (Or (And (Eq (Sub (Add 1 (Mul 2 3)) (Div 4 5)) (Lt 6 7)) 8) 9))"
     );
+}
+
+#[test]
+fn lists_and_indexes() {
+    assert_eq!(sexpr("[];"), "(expr (list ))");
+    assert_eq!(sexpr("[1, a + 2,];"), "(expr (list 1 (Add a 2)))");
+    assert_eq!(sexpr("[[1], []];"), "(expr (list (list 1) (list )))");
+    // An index binds as tightly as a call or a property.
+    assert_eq!(sexpr("-a[1] * b[2][3];"), "(expr (Mul (Neg ([] a 1)) ([] ([] b 2) 3)))");
+    assert_eq!(sexpr("a.b[c](d).e[f];"), "(expr ([] (. (call ([] (. a b) c) d) e) f))");
+    assert_eq!(sexpr("a[i] = b[j] = 1;"), "(expr ([]= a i ([]= b j 1)))");
+    assert_eq!(sexpr("a[i + 1] = x or y;"), "(expr ([]= a (Add i 1) (Or x y)))");
+    assert_eq!(error("a[1;"), "[line 1] Error at ';': Expect ']' after index.");
+    assert_eq!(error("[1 2];"), "[line 1] Error at '2': Expect ']' after list elements.");
+    assert_eq!(error("[1] = 2;"), "[line 1] Error at '=': Invalid assignment target.");
 }
 
 #[test]

@@ -78,10 +78,19 @@ fn expr_refs(e: &Expr, out: &mut Vec<(String, RefId)>) {
     match &e.kind {
         ExprKind::Literal(_) => {}
         ExprKind::Grouping(e) | ExprKind::Unary(_, e) | ExprKind::Get(e, _) => expr_refs(e, out),
-        ExprKind::Binary(_, l, r) | ExprKind::Logical(_, l, r) | ExprKind::Set(l, _, r) => {
+        ExprKind::Binary(_, l, r)
+        | ExprKind::Logical(_, l, r)
+        | ExprKind::Set(l, _, r)
+        | ExprKind::Index(l, r) => {
             expr_refs(l, out);
             expr_refs(r, out);
         }
+        ExprKind::SetIndex(o, i, v) => {
+            expr_refs(o, out);
+            expr_refs(i, out);
+            expr_refs(v, out);
+        }
+        ExprKind::List(items) => items.iter().for_each(|e| expr_refs(e, out)),
         ExprKind::Variable(n, id) => out.push((name(n), *id)),
         ExprKind::Assign(n, id, v) => {
             out.push((name(n), *id));

@@ -187,8 +187,10 @@ impl<'a> Interp<'a> {
         let data = func.inst(func.block(block).insts[index]);
         if result.is_error() {
             let line = data.kind.site().map_or(func.line, |s| self.program.module.site_line(s));
-            let name = self.function_name(id);
-            self.rt.add_trace(line, name);
+            if !self.program.module.function(id).library {
+                let name = self.function_name(id);
+                self.rt.add_trace(line, name);
+            }
             return Value::ERROR;
         }
         if let Some(r) = data.result {
@@ -455,8 +457,10 @@ impl<'a> Interp<'a> {
                 };
                 if result.is_error() {
                     let line = data.kind.site().map_or(func.line, |s| program.module.site_line(s));
-                    let name = self.function_name(id);
-                    self.rt.add_trace(line, name);
+                    if !program.module.function(id).library {
+                        let name = self.function_name(id);
+                        self.rt.add_trace(line, name);
+                    }
                     return Value::ERROR;
                 }
                 if let Some(r) = data.result {

@@ -169,6 +169,9 @@ pub struct Function {
     pub states: Vec<FrameState>,
     /// The calls inlined into specialized code (empty otherwise).
     pub inlined: Vec<InlinedCall>,
+    /// Whether the function is the standard library's (`lib/*.lox`): its
+    /// frames are left out of runtime errors' traces.
+    pub library: bool,
 }
 
 impl Function {
@@ -185,6 +188,7 @@ impl Function {
             layout: Vec::new(),
             states: Vec::new(),
             inlined: Vec::new(),
+            library: false,
         }
     }
 
@@ -247,6 +251,10 @@ pub struct Module {
     /// Global variable names.
     pub globals: Vec<Vec<u8>>,
     pub sites: Vec<Site>,
+    /// The standard library's script, once a program of this module
+    /// needed it (it is lowered into the module once, and run by the first
+    /// script that needs it).
+    pub library: Option<FuncId>,
     string_index: HashMap<Vec<u8>, StrId>,
     global_index: HashMap<Vec<u8>, GlobalId>,
 }

@@ -588,6 +588,10 @@ impl<'a> Parser<'a> {
         c.expect(',', "after the function kind")?;
         c.keyword("line", "in the function header")?;
         let line = c.uint("the line")?;
+        let library = c.eat(',');
+        if library {
+            c.keyword("library", "after the line")?;
+        }
         c.expect(')', "at the end of the function header")?;
         c.expect('{', "after the function header")?;
         c.end()?;
@@ -653,6 +657,7 @@ impl<'a> Parser<'a> {
         }
         let mut f = Function::new(name, kind, arity, line);
         f.ncaptures = ncaptures;
+        f.library = library;
         if let Some(b) = blocks.iter().find(|b| b.frame.is_some_and(|i| i.index() >= inlined.len())) {
             return Err(ParseError {
                 line: b.line,

@@ -90,12 +90,13 @@ pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
     let f: &Function = module.function(id);
     let _ = writeln!(
         out,
-        "function {id} {}(arity {}, captures {}, {}, line {}) {{",
+        "function {id} {}(arity {}, captures {}, {}, line {}{}) {{",
         quote(&f.name),
         f.arity,
         f.ncaptures,
         f.kind.name(),
-        f.line
+        f.line,
+        if f.library { ", library" } else { "" }
     );
     for (i, call) in f.inlined.iter().enumerate() {
         let _ = write!(out, "    inlined {}: {} at {}", crate::InlineId::new(i), call.func, call.site);

@@ -328,6 +328,9 @@ pub unsafe extern "C" fn brine_print(rt: *mut Runtime, value: Value) -> Value {
 pub unsafe extern "C" fn brine_trace(rt: *mut Runtime, line: u64, function: *mut ObjFunction) {
     // SAFETY: see the module doc.
     unsafe {
+        if (*function).library {
+            return;
+        }
         let name = (*function).name;
         (*rt).add_trace(line as u32, name);
     }

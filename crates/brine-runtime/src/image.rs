@@ -87,8 +87,12 @@ pub mod layout {
     pub const IMAGE_SCRIPT: usize = offset_of!(Image, script);
 }
 
+/// The bit of a function's kind word that marks the standard library's
+/// functions (whose frames are left out of error traces).
+pub const LIBRARY: u32 = 1 << 8;
+
 fn kind_from_u32(k: u32) -> FunctionKind {
-    match k {
+    match k & !LIBRARY {
         0 => FunctionKind::Script,
         2 => FunctionKind::Method,
         3 => FunctionKind::Initializer,
@@ -136,6 +140,7 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
             (*proto).code = f.code;
             (*proto).entry = f.entry;
             (*proto).tier = crate::engine::tier::BASELINE;
+            (*proto).library = f.kind & LIBRARY != 0;
             rt.constants.push(Value::object(proto));
             *links.add(ns + i) = proto as u64;
         }

@@ -27,6 +27,7 @@ pub mod heap;
 pub mod ic;
 pub mod image;
 pub mod input;
+mod library;
 pub mod natives;
 pub mod number;
 pub mod object;
@@ -148,6 +149,12 @@ pub struct Runtime {
     /// engine hears that it is hot ([`engine::Engine::function_hot`]).
     /// `u32::MAX`: never.
     pub tier_threshold: u32,
+    /// The standard library's `List` class, once the library registered it
+    /// (null before); kept alive by `constants`.
+    pub list_class: *mut ObjClass,
+    /// The names of a list's two fields, `$items` and `$len` (interned when
+    /// `List` is registered).
+    pub list_names: [Value; 2],
 }
 
 // SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
@@ -191,6 +198,8 @@ impl Runtime {
             start: std::time::Instant::now(),
             engine: None,
             tier_threshold: u32::MAX,
+            list_class: std::ptr::null_mut(),
+            list_names: [Value::NIL; 2],
         };
         // Stress mode keeps the heap's fast-path records empty, so every
         // allocation (inline ones too) reaches the collecting slow path.
@@ -310,6 +319,7 @@ impl Runtime {
                 ncaptures,
                 func_id,
                 kind,
+                library: false,
                 tier: engine::tier::INTERP,
                 counter: 0,
                 calls: 0,
@@ -424,7 +434,7 @@ impl Runtime {
     }
     /// Appends what `print` shows for `v`.
     pub fn display(&self, v: Value, out: &mut Vec<u8>) {
-        objects::display(v, out)
+        self.display_value(v, out, &mut Vec::new(), false)
     }
 
     // ---- collection ----------------------------------------------------------

@@ -65,10 +65,14 @@ const NATIVES: &[(&str, u32, NativeFn)] = &[
 pub(crate) fn define_all(rt: &mut Runtime) {
     for &(name, arity, function) in NATIVES {
         define(rt, name, arity, function);
+        // The standard library refers to the natives under names a
+        // program cannot redefine.
+        define(rt, &format!("${name}"), arity, function);
     }
+    crate::library::define_all(rt);
 }
 
-fn define(rt: &mut Runtime, name: &str, arity: u32, function: NativeFn) {
+pub(crate) fn define(rt: &mut Runtime, name: &str, arity: u32, function: NativeFn) {
     let native = rt.new_native(name, arity, function);
     rt.push_root(Value::object(native));
     let slot = rt.global_slot(name.as_bytes());
@@ -178,6 +182,9 @@ fn len(rt: &mut Runtime, args: &[Value]) -> Value {
     let args = Args::new("len", args);
     // Lists and maps (DESIGN.md section 10) are to be counted here too,
     // and then the error is to name them: "Expected a string, list or map".
+    if let Some(n) = rt.is_list(args.get(0)).then(|| rt.list_len(args.get(0))).flatten() {
+        return Value::number(n as f64);
+    }
     run(|| {
         let s = args.string(rt, 0)?;
         Ok(Value::number(bytes(rt, s).len() as f64))

@@ -112,6 +112,8 @@ pub struct ObjFunction {
     /// The IR function id (`brine_ir::FuncId`) inside the runtime's module.
     pub func_id: u32,
     pub kind: FunctionKind,
+    /// The standard library's: its frames are left out of error traces.
+    pub library: bool,
     /// Which code the code slot holds ([`crate::engine::tier`]).
     pub tier: u8,
     /// Calls plus loop iterations since the last tier change, for tier-up.

@@ -144,10 +144,12 @@ impl Runtime {
         Value::NIL
     }
 
-    /// `obj[index]` (DESIGN.md section 10): a string's byte `index` as a
-    /// one-byte string. Lists and maps are the standard library's, which
-    /// is not built yet.
+    /// `obj[index]` (DESIGN.md section 10): a list's element, or a string's
+    /// byte `index` as a one-byte string. (Maps are not built yet.)
     pub fn get_index(&mut self, obj: Value, index: Value) -> Value {
+        if self.is_list(obj) {
+            return self.list_get(obj, index);
+        }
         if let Some(bytes) = self.str_bytes(obj) {
             let len = bytes.len();
             return match self.index_in(index, len) {
@@ -163,20 +165,15 @@ impl Runtime {
 
     /// `obj[index] = value`; returns nil.
     pub fn set_index(&mut self, obj: Value, index: Value, value: Value) -> Value {
-        let _ = (obj, index, value);
+        if self.is_list(obj) {
+            return self.list_set(obj, index, value);
+        }
         self.raise("Only lists and maps can be assigned by index.")
-    }
-
-    /// `[items]`: a new list. Lists are the standard library's, which is
-    /// not built yet.
-    pub fn new_list(&mut self, items: &[Value]) -> Value {
-        let _ = items;
-        self.raise_internal("list literals need the standard library's List, which is not built yet")
     }
 
     /// `index` as a position in `0 .. len`: "Index must be an integer." for
     /// anything but an integral number, "Index out of range." outside.
-    fn index_in(&mut self, index: Value, len: usize) -> Result<usize, Value> {
+    pub(crate) fn index_in(&mut self, index: Value, len: usize) -> Result<usize, Value> {
         if !index.is_number() || index.as_number().fract() != 0.0 {
             return Err(self.raise("Index must be an integer."));
         }

@@ -83,6 +83,8 @@ impl Program {
                 brine_ir::FunctionKind::Initializer => RtKind::Initializer,
             };
             let obj = rt.new_function(name, f.arity, f.ncaptures, i as u32, kind);
+            // SAFETY: a fresh prototype.
+            unsafe { (*obj).library = f.library };
             rt.pop_root();
             rt.constants.push(Value::object(obj));
             self.functions.push(obj);

@@ -1,0 +1,291 @@
+//! What the runtime does for the standard library written in Lox
+//! (`lib/*.lox`, DESIGN.md section 10): the raw array primitive, the
+//! library's own natives (named with a `$`, which a program cannot write),
+//! and the operations on its lists that the runtime does itself: list
+//! literals, `xs[i]`, `xs[i] = v`, `len` and printing.
+//!
+//! A list is an instance of the library's `List` class (which the library
+//! registers with `$register`) with two fields: `$items`, a raw array of at
+//! least `$len` slots, and `$len`, its length.
+
+use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind};
+use crate::value::Value;
+use crate::{Runtime, objects};
+
+/// The library's natives: name (with its `$`), arity, function.
+const NATIVES: &[(&str, u32, NativeFn)] = &[
+    ("$array", 1, array),
+    ("$alen", 1, alen),
+    ("$aget", 2, aget),
+    ("$aset", 3, aset),
+    ("$fail", 1, fail),
+    ("$index", 2, index),
+    ("$integer", 1, integer),
+    ("$floor", 1, floor),
+    ("$less", 2, less),
+    ("$register", 2, register),
+];
+
+/// Defines the library's natives as globals.
+pub(crate) fn define_all(rt: &mut Runtime) {
+    for &(name, arity, function) in NATIVES {
+        crate::natives::define(rt, name, arity, function);
+    }
+}
+
+/// The largest raw array: element counts are 32-bit.
+const MAX_ARRAY: f64 = u32::MAX as f64;
+
+impl Runtime {
+    /// A new raw array of `len` nils.
+    pub fn new_array(&mut self, len: usize) -> *mut ObjArray {
+        let size = std::mem::size_of::<ObjArray>() + 8 * len;
+        let obj = self.alloc(size, ObjKind::Array, &[]) as *mut ObjArray;
+        // SAFETY: a fresh object of `size` bytes: the header, then `len` slots.
+        unsafe {
+            (*obj).len = len as u32;
+            (*obj)._pad = 0;
+            let items = ObjArray::items(obj);
+            for i in 0..len {
+                *items.add(i) = Value::NIL;
+            }
+        }
+        obj
+    }
+
+    /// Whether `v` is one of the library's lists.
+    pub fn is_list(&self, v: Value) -> bool {
+        v.is_kind(ObjKind::Instance)
+            && !self.list_class.is_null()
+            && Runtime::instance_class(v.as_ptr::<ObjInstance>()) == self.list_class
+    }
+
+    /// A list's raw array and length, or None if its fields are not a
+    /// list's (a program can't write them, so only a broken library).
+    fn list_parts(&self, list: Value) -> Option<(*mut ObjArray, usize)> {
+        let instance = list.as_ptr::<ObjInstance>();
+        let items = self.instance_get_field(instance, self.list_names[0])?;
+        let len = self.instance_get_field(instance, self.list_names[1])?;
+        if !items.is_kind(ObjKind::Array) || !len.is_number() {
+            return None;
+        }
+        let array = items.as_ptr::<ObjArray>();
+        // SAFETY: a live array.
+        let cap = unsafe { (*array).len } as usize;
+        let len = len.as_number() as usize;
+        (len <= cap).then_some((array, len))
+    }
+
+    /// `[items]`: a new list of these values.
+    pub fn new_list(&mut self, items: &[Value]) -> Value {
+        if self.list_class.is_null() {
+            return self.raise_internal("a list literal ran before the library's List was registered");
+        }
+        let array = self.new_array(items.len().max(1));
+        // SAFETY: a fresh array of at least `items.len()` slots.
+        unsafe {
+            let slots = ObjArray::items(array);
+            for (i, &v) in items.iter().enumerate() {
+                *slots.add(i) = v;
+            }
+        }
+        let array = Value::object(array);
+        self.push_root(array);
+        let list = Value::object(self.new_instance(self.list_class));
+        self.push_root(list);
+        // The fields in the order `List.init` adds them, so that literals
+        // and `List()` share a shape.
+        self.instance_set_field(list.as_ptr(), self.list_names[0], array);
+        self.instance_set_field(list.as_ptr(), self.list_names[1], Value::number(items.len() as f64));
+        self.pop_root();
+        self.pop_root();
+        list
+    }
+
+    /// `list[index]`.
+    pub(crate) fn list_get(&mut self, list: Value, index: Value) -> Value {
+        let Some((array, len)) = self.list_parts(list) else {
+            return self.raise_internal("a list without its fields");
+        };
+        match self.index_in(index, len) {
+            // SAFETY: `i < len <= the array's length`.
+            Ok(i) => unsafe { *ObjArray::items(array).add(i) },
+            Err(e) => e,
+        }
+    }
+
+    /// `list[index] = value`; returns nil.
+    pub(crate) fn list_set(&mut self, list: Value, index: Value, value: Value) -> Value {
+        let Some((array, len)) = self.list_parts(list) else {
+            return self.raise_internal("a list without its fields");
+        };
+        match self.index_in(index, len) {
+            Ok(i) => {
+                // SAFETY: `i < len <= the array's length`.
+                unsafe { *ObjArray::items(array).add(i) = value };
+                Value::NIL
+            }
+            Err(e) => e,
+        }
+    }
+
+    /// A list's length, for `len`.
+    pub(crate) fn list_len(&self, list: Value) -> Option<usize> {
+        self.list_parts(list).map(|(_, len)| len)
+    }
+
+    /// Appends what `print` shows for `v`: as [`objects::display`], but a
+    /// list shows its elements (`[1, "a", nil]`, strings quoted), and one
+    /// that contains itself shows `[...]` where it repeats.
+    pub(crate) fn display_value(&self, v: Value, out: &mut Vec<u8>, open: &mut Vec<Value>, quoted: bool) {
+        if self.is_list(v) {
+            if open.contains(&v) {
+                return out.extend_from_slice(b"[...]");
+            }
+            let Some((array, len)) = self.list_parts(v) else { return objects::display(v, out) };
+            open.push(v);
+            out.push(b'[');
+            for i in 0..len {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                // SAFETY: `i < len <= the array's length`.
+                let item = unsafe { *ObjArray::items(array).add(i) };
+                self.display_value(item, out, open, true);
+            }
+            out.push(b']');
+            open.pop();
+            return;
+        }
+        if quoted && v.is_kind(ObjKind::String) {
+            out.push(b'"');
+            objects::display(v, out);
+            return out.push(b'"');
+        }
+        objects::display(v, out)
+    }
+}
+
+/// `$array(n)`: a raw array of `n` nils.
+fn array(rt: &mut Runtime, args: &[Value]) -> Value {
+    let n = args[0];
+    if !n.is_number() || n.as_number().fract() != 0.0 || n.as_number() < 0.0 || n.as_number() > MAX_ARRAY {
+        return rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'.");
+    }
+    Value::object(rt.new_array(n.as_number() as usize))
+}
+
+/// The raw array argument of a library native (the library passes only
+/// arrays; anything else is a bug of the library).
+fn array_arg(rt: &mut Runtime, v: Value) -> Result<*mut ObjArray, Value> {
+    if v.is_kind(ObjKind::Array) {
+        Ok(v.as_ptr())
+    } else {
+        Err(rt.raise_internal("the library passed a non-array"))
+    }
+}
+
+/// `$alen(a)`: the number of slots of a raw array.
+fn alen(rt: &mut Runtime, args: &[Value]) -> Value {
+    match array_arg(rt, args[0]) {
+        // SAFETY: a live array.
+        Ok(a) => Value::number(unsafe { (*a).len } as f64),
+        Err(e) => e,
+    }
+}
+
+/// A slot of a raw array, checked: the library's indexes are its own.
+fn slot(rt: &mut Runtime, a: Value, i: Value) -> Result<*mut Value, Value> {
+    let a = array_arg(rt, a)?;
+    // SAFETY: a live array.
+    let len = unsafe { (*a).len } as f64;
+    if !i.is_number() || i.as_number().fract() != 0.0 || i.as_number() < 0.0 || i.as_number() >= len {
+        return Err(rt.raise_internal("the library indexed a raw array out of its bounds"));
+    }
+    // SAFETY: `i` is below the array's length.
+    Ok(unsafe { ObjArray::items(a).add(i.as_number() as usize) })
+}
+
+/// `$aget(a, i)`.
+fn aget(rt: &mut Runtime, args: &[Value]) -> Value {
+    match slot(rt, args[0], args[1]) {
+        // SAFETY: a slot of a live array.
+        Ok(p) => unsafe { *p },
+        Err(e) => e,
+    }
+}
+
+/// `$aset(a, i, v)`; returns nil.
+fn aset(rt: &mut Runtime, args: &[Value]) -> Value {
+    match slot(rt, args[0], args[1]) {
+        Ok(p) => {
+            // SAFETY: a slot of a live array.
+            unsafe { *p = args[2] };
+            Value::NIL
+        }
+        Err(e) => e,
+    }
+}
+
+/// `$fail(message)`: raises the runtime error `message`.
+fn fail(rt: &mut Runtime, args: &[Value]) -> Value {
+    let mut text = Vec::new();
+    objects::display(args[0], &mut text);
+    rt.raise(String::from_utf8_lossy(&text).into_owned())
+}
+
+/// `$index(i, len)`: `i` when it is an integer in `0 .. len`; otherwise
+/// DESIGN's "Index must be an integer." or "Index out of range.".
+fn index(rt: &mut Runtime, args: &[Value]) -> Value {
+    let len = args[1].as_number() as usize;
+    match rt.index_in(args[0], len) {
+        Ok(i) => Value::number(i as f64),
+        Err(e) => e,
+    }
+}
+
+/// `$integer(x)`: `x` when it is an integral number; otherwise "Index
+/// must be an integer.".
+fn integer(rt: &mut Runtime, args: &[Value]) -> Value {
+    let x = args[0];
+    if x.is_number() && x.as_number().fract() == 0.0 { x } else { rt.raise("Index must be an integer.") }
+}
+
+/// `$floor(x)` of a number.
+fn floor(_rt: &mut Runtime, args: &[Value]) -> Value {
+    Value::number(args[0].as_number().floor())
+}
+
+/// `$less(a, b)`: `a < b` for two numbers, or two strings by bytes;
+/// "Cannot compare these values." for anything else.
+fn less(rt: &mut Runtime, args: &[Value]) -> Value {
+    let (a, b) = (args[0], args[1]);
+    if a.is_number() && b.is_number() {
+        return Value::bool(a.as_number() < b.as_number());
+    }
+    match (rt.str_bytes(a), rt.str_bytes(b)) {
+        (Some(x), Some(y)) => Value::bool(x < y),
+        _ => rt.raise("Cannot compare these values."),
+    }
+}
+
+/// `$register(name, value)`: makes the library's `value` the program's
+/// global `name` (which the program may redefine), and tells the runtime
+/// which class is `List`.
+fn register(rt: &mut Runtime, args: &[Value]) -> Value {
+    let Some(name) = rt.str_bytes(args[0]).map(<[u8]>::to_vec) else {
+        return rt.raise_internal("$register takes a name");
+    };
+    if name == b"List" {
+        if !args[1].is_kind(ObjKind::Class) {
+            return rt.raise_internal("the library's List is not a class");
+        }
+        rt.list_class = args[1].as_ptr::<ObjClass>();
+        rt.list_names = [rt.intern(b"$items"), rt.intern(b"$len")];
+        let names = rt.list_names;
+        rt.constants.extend_from_slice(&[args[1], names[0], names[1]]);
+    }
+    let slot = rt.global_slot(&name);
+    rt.globals[slot as usize] = args[1];
+    Value::NIL
+}
