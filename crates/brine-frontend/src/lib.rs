@@ -41,23 +41,29 @@ pub fn check(source: &[u8]) -> Result<(ast::Program, ast::Resolution), Vec<Diagn
 
 /// The standard library's source (DESIGN.md section 10), compiled into a
 /// program's module when it needs it.
-pub const LIBRARY: &[u8] = include_bytes!("../../../lib/list.lox");
+pub const LIBRARY: &[&[u8]] =
+    &[include_bytes!("../../../lib/list.lox"), include_bytes!("../../../lib/map.lox")];
 
 /// Whether a program may use the standard library: it has a `[` (a list
-/// literal) or names `List`. (Loading it when it is not used only costs
+/// literal) or names `List` or `Map`. (Loading it when it is not used only costs
 /// the time to compile it.)
 fn uses_library(source: &[u8]) -> bool {
-    source.contains(&b'[')
-        || source.windows(4).enumerate().any(|(i, w)| {
-            let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
-            w == b"List" && (i == 0 || !word(source[i - 1])) && source.get(i + 4).is_none_or(|&c| !word(c))
+    let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
+    let names = |name: &[u8]| {
+        source.windows(name.len()).enumerate().any(|(i, w)| {
+            w == name
+                && (i == 0 || !word(source[i - 1]))
+                && source.get(i + name.len()).is_none_or(|&c| !word(c))
         })
+    };
+    source.contains(&b'[') || names(b"List") || names(b"Map")
 }
 
 /// Lowers the standard library into `module`; returns its script. It is
 /// part of Brine: a failure to compile it is a bug (a panic).
 fn compile_library(module: &mut brine_ir::Module) -> brine_ir::FuncId {
-    let (tokens, errors) = scanner::scan_library(LIBRARY);
+    let source = LIBRARY.concat();
+    let (tokens, errors) = scanner::scan_library(&source);
     let program = parser::parse(tokens, errors)
         .unwrap_or_else(|e| panic!("the standard library does not parse: {e:?}"));
     let resolution =

@@ -155,6 +155,11 @@ pub struct Runtime {
     /// The names of a list's two fields, `$items` and `$len` (interned when
     /// `List` is registered).
     pub list_names: [Value; 2],
+    /// The standard library's `Map` class, once registered (null before).
+    pub map_class: *mut ObjClass,
+    /// A map's fields `$keys`, `$values`, `$used`, then the names of its
+    /// methods `get` and `set` (interned when `Map` is registered).
+    pub map_names: [Value; 5],
 }
 
 // SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
@@ -200,6 +205,8 @@ impl Runtime {
             tier_threshold: u32::MAX,
             list_class: std::ptr::null_mut(),
             list_names: [Value::NIL; 2],
+            map_class: std::ptr::null_mut(),
+            map_names: [Value::NIL; 5],
         };
         // Stress mode keeps the heap's fast-path records empty, so every
         // allocation (inline ones too) reaches the collecting slow path.

@@ -2,7 +2,9 @@
 //! (`lib/*.lox`, DESIGN.md section 10): the raw array primitive, the
 //! library's own natives (named with a `$`, which a program cannot write),
 //! and the operations on its lists that the runtime does itself: list
-//! literals, `xs[i]`, `xs[i] = v`, `len` and printing.
+//! literals, `xs[i]`, `xs[i] = v`, `len` and printing; and for its maps,
+//! `m[k]` and `m[k] = v` (which call `Map`'s own `get` and `set`), `len`
+//! and printing.
 //!
 //! A list is an instance of the library's `List` class (which the library
 //! registers with `$register`) with two fields: `$items`, a raw array of at
@@ -129,6 +131,74 @@ impl Runtime {
         }
     }
 
+    /// Whether `v` is one of the library's maps.
+    pub fn is_map(&self, v: Value) -> bool {
+        v.is_kind(ObjKind::Instance)
+            && !self.map_class.is_null()
+            && Runtime::instance_class(v.as_ptr::<ObjInstance>()) == self.map_class
+    }
+
+    /// Calls the map method `name` (`get` or `set`, written in Lox) of
+    /// `map` with `args`.
+    fn map_call(&mut self, map: Value, name: Value, args: &[Value]) -> Value {
+        let Some(method) = self.class_find_method(self.map_class, name) else {
+            return self.raise_internal("the library's Map has no get or set");
+        };
+        if !method.is_kind(ObjKind::Closure) {
+            return self.raise_internal("a method of Map is not a closure");
+        }
+        // SAFETY: the runtime is live and not otherwise borrowed while the
+        // method runs (this function touches `self` only after); the
+        // closure is a method of the map's live class; `args` holds its
+        // arity many values, rooted by the caller's frame.
+        unsafe { crate::abi::call_closure(self as *mut Runtime, method.as_ptr(), map, args.as_ptr()) }
+    }
+
+    /// `map[key]`: the value of `key`, or nil.
+    pub(crate) fn map_get(&mut self, map: Value, key: Value) -> Value {
+        self.map_call(map, self.map_names[3], &[key])
+    }
+
+    /// `map[key] = value`; returns nil.
+    pub(crate) fn map_set(&mut self, map: Value, key: Value, value: Value) -> Value {
+        let r = self.map_call(map, self.map_names[4], &[key, value]);
+        if r.is_error() { r } else { Value::NIL }
+    }
+
+    /// A map's entry arrays and how many entries they use.
+    fn map_parts(&self, map: Value) -> Option<(*mut ObjArray, *mut ObjArray, usize)> {
+        let instance = map.as_ptr::<ObjInstance>();
+        let keys = self.instance_get_field(instance, self.map_names[0])?;
+        let values = self.instance_get_field(instance, self.map_names[1])?;
+        let used = self.instance_get_field(instance, self.map_names[2])?;
+        if !keys.is_kind(ObjKind::Array) || !values.is_kind(ObjKind::Array) || !used.is_number() {
+            return None;
+        }
+        let (k, v) = (keys.as_ptr::<ObjArray>(), values.as_ptr::<ObjArray>());
+        let used = used.as_number() as usize;
+        // SAFETY: live arrays.
+        let fits = unsafe { used <= (*k).len as usize && used <= (*v).len as usize };
+        fits.then_some((k, v, used))
+    }
+
+    /// The live entries of a map, in insertion order (a removed entry's key
+    /// is the keys array itself).
+    fn map_entries(&self, map: Value) -> Option<Vec<(Value, Value)>> {
+        let (keys, values, used) = self.map_parts(map)?;
+        let tombstone = Value::object(keys);
+        // SAFETY: `i < used <= both arrays' lengths`.
+        let entries = (0..used)
+            .map(|i| unsafe { (*ObjArray::items(keys).add(i), *ObjArray::items(values).add(i)) })
+            .filter(|&(k, _)| k != tombstone)
+            .collect();
+        Some(entries)
+    }
+
+    /// A map's number of entries, for `len`.
+    pub(crate) fn map_len(&self, map: Value) -> Option<usize> {
+        self.map_entries(map).map(|e| e.len())
+    }
+
     /// A list's length, for `len`.
     pub(crate) fn list_len(&self, list: Value) -> Option<usize> {
         self.list_parts(list).map(|(_, len)| len)
@@ -154,6 +224,25 @@ impl Runtime {
                 self.display_value(item, out, open, true);
             }
             out.push(b']');
+            open.pop();
+            return;
+        }
+        if self.is_map(v) {
+            if open.contains(&v) {
+                return out.extend_from_slice(b"{...}");
+            }
+            let Some(entries) = self.map_entries(v) else { return objects::display(v, out) };
+            open.push(v);
+            out.push(b'{');
+            for (i, (key, value)) in entries.into_iter().enumerate() {
+                if i > 0 {
+                    out.extend_from_slice(b", ");
+                }
+                self.display_value(key, out, open, true);
+                out.extend_from_slice(b": ");
+                self.display_value(value, out, open, true);
+            }
+            out.push(b'}');
             open.pop();
             return;
         }
@@ -276,6 +365,22 @@ fn register(rt: &mut Runtime, args: &[Value]) -> Value {
     let Some(name) = rt.str_bytes(args[0]).map(<[u8]>::to_vec) else {
         return rt.raise_internal("$register takes a name");
     };
+    if name == b"Map" {
+        if !args[1].is_kind(ObjKind::Class) {
+            return rt.raise_internal("the library's Map is not a class");
+        }
+        rt.map_class = args[1].as_ptr::<ObjClass>();
+        rt.map_names = [
+            rt.intern(b"$keys"),
+            rt.intern(b"$values"),
+            rt.intern(b"$used"),
+            rt.intern(b"get"),
+            rt.intern(b"set"),
+        ];
+        let names = rt.map_names;
+        rt.constants.push(args[1]);
+        rt.constants.extend_from_slice(&names);
+    }
     if name == b"List" {
         if !args[1].is_kind(ObjKind::Class) {
             return rt.raise_internal("the library's List is not a class");

@@ -182,7 +182,15 @@ fn len(rt: &mut Runtime, args: &[Value]) -> Value {
     let args = Args::new("len", args);
     // Lists and maps (DESIGN.md section 10) are to be counted here too,
     // and then the error is to name them: "Expected a string, list or map".
-    if let Some(n) = rt.is_list(args.get(0)).then(|| rt.list_len(args.get(0))).flatten() {
+    let x = args.get(0);
+    let n = if rt.is_list(x) {
+        rt.list_len(x)
+    } else if rt.is_map(x) {
+        rt.map_len(x)
+    } else {
+        None
+    };
+    if let Some(n) = n {
         return Value::number(n as f64);
     }
     run(|| {

@@ -145,10 +145,13 @@ impl Runtime {
     }
 
     /// `obj[index]` (DESIGN.md section 10): a list's element, or a string's
-    /// byte `index` as a one-byte string. (Maps are not built yet.)
+    /// byte `index` as a one-byte string, or a map's value of key `index`.
     pub fn get_index(&mut self, obj: Value, index: Value) -> Value {
         if self.is_list(obj) {
             return self.list_get(obj, index);
+        }
+        if self.is_map(obj) {
+            return self.map_get(obj, index);
         }
         if let Some(bytes) = self.str_bytes(obj) {
             let len = bytes.len();
@@ -167,6 +170,9 @@ impl Runtime {
     pub fn set_index(&mut self, obj: Value, index: Value, value: Value) -> Value {
         if self.is_list(obj) {
             return self.list_set(obj, index, value);
+        }
+        if self.is_map(obj) {
+            return self.map_set(obj, index, value);
         }
         self.raise("Only lists and maps can be assigned by index.")
     }
