@@ -33,6 +33,7 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
         // SAFETY: the caller's contract; the image lives for the whole program.
         let image = unsafe { &*(address as *const Image) };
         let mut rt = Runtime::new();
+        rt.script_args = std::env::args_os().skip(1).map(|a| a.into_encoded_bytes()).collect();
         // SAFETY: the image was generated against this runtime, and this
         // thread has STACK_SIZE bytes of stack.
         match unsafe { load_and_run(&mut rt, image, STACK_SIZE - STACK_MARGIN) } {

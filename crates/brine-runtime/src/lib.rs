@@ -160,6 +160,8 @@ pub struct Runtime {
     /// A map's fields `$keys`, `$values`, `$used`, then the names of its
     /// methods `get` and `set` (interned when `Map` is registered).
     pub map_names: [Value; 5],
+    /// The script's arguments (after the file name), for `args()`.
+    pub script_args: Vec<Vec<u8>>,
 }
 
 // SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
@@ -207,6 +209,7 @@ impl Runtime {
             list_names: [Value::NIL; 2],
             map_class: std::ptr::null_mut(),
             map_names: [Value::NIL; 5],
+            script_args: Vec::new(),
         };
         // Stress mode keeps the heap's fast-path records empty, so every
         // allocation (inline ones too) reaches the collecting slow path.

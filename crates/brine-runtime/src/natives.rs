@@ -37,6 +37,8 @@ const NATIVES: &[(&str, u32, NativeFn)] = &[
     ("upper", 1, upper),
     ("lower", 1, lower),
     ("trim", 1, trim),
+    ("split", 2, split),
+    ("args", 0, args),
     // Numbers.
     ("floor", 1, floor),
     ("ceil", 1, ceil),
@@ -172,31 +174,78 @@ fn run(body: impl FnOnce() -> Result<Value>) -> Value {
 
 // ---- strings -------------------------------------------------------------------
 
+/// `split(s, sep)`: the list of the parts of `s` between occurrences of
+/// `sep`; an empty `sep` splits `s` into its bytes (as JavaScript's
+/// `split` splits into characters).
+fn split(rt: &mut Runtime, args: &[Value]) -> Value {
+    let args = Args::new("split", args);
+    run(|| {
+        let s = args.string(rt, 0)?;
+        let sep = args.string(rt, 1)?;
+        let (text, sep) = (bytes(rt, s).to_vec(), bytes(rt, sep).to_vec());
+        let mut parts: Vec<Vec<u8>> = Vec::new();
+        if sep.is_empty() {
+            parts.extend(text.iter().map(|&b| vec![b]));
+        } else {
+            let mut start = 0;
+            let mut i = 0;
+            while i + sep.len() <= text.len() {
+                if text[i..i + sep.len()] == sep[..] {
+                    parts.push(text[start..i].to_vec());
+                    i += sep.len();
+                    start = i;
+                } else {
+                    i += 1;
+                }
+            }
+            parts.push(text[start..].to_vec());
+        }
+        Ok(strings_list(rt, &parts))
+    })
+}
+
+/// `args()`: the script's arguments after its file name, a list of strings.
+fn args(rt: &mut Runtime, _args: &[Value]) -> Value {
+    let parts = rt.script_args.clone();
+    strings_list(rt, &parts)
+}
+
+/// A new list of these strings (each rooted while the next is made).
+fn strings_list(rt: &mut Runtime, parts: &[Vec<u8>]) -> Value {
+    let mut values = Vec::with_capacity(parts.len());
+    for p in parts {
+        let v = rt.intern(p);
+        rt.push_root(v);
+        values.push(v);
+    }
+    let list = rt.new_list(&values);
+    for _ in &values {
+        rt.pop_root();
+    }
+    list
+}
+
 /// `clock()`: seconds since the runtime started, as a number.
 fn clock(rt: &mut Runtime, _args: &[Value]) -> Value {
     Value::number(rt.start.elapsed().as_secs_f64())
 }
 
-/// `len(s)`: the number of bytes of a string.
+/// `len(x)`: the number of bytes of a string, or of elements of a list or
+/// map.
 fn len(rt: &mut Runtime, args: &[Value]) -> Value {
     let args = Args::new("len", args);
-    // Lists and maps (DESIGN.md section 10) are to be counted here too,
-    // and then the error is to name them: "Expected a string, list or map".
     let x = args.get(0);
     let n = if rt.is_list(x) {
         rt.list_len(x)
     } else if rt.is_map(x) {
         rt.map_len(x)
     } else {
-        None
+        rt.str_bytes(x).map(<[u8]>::len)
     };
-    if let Some(n) = n {
-        return Value::number(n as f64);
+    match n {
+        Some(n) => Value::number(n as f64),
+        None => args.wrong(rt, 0, "a string, list or map"),
     }
-    run(|| {
-        let s = args.string(rt, 0)?;
-        Ok(Value::number(bytes(rt, s).len() as f64))
-    })
 }
 
 /// A bound of `substr` as JavaScript's `slice` takes it: negative counts
@@ -574,9 +623,11 @@ mod tests {
 
     #[test]
     fn every_type_error_names_its_native() {
-        // Natives that take any value (and those that would read stdin or
-        // write stderr) aside, nil is a wrong argument for every native.
-        let any = ["clock", "str", "hash", "readLine", "getc", "read", "eprint", "printerr", "print_error"];
+        // Natives that take any value or none (and those that would read
+        // stdin or write stderr) aside, nil is a wrong argument for every
+        // native.
+        let any =
+            ["clock", "str", "hash", "args", "readLine", "getc", "read", "eprint", "printerr", "print_error"];
         let mut rt = Runtime::with_gc_stress(false);
         for &(name, arity, function) in NATIVES {
             if any.contains(&name) {

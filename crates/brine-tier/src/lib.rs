@@ -62,6 +62,8 @@ pub struct Options {
     /// `BRINE_DEOPT_STRESS=N`: every Nth guard check of optimized code
     /// fails, so deoptimization happens everywhere (0: off).
     pub deopt_stress: u64,
+    /// The script's arguments, for `args()`.
+    pub args: Vec<Vec<u8>>,
 }
 
 impl Options {
@@ -85,7 +87,7 @@ impl Options {
                 .map_err(|_| format!("BRINE_DEOPT_STRESS must be a whole number of guards, not '{v}'"))?,
             _ => 0,
         };
-        Ok(Options { mode, threshold, perf_map: false, profile: false, deopt_stress })
+        Ok(Options { mode, threshold, perf_map: false, profile: false, deopt_stress, args: Vec::new() })
     }
 }
 
@@ -123,7 +125,9 @@ impl Session {
             deopt_stress: options.deopt_stress,
         };
         let manager = Manager::new(&config)?;
-        Ok(Session { rt: Runtime::new(), program: Program::new(), options, manager })
+        let mut rt = Runtime::new();
+        rt.script_args = options.args.clone();
+        Ok(Session { rt, program: Program::new(), options, manager })
     }
 
     /// Runs the script `script` of the session's module. A runtime error is

@@ -35,6 +35,9 @@ enum Command {
     Run {
         /// The Lox source file.
         file: PathBuf,
+        /// Arguments for the program (what `args()` returns).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<std::ffi::OsString>,
         /// Which engine runs the program.
         #[arg(long, value_enum, default_value_t = Engine::Jit)]
         engine: Engine,
@@ -111,7 +114,7 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         None => driver::on_big_stack(repl::run),
-        Some(Command::Run { file, engine, no_tier, tier_threshold, perf_map, profile }) => {
+        Some(Command::Run { file, args, engine, no_tier, tier_threshold, perf_map, profile }) => {
             let mode = match (engine, no_tier) {
                 (Engine::Interp, _) => Mode::Interp,
                 (Engine::Jit, true) => Mode::Baseline,
@@ -122,6 +125,7 @@ fn main() -> ExitCode {
                     o.threshold = tier_threshold.unwrap_or(o.threshold);
                     o.perf_map = perf_map;
                     o.profile = profile;
+                    o.args = args.into_iter().map(|a| a.into_encoded_bytes()).collect();
                     o
                 }
                 Err(e) => {

@@ -138,6 +138,29 @@ fn built_executable_runs_on_its_own() {
 }
 
 #[test]
+fn args_are_the_arguments_after_the_file_in_run_and_in_built_executables() {
+    let src = temp_file("args.lox", b"var a = args();\nprint a;\nprint len(a);\n");
+    for engine in ["interp", "jit"] {
+        let out = brine(&["run", "--engine", engine, src.to_str().unwrap(), "one", "two words", "-x"], "");
+        assert_eq!(
+            text(&out.stdout),
+            "[\"one\", \"two words\", \"-x\"]\n3\n",
+            "{engine}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = brine(&["run", src.to_str().unwrap()], "");
+    assert_eq!(text(&out.stdout), "[]\n0\n");
+    let dir = std::env::temp_dir().join(format!("brine-cli-args-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("args");
+    let out = brine(&["build", src.to_str().unwrap(), "-o", exe.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = Command::new(&exe).args(["a", "b"]).output().unwrap();
+    assert_eq!(text(&run.stdout), "[\"a\", \"b\"]\n2\n", "{}", text(&run.stderr));
+}
+
+#[test]
 fn build_reports_compile_errors_and_a_missing_runtime_library() {
     let bad = temp_file("build_bad.lox", b"print (;\n");
     let exe = std::env::temp_dir().join(format!("brine-cli-never-{}", std::process::id()));
@@ -334,7 +357,7 @@ fn stdout_is_flushed_before_natives_write_stderr_or_exit() {
 #[test]
 fn a_native_runtime_error_comes_after_the_output_before_it() {
     let (log, code) = run_interleaved("native_error.lox", b"print \"first\";\nprint len(1);\n", &[]);
-    assert_eq!(log, "first\nExpected a string as the argument of 'len'.\n[line 2] in script\n");
+    assert_eq!(log, "first\nExpected a string, list or map as the argument of 'len'.\n[line 2] in script\n");
     assert_eq!(code, Some(70));
 }
 
