@@ -155,6 +155,10 @@ pub struct Runtime {
     /// The names of a list's two fields, `$items` and `$len` (interned when
     /// `List` is registered).
     pub list_names: [Value; 2],
+    /// The shape of lists whose `$items` and `$len` are slots 0 and 1 (as
+    /// `List.init` and literals make them), once one was seen: the fast
+    /// path of `xs[i]`. Null before.
+    pub list_shape: std::cell::Cell<*mut ObjShape>,
     /// The standard library's `Map` class, once registered (null before).
     pub map_class: *mut ObjClass,
     /// A map's fields `$keys`, `$values`, `$used`, then the names of its
@@ -207,6 +211,7 @@ impl Runtime {
             tier_threshold: u32::MAX,
             list_class: std::ptr::null_mut(),
             list_names: [Value::NIL; 2],
+            list_shape: std::cell::Cell::new(std::ptr::null_mut()),
             map_class: std::ptr::null_mut(),
             map_names: [Value::NIL; 5],
             script_args: Vec::new(),

@@ -10,7 +10,7 @@
 //! registers with `$register`) with two fields: `$items`, a raw array of at
 //! least `$len` slots, and `$len`, its length.
 
-use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind};
+use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind, ObjString};
 use crate::value::Value;
 use crate::{Runtime, objects};
 
@@ -66,8 +66,22 @@ impl Runtime {
     /// list's (a program can't write them, so only a broken library).
     fn list_parts(&self, list: Value) -> Option<(*mut ObjArray, usize)> {
         let instance = list.as_ptr::<ObjInstance>();
-        let items = self.instance_get_field(instance, self.list_names[0])?;
-        let len = self.instance_get_field(instance, self.list_names[1])?;
+        // SAFETY: a live instance.
+        let shape = unsafe { (*instance).shape };
+        let (items, len) = if shape == self.list_shape.get() {
+            // SAFETY: this shape has `$items` and `$len` in slots 0 and 1,
+            // so the instance has at least two slots.
+            unsafe { (*ObjInstance::slot(instance, 0), *ObjInstance::slot(instance, 1)) }
+        } else {
+            let items = self.instance_get_field(instance, self.list_names[0])?;
+            let len = self.instance_get_field(instance, self.list_names[1])?;
+            // SAFETY: a live shape's slot table.
+            let slot = |name: Value| unsafe { (*(*shape).slots).get(&name.as_ptr::<ObjString>()).copied() };
+            if slot(self.list_names[0]) == Some(0) && slot(self.list_names[1]) == Some(1) {
+                self.list_shape.set(shape);
+            }
+            (items, len)
+        };
         if !items.is_kind(ObjKind::Array) || !len.is_number() {
             return None;
         }
