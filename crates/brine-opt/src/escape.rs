@@ -61,7 +61,7 @@ pub fn run(f: &mut Function) {
     // what objects hold, so this goes on until nothing changes.
     let mut object_of: HashMap<Value, Value> = HashMap::new();
     let mut class_of: HashMap<Value, Value> = HashMap::new();
-    loop {
+    let followed = loop {
         let before = object_of.len();
         for &b in cfg.reverse_postorder() {
             for &i in &f.block(b).insts {
@@ -91,22 +91,23 @@ pub fn run(f: &mut Function) {
                 }
             }
         }
-        let (at, last) = follow_lines(f, &cfg, &class_of, &object_of);
+        let followed = follow_lines(f, &cfg, &class_of, &object_of);
         for &b in &f.layout {
             for &i in &f.block(b).insts {
                 if let InstKind::LoadField { obj, offset } = f.inst(i).kind
                     && let Some(&o) = object_of.get(&obj)
-                    && let Some(held) = snapshot_at(&at, &last, i, o).and_then(|s| s.field(offset))
+                    && let Some(held) = followed.snapshot_at(i, o).and_then(|s| s.field(offset))
                     && let Some(&inner) = object_of.get(&held)
                 {
                     object_of.insert(f.inst(i).result.expect("a load has a result"), inner);
                 }
             }
         }
+        // Nothing changed: what was followed stands.
         if object_of.len() == before {
-            break;
+            break followed;
         }
-    }
+    };
     if object_of.is_empty() {
         return;
     }
@@ -115,10 +116,8 @@ pub fn run(f: &mut Function) {
     // which.
     let mut escaped: HashSet<Value> = HashSet::new();
     let mut stored_into: Vec<(Value, Value)> = Vec::new();
-    let mut block_of: HashMap<Inst, Block> = HashMap::new();
     for &b in &f.layout {
         for &i in &f.block(b).insts {
-            block_of.insert(i, b);
             let kind = &f.inst(i).kind;
             let allowed_obj = match *kind {
                 InstKind::StoreShape { obj, .. }
@@ -173,18 +172,10 @@ pub fn run(f: &mut Function) {
         }
     }
 
-    // Follow each object along its straight line of blocks: what it holds
-    // at each instruction there, and at the end.
-    let (at, last) = follow_lines(f, &cfg, &class_of, &object_of);
-    let mut line_of: HashMap<Value, Vec<Block>> = HashMap::new();
+    // An object whose line has something that does not fit stays.
     for &o in class_of.keys() {
-        match (straight_line(f, &cfg, o), last.get(&o)) {
-            (Some(line), Some(Some(_))) => {
-                line_of.insert(o, line);
-            }
-            _ => {
-                escaped.insert(o);
-            }
+        if !matches!(followed.last.get(&o), Some(Some(_))) {
+            escaped.insert(o);
         }
     }
     // After its line, an object's stores and transitions are not allowed,
@@ -192,10 +183,10 @@ pub fn run(f: &mut Function) {
     for &b in &f.layout {
         for &i in &f.block(b).insts {
             let Some(o) = subject(f, i, &object_of) else { continue };
-            if escaped.contains(&o) || line_of[&o].contains(&b) {
+            if escaped.contains(&o) || followed.lines[&o].contains(&b) {
                 continue;
             }
-            let mut snap = last[&o].clone().expect("an object that fits its line");
+            let mut snap = followed.last[&o].clone().expect("an object that fits its line");
             if !follow(f, i, o, &object_of, &mut snap, false) {
                 escaped.insert(o);
             }
@@ -261,7 +252,7 @@ pub fn run(f: &mut Function) {
                     continue;
                 }
                 wanted.push(o);
-                let snap = snapshot_at(&at, &last, i, o).expect("a virtual object fits its line");
+                let snap = followed.snapshot_at(i, o).expect("a virtual object fits its line");
                 work.extend(snap.fields.iter().filter_map(|&(_, v)| is_virtual(v)));
             }
             if wanted.is_empty() {
@@ -272,7 +263,7 @@ pub fn run(f: &mut Function) {
             fs.objects = wanted
                 .iter()
                 .map(|&o| {
-                    let snap = snapshot_at(&at, &last, i, o).expect("a virtual object fits its line");
+                    let snap = followed.snapshot_at(i, o).expect("a virtual object fits its line");
                     VirtualObject {
                         aliases: aliases[&o].clone(),
                         class: class_of[&o],
@@ -308,7 +299,8 @@ pub fn run(f: &mut Function) {
                     cursor.remove_inst(i);
                 }
                 InstKind::LoadField { obj, offset } if let Some(o) = is_virtual(obj) => {
-                    let value = snapshot_at(&at, &last, i, o)
+                    let value = followed
+                        .snapshot_at(i, o)
                         .and_then(|s| s.field(offset))
                         .expect("checked: the field was stored");
                     cursor.replace_inst(i, InstKind::Copy(value));
@@ -320,7 +312,7 @@ pub fn run(f: &mut Function) {
                 }
                 InstKind::IsShape { obj, shape } if let Some(o) = is_virtual(obj) => {
                     let same =
-                        snapshot_at(&at, &last, i, o).expect("a virtual object fits its line").shape == shape;
+                        followed.snapshot_at(i, o).expect("a virtual object fits its line").shape == shape;
                     cursor.goto_before(i);
                     let constant = cursor.ins_value(InstKind::Bool(same));
                     cursor.replace_inst(i, InstKind::Truthy(constant));
@@ -382,50 +374,54 @@ fn follow(
     }
 }
 
-/// What each object holds at each instruction of its line (before it),
-/// and at the line's end; `None` at the end for an object whose line has
-/// something that does not fit (see [`follow`]).
-type Followed = (HashMap<Inst, Vec<(Value, Snapshot)>>, HashMap<Value, Option<Snapshot>>);
+/// What the objects hold along their lines (see [`straight_line`]).
+struct Followed {
+    /// What each object holds before each instruction of its line.
+    at: HashMap<Inst, Vec<(Value, Snapshot)>>,
+    /// What each object holds at its line's end; `None` for an object
+    /// whose line has something that does not fit (see [`follow`]), or
+    /// that has no line.
+    last: HashMap<Value, Option<Snapshot>>,
+    /// Each object's line.
+    lines: HashMap<Value, Vec<Block>>,
+}
 
-/// Follows every object along its line (see [`straight_line`]).
+impl Followed {
+    /// What object `o` holds at instruction `i`: as followed along its
+    /// line, or at the line's end (`None` if its line does not fit).
+    fn snapshot_at(&self, i: Inst, o: Value) -> Option<Snapshot> {
+        match self.at.get(&i).and_then(|list| list.iter().find(|(x, _)| *x == o)) {
+            Some((_, s)) => Some(s.clone()),
+            None => self.last.get(&o).cloned().flatten(),
+        }
+    }
+}
+
+/// Follows every object along its line.
 fn follow_lines(
     f: &Function,
     cfg: &ControlFlowGraph,
     class_of: &HashMap<Value, Value>,
     object_of: &HashMap<Value, Value>,
 ) -> Followed {
-    let mut at: HashMap<Inst, Vec<(Value, Snapshot)>> = HashMap::new();
-    let mut last = HashMap::new();
+    let mut followed = Followed { at: HashMap::new(), last: HashMap::new(), lines: HashMap::new() };
     for &o in class_of.keys() {
         let Some(line) = straight_line(f, cfg, o) else {
-            last.insert(o, None);
+            followed.last.insert(o, None);
             continue;
         };
         let mut snap = Snapshot::default();
         let mut fits = true;
         for &b in &line {
             for &i in &f.block(b).insts {
-                at.entry(i).or_default().push((o, snap.clone()));
+                followed.at.entry(i).or_default().push((o, snap.clone()));
                 fits &= follow(f, i, o, object_of, &mut snap, true);
             }
         }
-        last.insert(o, fits.then_some(snap));
+        followed.last.insert(o, fits.then_some(snap));
+        followed.lines.insert(o, line);
     }
-    (at, last)
-}
-
-/// What object `o` holds at instruction `i`: as followed along its line,
-/// or at the line's end (`None` if its line does not fit).
-fn snapshot_at(
-    at: &HashMap<Inst, Vec<(Value, Snapshot)>>,
-    last: &HashMap<Value, Option<Snapshot>>,
-    i: Inst,
-    o: Value,
-) -> Option<Snapshot> {
-    match at.get(&i).and_then(|list| list.iter().find(|(x, _)| *x == o)) {
-        Some((_, s)) => Some(s.clone()),
-        None => last.get(&o).cloned().flatten(),
-    }
+    followed
 }
 
 /// The blocks from the allocation of `o` on, each the only successor of
