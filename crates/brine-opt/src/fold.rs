@@ -113,10 +113,7 @@ fn fold_branches(f: &mut Function) {
     let mut changed = false;
     for b in f.layout.clone() {
         let Some(term) = f.terminator(b) else { continue };
-        let InstKind::Branch { cond, then_dest, ref then_args, else_dest, ref else_args } = f.inst(term).kind
-        else {
-            continue;
-        };
+        let InstKind::Branch { cond, .. } = f.inst(term).kind else { continue };
         let known = match f.values[cond.index()].def {
             ValueDef::Result(i) => match f.inst(i).kind {
                 InstKind::Truthy(v) => constant(f, v).map(truth),
@@ -125,17 +122,27 @@ fn fold_branches(f: &mut Function) {
             ValueDef::Param(..) => None,
         };
         let Some(taken) = known else { continue };
-        let jump = if taken {
-            InstKind::Jump { dest: then_dest, args: then_args.clone() }
-        } else {
-            InstKind::Jump { dest: else_dest, args: else_args.clone() }
-        };
-        FuncCursor::new(f).replace_inst(term, jump);
+        take_branch(f, term, taken);
         changed = true;
     }
     if changed {
         remove_unreachable(f);
     }
+}
+
+/// Replaces the branch `term` by a jump to its `then` destination if
+/// `taken`, else to its `else` one.
+fn take_branch(f: &mut Function, term: brine_ir::Inst, taken: bool) {
+    let InstKind::Branch { then_dest, ref then_args, else_dest, ref else_args, .. } = f.inst(term).kind
+    else {
+        unreachable!("a branch")
+    };
+    let jump = if taken {
+        InstKind::Jump { dest: then_dest, args: then_args.clone() }
+    } else {
+        InstKind::Jump { dest: else_dest, args: else_args.clone() }
+    };
+    FuncCursor::new(f).replace_inst(term, jump);
 }
 
 /// Takes the blocks no longer reachable out of the layout.
@@ -166,16 +173,10 @@ fn fold_known_conditions(f: &mut Function) {
             }
         }
         if let Some(term) = f.terminator(b)
-            && let InstKind::Branch { cond, then_dest, ref then_args, else_dest, ref else_args } =
-                f.inst(term).kind
+            && let InstKind::Branch { cond, .. } = f.inst(term).kind
             && let Some(&taken) = known.get(&cond)
         {
-            let jump = if taken {
-                InstKind::Jump { dest: then_dest, args: then_args.clone() }
-            } else {
-                InstKind::Jump { dest: else_dest, args: else_args.clone() }
-            };
-            FuncCursor::new(f).replace_inst(term, jump);
+            take_branch(f, term, taken);
             changed = true;
         }
         at_end.insert(b, known);
