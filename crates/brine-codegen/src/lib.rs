@@ -12,6 +12,7 @@
 pub mod emit;
 pub mod jit;
 pub mod object;
+pub mod osr;
 pub mod translate;
 
 use brine_ir::{FuncId, GlobalId, SiteId, StrId};

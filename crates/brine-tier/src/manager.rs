@@ -26,7 +26,7 @@
 
 use crate::perf_map::PerfMap;
 use brine_codegen::jit::{Code, FunctionCode, Jit, JitLinks, Level};
-use brine_codegen::translate::OsrRegion;
+use brine_codegen::osr::OsrRegion;
 use brine_interp::Interp;
 use brine_ir::{Block, FuncId, Function, SiteId};
 use brine_runtime::engine::{Engine, OsrEntry, tier};
