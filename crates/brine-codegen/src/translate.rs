@@ -663,14 +663,52 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 r
             }
             InstKind::GetIndex { obj, index, site } => {
-                let r = self.call_helper("brine_get_index", &[rt, self.val(*obj), self.val(*index)]);
+                let (obj, index) = (self.val(*obj), self.val(*index));
+                self.load_or_call(*site, "brine_get_index", &[obj, index], |t, slow| {
+                    t.list_slot(obj, index, slow)
+                })
+            }
+            InstKind::SetIndex { obj, index, value, site } => {
+                let (obj, index, value) = (self.val(*obj), self.val(*index), self.val(*value));
+                let slot = |t: &mut Self, slow| t.list_slot(obj, index, slow);
+                self.store_or_call(*site, "brine_set_index", &[obj, index, value], value, slot);
+                return None;
+            }
+            InstKind::ArrayLen { array, site } => {
+                let array = self.val(*array);
+                let slow = self.b.create_block();
+                let merge = self.b.create_block();
+                let r = self.b.append_block_param(merge, types::I64);
+                let (ptr, kind) = self.object_kind(array, slow);
+                let is_array = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Array as i64);
+                let fast = self.b.create_block();
+                self.b.ins().brif(is_array, fast, &[], slow, &[]);
+                self.b.switch_to_block(fast);
+                let len = self.b.ins().uload32(MemFlagsData::trusted(), ptr, offsets::ARRAY_LEN);
+                let len = self.b.ins().fcvt_from_uint(types::F64, len);
+                let len = self.b.ins().bitcast(types::I64, MemFlagsData::new(), len);
+                self.b.ins().jump(merge, &[BlockArg::Value(len)]);
+                self.b.switch_to_block(slow);
+                let s = self.call_helper("brine_array_len", &[rt, array]);
+                self.b.ins().jump(merge, &[BlockArg::Value(s)]);
+                self.b.switch_to_block(merge);
                 self.check_error(r, self.line(*site));
                 r
             }
-            InstKind::SetIndex { obj, index, value, site } => {
-                let args = [rt, self.val(*obj), self.val(*index), self.val(*value)];
-                let r = self.call_helper("brine_set_index", &args);
-                self.check_error(r, self.line(*site));
+            InstKind::ArrayGet { array, index, site } => {
+                let (array, index) = (self.val(*array), self.val(*index));
+                self.load_or_call(*site, "brine_array_get", &[array, index], |t, slow| {
+                    let i = t.integer_index(index, slow);
+                    t.array_slot(array, i, slow)
+                })
+            }
+            InstKind::ArraySet { array, index, value, site } => {
+                let (array, index, value) = (self.val(*array), self.val(*index), self.val(*value));
+                let slot = |t: &mut Self, slow| {
+                    let i = t.integer_index(index, slow);
+                    t.array_slot(array, i, slow)
+                };
+                self.store_or_call(*site, "brine_array_set", &[array, index, value], value, slot);
                 return None;
             }
             InstKind::Closure { func, captures } => {
@@ -930,6 +968,117 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let number = self.iconst((self.env.first_state + state.0) as i64);
         let r = self.call_rt("brine_deopt", &[fobj, number, argv]);
         self.b.ins().return_(&[r]);
+    }
+
+    /// A load from the address `slot` computes (which branches to its
+    /// block argument when the operands need the slow path), or else a call
+    /// of `helper` with the runtime and `args`: the inline fast path of an
+    /// index operation.
+    fn load_or_call(
+        &mut self,
+        site: ir::SiteId,
+        helper: &'static str,
+        args: &[ClValue],
+        slot: impl FnOnce(&mut Self, ClBlock) -> ClValue,
+    ) -> ClValue {
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        let addr = slot(self, slow);
+        let v = self.b.ins().load(types::I64, MemFlagsData::trusted(), addr, 0);
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(slow);
+        let rt = self.rt();
+        let s = self.call_helper(helper, &[&[rt], args].concat());
+        self.b.ins().jump(merge, &[BlockArg::Value(s)]);
+        self.b.switch_to_block(merge);
+        self.check_error(r, self.line(site));
+        r
+    }
+
+    /// A store of `value` to the address `slot` computes, or else a call of
+    /// `helper` (see [`Self::load_or_call`]).
+    fn store_or_call(
+        &mut self,
+        site: ir::SiteId,
+        helper: &'static str,
+        args: &[ClValue],
+        value: ClValue,
+        slot: impl FnOnce(&mut Self, ClBlock) -> ClValue,
+    ) {
+        let slow = self.b.create_block();
+        let done = self.b.create_block();
+        let addr = slot(self, slow);
+        self.b.ins().store(MemFlagsData::trusted(), value, addr, 0);
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(slow);
+        let rt = self.rt();
+        let r = self.call_helper(helper, &[&[rt], args].concat());
+        self.check_error(r, self.line(site));
+        self.b.ins().jump(done, &[]);
+        self.b.switch_to_block(done);
+    }
+
+    /// `index` as an i64, branching to `slow` unless it is an integral
+    /// number (a fraction, NaN or an infinity goes there).
+    fn integer_index(&mut self, index: ClValue, slow: ClBlock) -> ClValue {
+        let is_number = self.b.create_block();
+        let ok = self.is_number(index);
+        self.b.ins().brif(ok, is_number, &[], slow, &[]);
+        self.b.switch_to_block(is_number);
+        let x = self.b.ins().bitcast(types::F64, MemFlagsData::new(), index);
+        let i = self.b.ins().fcvt_to_sint_sat(types::I64, x);
+        let back = self.b.ins().fcvt_from_sint(types::F64, i);
+        let exact = self.b.ins().fcmp(FloatCC::Equal, back, x);
+        let integral = self.b.create_block();
+        self.b.ins().brif(exact, integral, &[], slow, &[]);
+        self.b.switch_to_block(integral);
+        i
+    }
+
+    /// The address of slot `i` (an i64) of `array`, branching to `slow`
+    /// unless `array` is a raw array with a slot `i`.
+    fn array_slot(&mut self, array: ClValue, i: ClValue, slow: ClBlock) -> ClValue {
+        let (ptr, kind) = self.object_kind(array, slow);
+        let is_array = self.b.create_block();
+        let ok = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Array as i64);
+        self.b.ins().brif(ok, is_array, &[], slow, &[]);
+        self.b.switch_to_block(is_array);
+        let len = self.b.ins().uload32(MemFlagsData::trusted(), ptr, offsets::ARRAY_LEN);
+        // A negative `i` is a huge unsigned one.
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        let in_bounds = self.b.create_block();
+        self.b.ins().brif(inside, in_bounds, &[], slow, &[]);
+        self.b.switch_to_block(in_bounds);
+        let items = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::ARRAY_ITEMS);
+        let offset = self.b.ins().ishl_imm_u(i, 3);
+        self.b.ins().iadd(items, offset)
+    }
+
+    /// The address of element `index` of `list`, branching to `slow`
+    /// unless `list` is one of the library's lists of the shape the runtime
+    /// knows (`$items` and `$len` in inline slots 0 and 1) and `index` an
+    /// integer in `0 .. $len`.
+    fn list_slot(&mut self, list: ClValue, index: ClValue, slow: ClBlock) -> ClValue {
+        let (ptr, shape) = self.instance_shape(list, slow);
+        let rt = self.rt();
+        let list_shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LIST_SHAPE);
+        let same = self.b.ins().icmp(IntCC::Equal, shape, list_shape);
+        let is_list = self.b.create_block();
+        self.b.ins().brif(same, is_list, &[], slow, &[]);
+        self.b.switch_to_block(is_list);
+        let items = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS);
+        let len = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS + 8);
+        let i = self.integer_index(index, slow);
+        // `$len` is a number (a NaN-boxed object converts to 0, and then
+        // no index is inside).
+        let len = self.b.ins().bitcast(types::F64, MemFlagsData::new(), len);
+        let len = self.b.ins().fcvt_to_sint_sat(types::I64, len);
+        let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+        let in_list = self.b.create_block();
+        self.b.ins().brif(inside, in_list, &[], slow, &[]);
+        self.b.switch_to_block(in_list);
+        self.array_slot(items, i, slow)
     }
 
     /// Branches to `not_instance` unless `v` is an instance; returns its

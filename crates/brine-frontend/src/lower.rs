@@ -509,6 +509,23 @@ impl Lowerer<'_> {
                 v
             }
             ExprKind::Call(callee, args) => match &callee.kind {
+                ExprKind::Variable(name, r)
+                    if self.library
+                        && matches!(self.res.refs[r.0 as usize], Resolved::Global)
+                        && array_primitive(name, args.len()) =>
+                {
+                    let args = self.args(args);
+                    let site = self.site(e.line);
+                    match (name.as_slice(), args.as_slice()) {
+                        (b"$alen", &[array]) => self.ins(InstKind::ArrayLen { array, site }),
+                        (b"$aget", &[array, index]) => self.ins(InstKind::ArrayGet { array, index, site }),
+                        (b"$aset", &[array, index, value]) => {
+                            self.effect(InstKind::ArraySet { array, index, value, site });
+                            self.ins(InstKind::Nil)
+                        }
+                        _ => unreachable!("array_primitive checked the name and arity"),
+                    }
+                }
                 ExprKind::Get(obj, name) => {
                     let obj = self.expr(obj);
                     let args = self.args(args);
@@ -645,4 +662,13 @@ fn expected_fields(class: &ast::Class) -> u32 {
         }
     }
     names.len() as u32
+}
+
+/// Whether a call of the library's global `name` with `arity` arguments is
+/// one of the raw array primitives, which lower to instructions of their
+/// own (`array_len`, `array_get`, `array_set`) rather than to calls of the
+/// natives of those names: a program can't redefine a `$` name, and the
+/// library never does.
+fn array_primitive(name: &[u8], arity: usize) -> bool {
+    matches!((name, arity), (b"$alen", 1) | (b"$aget", 2) | (b"$aset", 3))
 }

@@ -308,8 +308,13 @@ impl<'a> Interp<'a> {
                         list
                     }
                     InstKind::GetIndex { obj, index, .. } => self.rt.get_index(get!(obj), get!(index)),
+                    InstKind::ArrayLen { array, .. } => self.rt.array_len(get!(array)),
+                    InstKind::ArrayGet { array, index, .. } => self.rt.array_get(get!(array), get!(index)),
                     InstKind::SetIndex { obj, index, value, .. } => {
                         self.rt.set_index(get!(obj), get!(index), get!(value))
+                    }
+                    InstKind::ArraySet { array, index, value, .. } => {
+                        self.rt.array_set(get!(array), get!(index), get!(value))
                     }
                     InstKind::Closure { func: f, captures } => {
                         self.scratch.clear();

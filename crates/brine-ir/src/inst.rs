@@ -194,6 +194,28 @@ pub enum InstKind {
         value: Value,
         site: SiteId,
     },
+    /// The standard library's raw array primitive (`$alen`, `$aget` and
+    /// `$aset` in `lib/*.lox`; DESIGN.md section 10): the number of slots
+    /// of `array`. An internal error unless `array` is a raw array.
+    ArrayLen {
+        array: Value,
+        site: SiteId,
+    },
+    /// Slot `index` of raw array `array`; an internal error unless `index`
+    /// is an integer below its length.
+    ArrayGet {
+        array: Value,
+        index: Value,
+        site: SiteId,
+    },
+    /// Sets slot `index` of raw array `array` (checked as `ArrayGet`). No
+    /// result.
+    ArraySet {
+        array: Value,
+        index: Value,
+        value: Value,
+        site: SiteId,
+    },
     /// `callee(args)`.
     Call {
         callee: Value,
@@ -389,6 +411,7 @@ impl InstKind {
             | DefineGlobal { .. }
             | SetProp { .. }
             | SetIndex { .. }
+            | ArraySet { .. }
             | Inherit { .. }
             | Method { .. }
             | CellSet { .. }
@@ -418,6 +441,9 @@ impl InstKind {
             | NewList { site, .. }
             | GetIndex { site, .. }
             | SetIndex { site, .. }
+            | ArrayLen { site, .. }
+            | ArrayGet { site, .. }
+            | ArraySet { site, .. }
             | Inherit { site, .. } => Some(*site),
             _ => None,
         }
@@ -504,6 +530,16 @@ impl InstKind {
             }
             SetIndex { obj, index, value, .. } => {
                 f(obj);
+                f(index);
+                f(value);
+            }
+            ArrayLen { array, .. } => f(array),
+            ArrayGet { array, index, .. } => {
+                f(array);
+                f(index);
+            }
+            ArraySet { array, index, value, .. } => {
+                f(array);
                 f(index);
                 f(value);
             }

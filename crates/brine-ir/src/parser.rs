@@ -882,6 +882,21 @@ impl<'a> Parser<'a> {
                 let value = c.value()?;
                 SetIndex { obj, index, value, site: site(c)? }
             }
+            "array_len" => ArrayLen { array: c.value()?, site: site(c)? },
+            "array_get" => {
+                let array = c.value()?;
+                c.expect(',', "after the array")?;
+                let index = c.value()?;
+                ArrayGet { array, index, site: site(c)? }
+            }
+            "array_set" => {
+                let array = c.value()?;
+                c.expect(',', "after the array")?;
+                let index = c.value()?;
+                c.expect(',', "after the index")?;
+                let value = c.value()?;
+                ArraySet { array, index, value, site: site(c)? }
+            }
             "call" => {
                 let callee = c.value()?;
                 c.expect('(', "before the arguments")?;

@@ -263,6 +263,42 @@ pub unsafe extern "C" fn brine_set_index(rt: *mut Runtime, obj: Value, index: Va
     unsafe { (*rt).set_index(obj, index, value) }
 }
 
+/// `array_len array`: the slow path of the inline one (an error).
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_array_len(rt: *mut Runtime, array: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).array_len(array) }
+}
+
+/// `array_get array, index`: the slow path of the inline one (an error).
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_array_get(rt: *mut Runtime, array: Value, index: Value) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).array_get(array, index) }
+}
+
+/// `array_set array, index, value`: the slow path of the inline one (an
+/// error); returns nil.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_array_set(
+    rt: *mut Runtime,
+    array: Value,
+    index: Value,
+    value: Value,
+) -> Value {
+    // SAFETY: see the module doc.
+    unsafe { (*rt).array_set(array, index, value) }
+}
+
 /// A new class named `name`, whose instances are expected to have
 /// `fields` fields.
 ///
@@ -436,6 +472,9 @@ helper_table! {
     brine_new_list(*mut Runtime, *const Value, u64) -> Value;
     brine_get_index(*mut Runtime, Value, Value) -> Value;
     brine_set_index(*mut Runtime, Value, Value, Value) -> Value;
+    brine_array_len(*mut Runtime, Value) -> Value;
+    brine_array_get(*mut Runtime, Value, Value) -> Value;
+    brine_array_set(*mut Runtime, Value, Value, Value) -> Value;
     brine_class(*mut Runtime, Value, u64) -> Value;
     brine_inherit(*mut Runtime, Value, Value) -> Value;
     brine_method(*mut Runtime, Value, Value, Value) -> Value;
@@ -480,6 +519,11 @@ pub mod offsets {
     pub const INSTANCE_INLINE_CAP: i32 = offset_of!(ObjInstance, inline_cap) as i32;
     pub const INSTANCE_OVERFLOW_CAP: i32 = offset_of!(ObjInstance, overflow_cap) as i32;
     pub const INSTANCE_SLOTS: i32 = std::mem::size_of::<ObjInstance>() as i32;
+    pub const ARRAY_LEN: i32 = offset_of!(ObjArray, len) as i32;
+    pub const ARRAY_ITEMS: i32 = offset_of!(ObjArray, items) as i32;
+    /// The shape of the library's lists whose `$items` and `$len` are
+    /// inline slots 0 and 1 (`Runtime::list_shape`; null until one is seen).
+    pub const RT_LIST_SHAPE: i32 = offset_of!(Runtime, list_shape) as i32;
     /// Where the heap's allocation records start, from the runtime pointer.
     pub const RT_HEAP_CLASSES: i32 = (offset_of!(Runtime, heap) as i32) + crate::heap::offsets::HEAP_CLASSES;
 }

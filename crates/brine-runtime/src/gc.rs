@@ -53,6 +53,9 @@ pub(crate) fn collect(rt: &mut Runtime) {
         marker.value(v);
     }
     marker.value(rt.init_string);
+    // Generated code compares shapes with this one, so it must stay the
+    // shape it is (a freed one's address could become another's).
+    marker.object(rt.list_shape.get());
     crate::stack::scan_native_stack(&rt.heap, rt.native_stack_base, &mut |obj| marker.object(obj));
     marker.drain();
     rt.gray = marker.gray;
@@ -79,7 +82,8 @@ struct Marker {
     /// oldest slot.
     ring: [*mut ObjHeader; PREFETCH_DISTANCE],
     next: usize,
-    /// Bytes of the small objects marked so far.
+    /// Bytes of the small objects marked so far, and of the buffers of
+    /// grown arrays among them.
     live_small: usize,
 }
 
@@ -248,6 +252,10 @@ impl Marker {
                 ObjKind::Native => self.value((*(obj as *mut ObjNative)).name),
                 ObjKind::Array => {
                     let array = obj as *mut ObjArray;
+                    if ObjArray::owns_buffer(array) {
+                        // Its buffer counts as live bytes, like the object.
+                        self.live_small += (*array).len as usize * 8;
+                    }
                     let items = ObjArray::items(array);
                     for i in 0..(*array).len as usize {
                         self.value(*items.add(i));
@@ -272,6 +280,7 @@ pub(crate) unsafe fn finalize(obj: *mut ObjHeader) {
         match (*obj).kind {
             ObjKind::Class | ObjKind::Shape => drop_tables(obj),
             ObjKind::Instance if !(*(obj as *mut ObjInstance)).overflow.is_null() => drop_tables(obj),
+            ObjKind::Array if ObjArray::owns_buffer(obj as *mut ObjArray) => drop_tables(obj),
             _ => {}
         }
     }
@@ -307,6 +316,13 @@ unsafe fn drop_tables(obj: *mut ObjHeader) {
                     (*instance).overflow = ptr::null_mut();
                     (*instance).overflow_cap = 0;
                 }
+            }
+            ObjKind::Array => {
+                let array = obj as *mut ObjArray;
+                let layout = ObjArray::buffer_layout((*array).len as usize);
+                std::alloc::dealloc((*array).items.cast(), layout);
+                (*array).items = ObjArray::inline_items(array);
+                (*array).len = 0;
             }
             _ => {}
         }

@@ -495,6 +495,13 @@ impl Heap {
         }
     }
 
+    /// Counts `bytes` that an object allocated outside the heap (a grown
+    /// array's buffer) towards the next collection, as if they were
+    /// objects; the mark phase counts those of live objects again.
+    pub(crate) fn note_external(&mut self, bytes: usize) {
+        self.allocated += bytes;
+    }
+
     /// Memory held in pages and large objects.
     fn footprint(&self) -> usize {
         self.pages.len() * PAGE_SIZE + self.large_bytes

@@ -20,6 +20,7 @@ const NATIVES: &[(&str, u32, NativeFn)] = &[
     ("$alen", 1, alen),
     ("$aget", 2, aget),
     ("$aset", 3, aset),
+    ("$agrow", 2, agrow),
     ("$fail", 1, fail),
     ("$index", 2, index),
     ("$integer", 1, integer),
@@ -47,12 +48,52 @@ impl Runtime {
         unsafe {
             (*obj).len = len as u32;
             (*obj)._pad = 0;
+            (*obj).items = ObjArray::inline_items(obj);
             let items = ObjArray::items(obj);
             for i in 0..len {
                 *items.add(i) = Value::NIL;
             }
         }
         obj
+    }
+
+    /// Makes `array` `len` slots long (not shorter than it is), the new
+    /// ones nil, in place: its slots move to a buffer of their own, which
+    /// later growth reallocates (for a large one the allocator remaps the
+    /// pages rather than copying them, so a growing list never holds two
+    /// copies of its elements). Anything that holds `array` sees the new
+    /// slots; code must not keep a pointer to the old ones across this.
+    pub fn grow_array(&mut self, array: *mut ObjArray, len: usize) {
+        // SAFETY: a live array; its buffer, when it owns one, has the
+        // layout of its length (`ObjArray::items`), and the new one that
+        // of `len`; every slot below `len` is written before it is read.
+        unsafe {
+            let old = (*array).len as usize;
+            if len <= old {
+                return;
+            }
+            let new_layout = ObjArray::buffer_layout(len);
+            let owned = ObjArray::owns_buffer(array);
+            let items = if owned {
+                std::alloc::realloc((*array).items.cast(), ObjArray::buffer_layout(old), new_layout.size())
+            } else {
+                let buffer = std::alloc::alloc(new_layout);
+                if !buffer.is_null() {
+                    std::ptr::copy_nonoverlapping((*array).items, buffer.cast::<Value>(), old);
+                }
+                buffer
+            };
+            if items.is_null() {
+                std::alloc::handle_alloc_error(new_layout);
+            }
+            let items = items.cast::<Value>();
+            for i in old..len {
+                items.add(i).write(Value::NIL);
+            }
+            (*array).items = items;
+            (*array).len = len as u32;
+            self.heap.note_external(if owned { len - old } else { len } * 8);
+        }
     }
 
     /// Whether `v` is one of the library's lists.
@@ -77,7 +118,11 @@ impl Runtime {
             let len = self.instance_get_field(instance, self.list_names[1])?;
             // SAFETY: a live shape's slot table.
             let slot = |name: Value| unsafe { (*(*shape).slots).get(&name.as_ptr::<ObjString>()).copied() };
-            if slot(self.list_names[0]) == Some(0) && slot(self.list_names[1]) == Some(1) {
+            // Generated code reads the two from the inline slots of this
+            // shape's instances (`abi::offsets::RT_LIST_SHAPE`).
+            // SAFETY: a live shape.
+            let inline = unsafe { (*shape).inline_cap } >= 2;
+            if inline && slot(self.list_names[0]) == Some(0) && slot(self.list_names[1]) == Some(1) {
                 self.list_shape.set(shape);
             }
             (items, len)
@@ -115,6 +160,8 @@ impl Runtime {
         self.instance_set_field(list.as_ptr(), self.list_names[1], Value::number(items.len() as f64));
         self.pop_root();
         self.pop_root();
+        // Learns the lists' shape, for generated code's fast paths.
+        let _ = self.list_parts(list);
         list
     }
 
@@ -288,15 +335,6 @@ fn array_arg(rt: &mut Runtime, v: Value) -> Result<*mut ObjArray, Value> {
     }
 }
 
-/// `$alen(a)`: the number of slots of a raw array.
-fn alen(rt: &mut Runtime, args: &[Value]) -> Value {
-    match array_arg(rt, args[0]) {
-        // SAFETY: a live array.
-        Ok(a) => Value::number(unsafe { (*a).len } as f64),
-        Err(e) => e,
-    }
-}
-
 /// A slot of a raw array, checked: the library's indexes are its own.
 fn slot(rt: &mut Runtime, a: Value, i: Value) -> Result<*mut Value, Value> {
     let a = array_arg(rt, a)?;
@@ -309,25 +347,69 @@ fn slot(rt: &mut Runtime, a: Value, i: Value) -> Result<*mut Value, Value> {
     Ok(unsafe { ObjArray::items(a).add(i.as_number() as usize) })
 }
 
+/// The raw array primitive, as the instructions `array_len`, `array_get`
+/// and `array_set` do it (the library's `$alen`, `$aget` and `$aset`), and
+/// as their natives do when something calls those as functions.
+impl Runtime {
+    /// The number of slots of raw array `a`.
+    pub fn array_len(&mut self, a: Value) -> Value {
+        match array_arg(self, a) {
+            // SAFETY: a live array.
+            Ok(a) => Value::number(unsafe { (*a).len } as f64),
+            Err(e) => e,
+        }
+    }
+
+    /// Slot `i` of raw array `a`.
+    pub fn array_get(&mut self, a: Value, i: Value) -> Value {
+        match slot(self, a, i) {
+            // SAFETY: a slot of a live array.
+            Ok(p) => unsafe { *p },
+            Err(e) => e,
+        }
+    }
+
+    /// Sets slot `i` of raw array `a` to `v`; returns nil.
+    pub fn array_set(&mut self, a: Value, i: Value, v: Value) -> Value {
+        match slot(self, a, i) {
+            Ok(p) => {
+                // SAFETY: a slot of a live array.
+                unsafe { *p = v };
+                Value::NIL
+            }
+            Err(e) => e,
+        }
+    }
+}
+
+/// `$alen(a)`.
+fn alen(rt: &mut Runtime, args: &[Value]) -> Value {
+    rt.array_len(args[0])
+}
+
 /// `$aget(a, i)`.
 fn aget(rt: &mut Runtime, args: &[Value]) -> Value {
-    match slot(rt, args[0], args[1]) {
-        // SAFETY: a slot of a live array.
-        Ok(p) => unsafe { *p },
-        Err(e) => e,
-    }
+    rt.array_get(args[0], args[1])
 }
 
 /// `$aset(a, i, v)`; returns nil.
 fn aset(rt: &mut Runtime, args: &[Value]) -> Value {
-    match slot(rt, args[0], args[1]) {
-        Ok(p) => {
-            // SAFETY: a slot of a live array.
-            unsafe { *p = args[2] };
-            Value::NIL
-        }
-        Err(e) => e,
+    rt.array_set(args[0], args[1], args[2])
+}
+
+/// `$agrow(a, n)`: makes raw array `a` `n` slots long in place (the new
+/// ones nil); returns nil.
+fn agrow(rt: &mut Runtime, args: &[Value]) -> Value {
+    let a = match array_arg(rt, args[0]) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    let n = args[1];
+    if !n.is_number() || n.as_number().fract() != 0.0 || n.as_number() < 0.0 || n.as_number() > MAX_ARRAY {
+        return rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'.");
     }
+    rt.grow_array(a, n.as_number() as usize);
+    Value::NIL
 }
 
 /// `$fail(message)`: raises the runtime error `message`.

@@ -277,14 +277,22 @@ pub struct ObjNative {
     pub function: NativeFn,
 }
 
-/// A fixed-size array of values: the raw primitive under the standard
-/// library's lists (DESIGN.md section 10). Reserved; not used yet.
+/// An array of values: the raw primitive under the standard library's
+/// lists and maps (DESIGN.md section 10). Its length changes only by
+/// [`crate::Runtime::grow_array`], which the library's lists use to grow
+/// in place.
 #[repr(C)]
 pub struct ObjArray {
     pub header: ObjHeader,
     pub len: u32,
     pub _pad: u32,
-    // `len` Values follow.
+    /// The `len` slots: the inline ones right after this struct (as many
+    /// as the array was made with), or, once the array has grown, a
+    /// buffer of exactly `len` Values from the global allocator that the
+    /// array owns (its finalizer frees it). Generated code reads it at
+    /// `abi::offsets::ARRAY_ITEMS`.
+    pub items: *mut Value,
+    // The inline slots follow.
 }
 
 impl ObjArray {
@@ -293,7 +301,30 @@ impl ObjArray {
     /// # Safety
     /// `this` must point at a live array.
     pub unsafe fn items(this: *mut ObjArray) -> *mut Value {
-        // SAFETY: the heap allocates `len` Values after the struct.
+        // SAFETY: the caller's contract.
+        unsafe { (*this).items }
+    }
+
+    /// Pointer to where the inline slots start (there may be none).
+    ///
+    /// # Safety
+    /// `this` must point at an array.
+    pub unsafe fn inline_items(this: *mut ObjArray) -> *mut Value {
+        // SAFETY: the heap allocates the inline slots after the struct.
         unsafe { (this as *mut u8).add(std::mem::size_of::<ObjArray>()) as *mut Value }
+    }
+
+    /// Whether the slots are a buffer of their own (the array grew).
+    ///
+    /// # Safety
+    /// `this` must point at a live array.
+    pub unsafe fn owns_buffer(this: *mut ObjArray) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { (*this).items != Self::inline_items(this) }
+    }
+
+    /// The layout of an owned buffer of `len` slots.
+    pub fn buffer_layout(len: usize) -> std::alloc::Layout {
+        std::alloc::Layout::array::<Value>(len).expect("array lengths are 32-bit")
     }
 }

@@ -60,11 +60,11 @@ fn header_word_is_a_fresh_header() {
 fn objects_have_their_header() {
     let mut heap = Heap::new();
     let small = heap.alloc(40, ObjKind::Closure);
-    let large = heap.alloc(5000, ObjKind::Array);
+    let large = heap.alloc(5000, ObjKind::String);
     // SAFETY: both are fresh objects with their header written.
     unsafe {
         assert_eq!(((*small).kind, (*small).marked, (*small).size_class), (ObjKind::Closure, false, 3));
-        assert_eq!(((*large).kind, (*large).marked, (*large).size_class), (ObjKind::Array, false, LARGE));
+        assert_eq!(((*large).kind, (*large).marked, (*large).size_class), (ObjKind::String, false, LARGE));
     }
 }
 
@@ -73,7 +73,7 @@ fn find_object_on_starts_and_interior_pointers() {
     let mut heap = Heap::new();
     let a = heap.alloc(40, ObjKind::Cell);
     let b = heap.alloc(40, ObjKind::Cell);
-    let big = heap.alloc(10_000, ObjKind::Array);
+    let big = heap.alloc(10_000, ObjKind::String);
     assert_eq!(a as usize % 8, 0);
     assert_eq!(big as usize % 8, 0);
     assert!((a as usize) < 1 << 48);
@@ -99,8 +99,8 @@ fn sweep_frees_unmarked_and_reuses_cells() {
     let mut heap = Heap::new();
     let keep: Vec<_> = (0..100).map(|_| heap.alloc(32, ObjKind::Cell)).collect();
     let garbage: Vec<_> = (0..100).map(|_| heap.alloc(32, ObjKind::Cell)).collect();
-    let big_keep = heap.alloc(5000, ObjKind::Array);
-    let big_garbage = heap.alloc(5000, ObjKind::Array);
+    let big_keep = heap.alloc(5000, ObjKind::String);
+    let big_garbage = heap.alloc(5000, ObjKind::String);
     collect(&mut heap, &[&keep[..], &[big_keep]].concat());
     // The page is not swept yet, but `find_object` knows the dead.
     assert_eq!(heap.stats().pages, 1);
@@ -176,7 +176,7 @@ fn pages_are_swept_lazily_and_empty_ones_reused_or_released() {
 fn threshold_follows_live_size() {
     let mut heap = Heap::new();
     assert_eq!(heap.stats().threshold, MIN_THRESHOLD);
-    let objs: Vec<_> = (0..80).map(|_| heap.alloc(100_000, ObjKind::Array)).collect();
+    let objs: Vec<_> = (0..80).map(|_| heap.alloc(100_000, ObjKind::String)).collect();
     assert!(heap.should_collect(0));
     collect(&mut heap, &objs);
     assert_eq!(heap.stats().threshold, GROWTH_FACTOR * 80 * 100_000 + HEADROOM);
