@@ -794,8 +794,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                     BinaryOp::Sub => self.b.ins().fsub(a, b),
                     BinaryOp::Mul => self.b.ins().fmul(a, b),
                     BinaryOp::Div => self.b.ins().fdiv(a, b),
-                    // Cranelift has no remainder of floats: libm's fmod, through the runtime.
-                    BinaryOp::Mod => self.call_helper("brine_fmod", &[a, b]),
+                    BinaryOp::Mod => self.fmod(a, b),
                     _ => {
                         let cc = match op {
                             BinaryOp::Lt => FloatCC::LessThan,
@@ -1017,6 +1016,47 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.check_error(r, self.line(site));
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
+    }
+
+    /// `a % b` of two f64s, as C's `fmod`. Cranelift has no remainder of
+    /// floats, so two integers (the common case: `i % 2`, a hash modulo a
+    /// table size) take an integer remainder inline, and anything else
+    /// calls the runtime's `fmod`.
+    fn fmod(&mut self, a: ClValue, b: ClValue) -> ClValue {
+        let ia = self.b.ins().fcvt_to_sint_sat(types::I64, a);
+        let ib = self.b.ins().fcvt_to_sint_sat(types::I64, b);
+        let back_a = self.b.ins().fcvt_from_sint(types::F64, ia);
+        let back_b = self.b.ins().fcvt_from_sint(types::F64, ib);
+        let exact_a = self.b.ins().fcmp(FloatCC::Equal, back_a, a);
+        let exact_b = self.b.ins().fcmp(FloatCC::Equal, back_b, b);
+        // Not by 0 (NaN) or -1 (whose remainder of i64::MIN traps; it is 0
+        // anyway): `ib + 1` above 1, unsigned.
+        let ib1 = self.b.ins().iadd_imm_s(ib, 1);
+        let divisor_ok = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, ib1, 1);
+        // A saturated conversion (2^63 and above) is not the number, though
+        // it converts back to it.
+        let sat_a = self.b.ins().icmp_imm_s(IntCC::NotEqual, ia, i64::MAX);
+        let sat_b = self.b.ins().icmp_imm_s(IntCC::NotEqual, ib, i64::MAX);
+        let exact_a = self.b.ins().band(exact_a, sat_a);
+        let exact_b = self.b.ins().band(exact_b, sat_b);
+        let exact = self.b.ins().band(exact_a, exact_b);
+        let ok = self.b.ins().band(exact, divisor_ok);
+        let fast = self.b.create_block();
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::F64);
+        self.b.ins().brif(ok, fast, &[], slow, &[]);
+        self.b.switch_to_block(fast);
+        let rem = self.b.ins().srem(ia, ib);
+        let rem = self.b.ins().fcvt_from_sint(types::F64, rem);
+        // The remainder has the sign of `a`, also when it is zero (-4 % 2 is -0).
+        let rem = self.b.ins().fcopysign(rem, a);
+        self.b.ins().jump(merge, &[BlockArg::Value(rem)]);
+        self.b.switch_to_block(slow);
+        let f = self.call_helper("brine_fmod", &[a, b]);
+        self.b.ins().jump(merge, &[BlockArg::Value(f)]);
+        self.b.switch_to_block(merge);
+        r
     }
 
     /// `index` as an i64, branching to `slow` unless it is an integral
@@ -1373,7 +1413,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                     BinaryOp::Add => self.b.ins().fadd(fa, fb),
                     BinaryOp::Sub => self.b.ins().fsub(fa, fb),
                     BinaryOp::Mul => self.b.ins().fmul(fa, fb),
-                    BinaryOp::Mod => self.call_helper("brine_fmod", &[fa, fb]),
+                    BinaryOp::Mod => self.fmod(fa, fb),
                     _ => self.b.ins().fdiv(fa, fb),
                 };
                 self.b.ins().bitcast(types::I64, MemFlagsData::new(), f)
