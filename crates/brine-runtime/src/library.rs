@@ -21,6 +21,7 @@ const NATIVES: &[(&str, u32, NativeFn)] = &[
     ("$aget", 2, aget),
     ("$aset", 3, aset),
     ("$agrow", 2, agrow),
+    ("$join", 3, join),
     ("$fail", 1, fail),
     ("$index", 2, index),
     ("$integer", 1, integer),
@@ -410,6 +411,32 @@ fn agrow(rt: &mut Runtime, args: &[Value]) -> Value {
     }
     rt.grow_array(a, n.as_number() as usize);
     Value::NIL
+}
+
+/// `$join(a, n, separator)`: the first `n` slots of raw array `a` as
+/// `str` shows them, with `separator` between them: one string, built
+/// once (joining in Lox would make every prefix a string of its own).
+fn join(rt: &mut Runtime, args: &[Value]) -> Value {
+    let Some(separator) = rt.str_bytes(args[2]).map(<[u8]>::to_vec) else {
+        return rt.raise("Expected a string as the argument of 'join'.");
+    };
+    let a = match array_arg(rt, args[0]) {
+        Ok(a) => a,
+        Err(e) => return e,
+    };
+    // SAFETY: a live array.
+    let n = (args[1].as_number() as usize).min(unsafe { (*a).len } as usize);
+    let mut text = Vec::new();
+    for i in 0..n {
+        if i > 0 {
+            text.extend_from_slice(&separator);
+        }
+        // SAFETY: `i` is below the array's length; displaying allocates
+        // nothing, so the array stays where it is.
+        let item = unsafe { *ObjArray::items(a).add(i) };
+        rt.display(item, &mut text);
+    }
+    rt.intern(&text)
 }
 
 /// `$fail(message)`: raises the runtime error `message`.

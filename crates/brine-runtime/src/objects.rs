@@ -82,7 +82,7 @@ impl Runtime {
         unsafe {
             let string = init(obj, |header| ObjString {
                 header,
-                hash: strings::fnv1a(bytes),
+                hash: strings::hash_bytes(bytes),
                 len: bytes.len() as u32,
             });
             let data = (string as *mut u8).add(size_of::<ObjString>());
