@@ -135,6 +135,7 @@ impl<'a> Interp<'a> {
         let function = self.program.function_object(id);
         // SAFETY: the program's prototypes are live for the whole run.
         unsafe {
+            (*function).loops += 1;
             (*function).counter = (*function).counter.saturating_add(1);
             if (*function).counter < self.rt.tier_threshold {
                 return None;
@@ -273,7 +274,8 @@ impl<'a> Interp<'a> {
                     InstKind::Invoke { obj, name, args, site } => {
                         // SAFETY: as for GetProp.
                         let cache = unsafe { &mut *program.caches()[site.index()] };
-                        match self.rt.invoke_target_cached(get!(obj), program.string(*name), cache) {
+                        let name = program.string(*name);
+                        match self.rt.invoke_target_cached(get!(obj), name, args.len(), cache) {
                             Ok((callee, this)) => self.call(base, func, callee, this, args),
                             Err(e) => e,
                         }

@@ -211,14 +211,17 @@ impl Runtime {
         Ok(method)
     }
 
-    /// The method (or callable field) `obj.name(...)` calls, and its
-    /// receiver, filling `cache` as an invoke's miss does: the interpreter
-    /// calls this, so that its sites gather the same feedback native code's
-    /// do.
+    /// The method (or callable field) `obj.name(...)` with `argc`
+    /// arguments calls, and its receiver, filling `cache` as an invoke's
+    /// miss does: the interpreter calls this, so that its sites gather the
+    /// same feedback native code's do. A site's cache holds the method of
+    /// its own arity (see [`Runtime::library_overload`]); the megamorphic
+    /// cache, which all sites share, only methods by their names.
     pub fn invoke_target_cached(
         &mut self,
         obj: Value,
         name: Value,
+        argc: usize,
         cache: &mut PropertyCache,
     ) -> Result<(Value, Value), Value> {
         if !obj.is_kind(ObjKind::Instance) {
@@ -233,18 +236,23 @@ impl Runtime {
             let cached =
                 if has_field { None } else { self.mega_lookup(shape, name).filter(|m| m.is_object()) };
             if let Some(method) = cached {
-                return Ok((method, obj));
+                return Ok((
+                    self.library_overload(Runtime::instance_class(instance), method, name, argc),
+                    obj,
+                ));
             }
             let target = self.invoke_target(obj, name);
-            if let Ok((method, this)) = target
+            if let Ok((named, this)) = target
                 && !has_field
                 && this == obj
             {
+                let method = self.library_overload(Runtime::instance_class(instance), named, name, argc);
                 if cache.record(shape as *mut u8, method.0, std::ptr::null_mut()) {
                     self.keep(&[Value::object(shape), method]);
                 } else if cache.state == MEGAMORPHIC {
-                    self.mega_insert(shape, name, method);
+                    self.mega_insert(shape, name, named);
                 }
+                return Ok((method, this));
             }
             target
         }
@@ -347,7 +355,7 @@ pub unsafe extern "C" fn brine_invoke_ic(
 ) -> Value {
     // SAFETY: see the module doc; the `&mut` ends before the call.
     unsafe {
-        let target = (*rt).invoke_target_cached(obj, name, &mut *cache);
+        let target = (*rt).invoke_target_cached(obj, name, argc as usize, &mut *cache);
         let (callee, this) = match target {
             Ok(t) => t,
             Err(e) => return e,

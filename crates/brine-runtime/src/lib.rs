@@ -338,6 +338,7 @@ impl Runtime {
                 tier: engine::tier::INTERP,
                 counter: 0,
                 calls: 0,
+                loops: 0,
                 name,
                 code: std::ptr::null(),
                 entry: std::ptr::null(),

@@ -452,7 +452,14 @@ fn hash(_rt: &mut Runtime, args: &[Value]) -> Value {
         // SAFETY: `v` is a live string.
         unsafe { (*v.as_ptr::<ObjString>()).hash }
     } else {
-        let bits = if v.is_number() && v.as_number() == 0.0 { 0 } else { v.0 };
+        // Equal keys hash alike: 0 and -0, and every NaN (one key in a map).
+        let bits = if v.is_number() && v.as_number() == 0.0 {
+            0
+        } else if v.is_number() && v.as_number().is_nan() {
+            f64::NAN.to_bits()
+        } else {
+            v.0
+        };
         // The finalizer of SplitMix64: every bit of the value moves the low 32.
         let mut x = bits;
         x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);

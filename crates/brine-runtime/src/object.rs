@@ -121,6 +121,9 @@ pub struct ObjFunction {
     /// Calls, for `--profile`: counted by the interpreter always, by native
     /// code only when it was compiled for profiling.
     pub calls: u64,
+    /// Loop iterations (back edges taken) in the interpreter, for
+    /// `--profile`: with `calls`, an operation count of a run.
+    pub loops: u64,
     /// The function's name (a string), or nil for the script.
     pub name: Value,
     /// The code slot: the entry every call from compiled code jumps

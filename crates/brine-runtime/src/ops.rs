@@ -230,6 +230,35 @@ impl Runtime {
         }
     }
 
+    /// The standard library's methods of two arities (DESIGN.md section
+    /// 10: `sort()` and `sort(less)`): a library method `name` called with
+    /// `argc` arguments it does not take is the method `name$argc` of
+    /// `class` (the receiver's) when there is one (a name only the library
+    /// can write). Anything else is `method` itself, whose call then checks
+    /// the arity as usual.
+    pub fn library_overload(
+        &mut self,
+        class: *mut ObjClass,
+        method: Value,
+        name: Value,
+        argc: usize,
+    ) -> Value {
+        if !method.is_kind(ObjKind::Closure) {
+            return method;
+        }
+        let closure: *mut ObjClosure = method.as_ptr();
+        // SAFETY: a live closure's function prototype is live.
+        let (library, arity) = unsafe { ((*(*closure).function).library, (*(*closure).function).arity) };
+        if !library || arity as usize == argc {
+            return method;
+        }
+        let mut overload = self.str_bytes(name).unwrap_or_default().to_vec();
+        overload.extend_from_slice(format!("${argc}").as_bytes());
+        // `method` stays reachable from its class while this allocates.
+        let overload = self.intern(&overload);
+        self.class_find_method(class, overload).unwrap_or(method)
+    }
+
     /// The method `super.name` calls.
     pub fn super_target(&mut self, superclass: Value, name: Value) -> Result<Value, Value> {
         match self.class_find_method(superclass.as_ptr(), name) {

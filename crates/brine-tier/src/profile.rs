@@ -36,19 +36,22 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
     let mut out = String::from("== brine profile: functions by calls ==\n");
     let _ = writeln!(
         out,
-        "{:<28} {:>6} {:>12} {:>9} {:>11} {:>5} {:>5} {:>6} {:>7}",
-        "function", "line", "calls", "tier", "compile ms", "osr", "opts", "deopts", "inlined"
+        "{:<28} {:>6} {:>12} {:>12} {:>9} {:>11} {:>5} {:>5} {:>6} {:>7}",
+        "function", "line", "calls", "loops", "tier", "compile ms", "osr", "opts", "deopts", "inlined"
     );
     for &(id, calls) in rows.iter().take(FUNCTIONS) {
         let f = module.function(id);
         let s = stats.get(id.index()).cloned().unwrap_or_default();
         let deopts: u32 = s.deopts.iter().map(|&(_, _, n)| n).sum();
+        // SAFETY: as above.
+        let loops = unsafe { (*program.function_object(id)).loops };
         let _ = writeln!(
             out,
-            "{:<28} {:>6} {:>12} {:>9} {:>11.3} {:>5} {:>5} {:>6} {:>7}",
+            "{:<28} {:>6} {:>12} {:>12} {:>9} {:>11.3} {:>5} {:>5} {:>6} {:>7}",
             truncate(&f.display_name(), 28),
             f.line,
             calls,
+            loops,
             tier_name(s.tier),
             s.compile_time.as_secs_f64() * 1e3,
             s.osr_entries,

@@ -1,0 +1,262 @@
+//! The example programs of `examples/`: each case runs one program on the
+//! inputs under `examples/data/` in every engine, and checks its stdout,
+//! stderr and exit code exactly.
+//!
+//! A case named NAME expects its stdout in `data/NAME.expected` and its
+//! stderr in `data/NAME.stderr` (unless the case names other files); a file
+//! that does not exist means that stream must be empty. Programs run with
+//! `examples/` as the working directory, so paths (and the error messages
+//! that show them) are relative to it.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+
+/// One run of an example program.
+struct Case {
+    /// Names the expected files (`data/NAME.expected`, `data/NAME.stderr`).
+    name: &'static str,
+    /// The program, relative to `examples/`.
+    program: &'static str,
+    /// What `args()` returns.
+    args: &'static [&'static str],
+    /// A file under `data/` fed to stdin (stdin is empty otherwise).
+    stdin: Option<&'static str>,
+    /// The expected stdout and stderr files, when not NAME's own.
+    stdout_file: Option<&'static str>,
+    stderr_file: Option<&'static str>,
+    code: i32,
+}
+
+const CASE: Case =
+    Case { name: "", program: "", args: &[], stdin: None, stdout_file: None, stderr_file: None, code: 0 };
+
+const WORDFREQ: &[Case] = &[
+    // The top 10 (the default), with ties broken alphabetically.
+    Case { name: "wordfreq", program: "wordfreq.lox", args: &["data/wordfreq.txt"], ..CASE },
+    // An explicit N, reaching into the words that occur twice.
+    Case { name: "wordfreq_top25", program: "wordfreq.lox", args: &["data/wordfreq.txt", "25"], ..CASE },
+    // No file: a usage line and EX_USAGE.
+    Case { name: "wordfreq_usage", program: "wordfreq.lox", code: 64, ..CASE },
+    // An N that is not a positive whole number: the same.
+    Case {
+        name: "wordfreq_bad_n",
+        program: "wordfreq.lox",
+        args: &["data/wordfreq.txt", "2.5"],
+        stderr_file: Some("wordfreq_usage.stderr"),
+        code: 64,
+        ..CASE
+    },
+    // A missing file: readFile's runtime error, with its trace.
+    Case {
+        name: "wordfreq_missing",
+        program: "wordfreq.lox",
+        args: &["data/no-such-file.txt"],
+        code: 70,
+        ..CASE
+    },
+];
+
+const JSON: &[Case] = &[
+    // Nesting, empty containers, every kind of value: the layout of
+    // `python3 -m json.tool --indent 2`, byte for byte.
+    Case { name: "json_nested", program: "json.lox", stdin: Some("json_nested.json"), ..CASE },
+    // Escapes, \u kept as written, raw UTF-8, duplicate keys, number text.
+    Case { name: "json_escapes", program: "json.lox", stdin: Some("json_escapes.json"), ..CASE },
+    // Malformed input: one `error: ... at line L, column C` line, exit 65.
+    Case {
+        name: "json_malformed",
+        program: "json.lox",
+        stdin: Some("json_malformed.json"),
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "json_unterminated",
+        program: "json.lox",
+        stdin: Some("json_unterminated.json"),
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "json_trailing_comma",
+        program: "json.lox",
+        stdin: Some("json_trailing_comma.json"),
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "json_bad_escape",
+        program: "json.lox",
+        stdin: Some("json_bad_escape.json"),
+        code: 65,
+        ..CASE
+    },
+    Case { name: "json_empty", program: "json.lox", stdin: Some("json_empty.json"), code: 65, ..CASE },
+    Case { name: "json_extra", program: "json.lox", stdin: Some("json_extra.json"), code: 65, ..CASE },
+];
+
+const TOKENIZER: &[Case] = &[
+    // Every token type of the book's scanner, from a file.
+    Case { name: "tokens", program: "tokenizer.lox", args: &["data/tokens.lox"], ..CASE },
+    // The same source from stdin.
+    Case {
+        name: "tokens_stdin",
+        program: "tokenizer.lox",
+        stdin: Some("tokens.lox"),
+        stdout_file: Some("tokens.expected"),
+        ..CASE
+    },
+    // Unexpected characters and an unterminated string: the book's error
+    // lines on stderr, every token on stdout, exit 65.
+    Case {
+        name: "tokens_error",
+        program: "tokenizer.lox",
+        args: &["data/tokens_error.lox"],
+        code: 65,
+        ..CASE
+    },
+];
+
+/// A way of running a program: a name, the options after `run`, and the
+/// environment.
+type Engine = (&'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);
+
+/// The ways of running a program.
+const ENGINES: &[Engine] = &[
+    ("interp", &["--engine=interp"], &[]),
+    ("jit", &["--engine=jit"], &[]),
+    ("baseline", &["--engine=jit", "--no-tier"], &[]),
+    ("default", &[], &[]),
+    // Tier up after two calls or loop iterations, so that every crossing
+    // between the interpreter and native code happens.
+    ("hot", &[], &[("BRINE_TIER_THRESHOLD", "2")]),
+];
+
+/// The environment variables that change how `brine run` runs a program.
+const ENGINE_VARS: &[&str] = &["BRINE_TIER", "BRINE_TIER_THRESHOLD", "BRINE_DEOPT_STRESS", "BRINE_GC_STRESS"];
+
+fn examples_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+fn data_file(name: &str) -> PathBuf {
+    examples_dir().join("data").join(name)
+}
+
+/// The contents of an expected file; empty if there is none.
+fn expected(name: &str) -> Vec<u8> {
+    std::fs::read(data_file(name)).unwrap_or_default()
+}
+
+fn stdout_file(case: &Case) -> String {
+    case.stdout_file.map_or_else(|| format!("{}.expected", case.name), str::to_string)
+}
+
+fn stderr_file(case: &Case) -> String {
+    case.stderr_file.map_or_else(|| format!("{}.stderr", case.name), str::to_string)
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Runs `case` under one engine; returns a description of every difference.
+fn run_case(case: &Case, engine: &(&str, &[&str], &[(&str, &str)])) -> Vec<String> {
+    let (engine_name, options, env) = *engine;
+    let mut command = Command::new(env!("CARGO_BIN_EXE_brine"));
+    command.current_dir(examples_dir()).arg("run").args(options).arg(case.program).args(case.args);
+    for var in ENGINE_VARS {
+        command.env_remove(var);
+    }
+    command.envs(env.iter().copied());
+    command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+    let stdin = match case.stdin {
+        Some(file) => std::fs::read(data_file(file)).unwrap_or_else(|e| panic!("reading data/{file}: {e}")),
+        None => Vec::new(),
+    };
+    let mut child = command.spawn().expect("brine starts");
+    let mut pipe = child.stdin.take().unwrap();
+    // Write from a thread, so that a program that does not read its stdin
+    // (or prints a lot first) cannot deadlock the test.
+    let writer = std::thread::spawn(move || {
+        let _ = pipe.write_all(&stdin);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+
+    let what = format!("{} [{engine_name}]", case.name);
+    let mut failures = Vec::new();
+    let want_stdout = expected(&stdout_file(case));
+    if out.stdout != want_stdout {
+        failures.push(format!(
+            "{what}: stdout differs from data/{}\n--- expected\n{}--- actual\n{}",
+            stdout_file(case),
+            text(&want_stdout),
+            text(&out.stdout)
+        ));
+    }
+    let want_stderr = expected(&stderr_file(case));
+    if out.stderr != want_stderr {
+        failures.push(format!(
+            "{what}: stderr differs from data/{}\n--- expected\n{}--- actual\n{}",
+            stderr_file(case),
+            text(&want_stderr),
+            text(&out.stderr)
+        ));
+    }
+    if out.status.code() != Some(case.code) {
+        failures.push(format!("{what}: exit status {:?}, expected {}", out.status.code(), case.code));
+    }
+    failures
+}
+
+fn check(cases: &[Case]) {
+    let failures: Vec<String> =
+        cases.iter().flat_map(|case| ENGINES.iter().flat_map(move |engine| run_case(case, engine))).collect();
+    assert!(failures.is_empty(), "{} failures:\n\n{}", failures.len(), failures.join("\n\n"));
+}
+
+#[test]
+fn wordfreq() {
+    check(WORDFREQ);
+}
+
+#[test]
+fn json() {
+    check(JSON);
+}
+
+#[test]
+fn tokenizer() {
+    check(TOKENIZER);
+}
+
+/// Every expectation under `data/` belongs to a case, and every input a case
+/// names exists, so that a renamed case cannot silently check nothing.
+#[test]
+fn every_data_file_is_used() {
+    let cases = || WORDFREQ.iter().chain(JSON).chain(TOKENIZER);
+    let mut used = BTreeSet::new();
+    for case in cases() {
+        assert!(examples_dir().join(case.program).is_file(), "{}: no program {}", case.name, case.program);
+        used.insert(stdout_file(case));
+        used.insert(stderr_file(case));
+        for input in case.stdin.into_iter().chain(case.args.iter().filter_map(|a| a.strip_prefix("data/"))) {
+            if !input.starts_with("no-such-") {
+                assert!(data_file(input).is_file(), "{}: no input data/{input}", case.name);
+            }
+            used.insert(input.to_string());
+        }
+    }
+    let mut unused = Vec::new();
+    for entry in std::fs::read_dir(examples_dir().join("data")).expect("examples/data exists") {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !used.contains(&name) {
+            unused.push(name);
+        }
+    }
+    unused.sort();
+    assert!(unused.is_empty(), "files under examples/data that no case uses: {unused:?}");
+}
