@@ -817,6 +817,22 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.bool_value(c)
             }
             InstKind::Object(bits) => self.iconst(*bits as i64),
+            InstKind::GuardIndex { index, len, state } => {
+                let (index, len) = (self.val(*index), self.val(*len));
+                let exit = self.b.create_block();
+                self.stress_check(exit);
+                let i = self.integer_index(index, exit);
+                // `len` is a list's `$len`: a number.
+                let len = self.b.ins().bitcast(types::F64, MemFlagsData::new(), len);
+                let len = self.b.ins().fcvt_to_sint_sat(types::I64, len);
+                let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
+                let cont = self.b.create_block();
+                self.b.ins().brif(inside, cont, &[], exit, &[]);
+                self.b.switch_to_block(exit);
+                self.deopt_exit(*state);
+                self.b.switch_to_block(cont);
+                return None;
+            }
             InstKind::GuardIs { value, bits, state } => {
                 let v = self.val(*value);
                 let exit = self.b.create_block();

@@ -309,11 +309,23 @@ impl<'a> Interp<'a> {
                         self.scratch = items;
                         list
                     }
-                    InstKind::GetIndex { obj, index, .. } => self.rt.get_index(get!(obj), get!(index)),
+                    InstKind::GetIndex { obj, index, site } => {
+                        let obj = get!(obj);
+                        let r = self.rt.get_index(obj, get!(index));
+                        // SAFETY: as for GetProp.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        self.rt.record_index(obj, false, cache);
+                        r
+                    }
                     InstKind::ArrayLen { array, .. } => self.rt.array_len(get!(array)),
                     InstKind::ArrayGet { array, index, .. } => self.rt.array_get(get!(array), get!(index)),
-                    InstKind::SetIndex { obj, index, value, .. } => {
-                        self.rt.set_index(get!(obj), get!(index), get!(value))
+                    InstKind::SetIndex { obj, index, value, site } => {
+                        let obj = get!(obj);
+                        let r = self.rt.set_index(obj, get!(index), get!(value));
+                        // SAFETY: as for GetProp.
+                        let cache = unsafe { &mut *program.caches()[site.index()] };
+                        self.rt.record_index(obj, true, cache);
+                        r
                     }
                     InstKind::ArraySet { array, index, value, .. } => {
                         self.rt.array_set(get!(array), get!(index), get!(value))
@@ -429,6 +441,19 @@ impl<'a> Interp<'a> {
                         // SAFETY: the optimizer reads captures of closures of
                         // functions it knows to have them.
                         unsafe { *ObjClosure::captures(closure).add(*index as usize) }
+                    }
+                    InstKind::GuardIndex { index, len, .. } => {
+                        let (i, n) = (get!(index), get!(len));
+                        let inside = i.is_number()
+                            && n.is_number()
+                            && i.as_number().fract() == 0.0
+                            && i.as_number() >= 0.0
+                            && i.as_number() < n.as_number();
+                        if inside {
+                            Value::NIL
+                        } else {
+                            self.rt.raise_internal("a guard failed in the interpreter")
+                        }
                     }
                     InstKind::GuardIs { value, bits, .. } => {
                         if get!(value).0 == *bits {

@@ -320,6 +320,14 @@ pub enum InstKind {
         bits: u64,
         state: StateId,
     },
+    /// Deoptimizes with frame state `state` unless `index` is an integer
+    /// in `0 .. len` (both vals; `len` a number): the check of a list's
+    /// `xs[i]` before the raw array access. No result.
+    GuardIndex {
+        index: Value,
+        len: Value,
+        state: StateId,
+    },
     /// Calls the closure `callee`, known to be a closure of the function
     /// prototype `function` (a runtime object, named by its address) of
     /// `args.len()` parameters, with receiver `this`: through the
@@ -405,7 +413,11 @@ impl InstKind {
             Truthy(_) | IsShape { .. } => Some(Type::Bool),
             GuardNum { .. } | Unbox(_) | FNeg(_) => Some(Type::F64),
             GuardShape { .. } | AssumeShape { .. } => Some(Type::Ptr),
-            StoreField { .. } | StoreShape { .. } | GuardIs { .. } | GuardFunction { .. } => None,
+            StoreField { .. }
+            | StoreShape { .. }
+            | GuardIs { .. }
+            | GuardFunction { .. }
+            | GuardIndex { .. } => None,
             Float { op, .. } => Some(if op.is_arithmetic() { Type::F64 } else { Type::Bool }),
             SetGlobal { .. }
             | DefineGlobal { .. }
@@ -484,6 +496,10 @@ impl InstKind {
             GuardNum { value, .. } | Unbox(value) | BoxNum(value) | FNeg(value) | BoolVal(value) => f(value),
             GuardShape { obj, .. } | LoadField { obj, .. } | StoreShape { obj, .. } => f(obj),
             GuardIs { value, .. } | GuardFunction { value, .. } => f(value),
+            GuardIndex { index, len, .. } => {
+                f(index);
+                f(len);
+            }
             NewInstance { class } => f(class),
             IsShape { obj, .. } | AssumeShape { obj, .. } => f(obj),
             ClosureCapture { closure, .. } => f(closure),
@@ -606,6 +622,7 @@ impl InstKind {
             InstKind::GuardNum { state, .. }
             | InstKind::GuardShape { state, .. }
             | InstKind::GuardIs { state, .. }
+            | InstKind::GuardIndex { state, .. }
             | InstKind::GuardFunction { state, .. } => Some(*state),
             _ => None,
         }
@@ -617,6 +634,7 @@ impl InstKind {
             InstKind::GuardNum { state, .. }
             | InstKind::GuardShape { state, .. }
             | InstKind::GuardIs { state, .. }
+            | InstKind::GuardIndex { state, .. }
             | InstKind::GuardFunction { state, .. } => Some(state),
             _ => None,
         }

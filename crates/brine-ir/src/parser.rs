@@ -970,6 +970,13 @@ impl<'a> Parser<'a> {
                 c.expect(',', "after the bits")?;
                 GuardIs { value, bits, state: StateId(c.entity("fs", "a frame state")?) }
             }
+            "guard_index" => {
+                let index = c.value()?;
+                c.expect(',', "after the index")?;
+                let len = c.value()?;
+                c.expect(',', "after the length")?;
+                GuardIndex { index, len, state: StateId(c.entity("fs", "a frame state")?) }
+            }
             "guard_function" => {
                 let value = c.value()?;
                 c.expect(',', "after the guarded value")?;

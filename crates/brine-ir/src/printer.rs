@@ -211,6 +211,7 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         StoreShape { obj, shape } => format!("store_shape {obj}, {shape:#x}"),
         Object(bits) => format!("object {bits:#x}"),
         GuardIs { value, bits, state } => format!("guard_is {value}, {bits:#x}, {state}"),
+        GuardIndex { index, len, state } => format!("guard_index {index}, {len}, {state}"),
         GuardFunction { value, function, state } => format!("guard_function {value}, {function:#x}, {state}"),
         NewInstance { class } => format!("new_instance {class}"),
         IsShape { obj, shape } => format!("is_shape {obj}, {shape:#x}"),

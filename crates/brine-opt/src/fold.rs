@@ -186,12 +186,16 @@ fn fold_known_conditions(f: &mut Function) {
     }
 }
 
-/// Replaces pure instructions by equal earlier ones of their extended basic block.
+/// Replaces pure instructions by equal earlier ones of their extended
+/// basic block, and removes an index guard that an earlier one of the same
+/// index and length makes redundant (it checks SSA values, which nothing
+/// between the two can change).
 fn number_values(f: &mut Function) {
     let cfg = ControlFlowGraph::with_function(f);
     let mut at_end: HashMap<Block, HashMap<String, Value>> = HashMap::new();
     // Each replaced value and the earlier one that replaces it.
     let mut subst: HashMap<Value, Value> = HashMap::new();
+    let mut redundant = Vec::new();
     for &b in cfg.reverse_postorder() {
         let mut known = match cfg.predecessors(b) {
             [only] => at_end.get(&only.block).cloned().unwrap_or_default(),
@@ -207,6 +211,17 @@ fn number_values(f: &mut Function) {
             if let (InstKind::GuardNum { value, .. }, Some(r)) = (&data.kind, data.result) {
                 let key = format!("{:?}", InstKind::Unbox(*value).map_args(|a| *subst.get(&a).unwrap_or(&a)));
                 known.entry(key).or_insert(r);
+                continue;
+            }
+            if let InstKind::GuardIndex { index, len, .. } = data.kind {
+                let (index, len) = (*subst.get(&index).unwrap_or(&index), *subst.get(&len).unwrap_or(&len));
+                let key = format!("guard_index {index} {len}");
+                match known.entry(key) {
+                    std::collections::hash_map::Entry::Occupied(_) => redundant.push(inst),
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(index);
+                    }
+                }
                 continue;
             }
             let (true, Some(r)) = (data.kind.is_pure(), data.result) else { continue };
@@ -226,5 +241,9 @@ fn number_values(f: &mut Function) {
     }
     for (r, earlier) in subst {
         cursor::replace_all_uses(f, r, earlier);
+    }
+    let mut cursor = brine_ir::FuncCursor::new(f);
+    for inst in redundant {
+        cursor.remove_inst(inst);
     }
 }

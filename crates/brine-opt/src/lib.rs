@@ -60,6 +60,18 @@ pub struct Method {
     pub arity: u32,
 }
 
+/// What an index site (`xs[i]` or `xs[i] = v`) has always indexed, when
+/// it has seen one kind of receiver of one shape.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum IndexTarget {
+    /// The standard library's lists of one shape, whose raw array and
+    /// length are the fields at byte offsets `items` and `len`.
+    List { shape: u64, items: u32, len: u32 },
+    /// Its maps of one shape (`Method::shape`): the operation calls this
+    /// method of theirs (`get(key)` or `set(key, value)`).
+    Map(Method),
+}
+
 /// What a call site has always called.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CallTarget {
@@ -94,6 +106,9 @@ pub trait Oracle {
     /// What a call at `site` has always called, if it has seen one
     /// function or one class.
     fn callee(&self, site: SiteId) -> Option<CallTarget>;
+    /// What an index get or set at `site` has always indexed, if one kind
+    /// of list or map.
+    fn index(&self, site: SiteId) -> Option<IndexTarget>;
 }
 
 /// Why a function is not optimized.

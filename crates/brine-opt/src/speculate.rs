@@ -25,6 +25,19 @@
 //! callee's function and a direct call; one class, a guard that the callee
 //! is that class, a new instance and a direct call of its initializer.
 //!
+//! An index get or set whose site has seen lists of one shape becomes a
+//! shape guard, loads of the list's raw array and length, a guard that the
+//! index is inside, and the raw array access; one that has seen maps of
+//! one shape, a shape guard and a direct call of the map's `get` or `set`:
+//!
+//! ```text
+//! v7 = get_index v3, v5 @4     ==>   v20 = guard_shape v3, 0x6000, fs2
+//!                                    v21 = load_field v20, 32
+//!                                    v22 = load_field v20, 40
+//!                                    guard_index v5, v22, fs2
+//!                                    v7 = array_get v21, v5 @4
+//! ```
+//!
 //! The original instruction keeps its result (now boxing the f64), so every
 //! original value still exists under its number. Each speculated
 //! instruction gets a frame state that resumes the interpreter *at* it, with
@@ -104,6 +117,10 @@ fn speculate_field(
     oracle: &dyn Oracle,
 ) -> Option<()> {
     let inst = func.block(b).insts[index];
+    if let InstKind::GetIndex { obj, site, .. } | InstKind::SetIndex { obj, site, .. } = func.inst(inst).kind
+    {
+        return speculate_index(f, liveness, func, b, index, entry_params, oracle.index(site)?, obj);
+    }
     if let InstKind::Call { callee, ref args, site } = func.inst(inst).kind {
         let args = args.clone();
         return match oracle.callee(site)? {
@@ -227,6 +244,63 @@ fn speculate_field(
             }
         }
         _ => unreachable!("a property access"),
+    }
+    Some(())
+}
+
+/// Turns the index get or set at instruction `index` of block `b` into
+/// what its site has always indexed needs (see the module doc).
+#[allow(clippy::too_many_arguments)]
+fn speculate_index(
+    f: &mut Function,
+    liveness: &Liveness,
+    func: &Function,
+    b: Block,
+    index: usize,
+    entry_params: &[Value],
+    target: crate::IndexTarget,
+    obj: Value,
+) -> Option<()> {
+    let inst = func.block(b).insts[index];
+    let kind = func.inst(inst).kind.clone();
+    let (key, value, site) = match kind {
+        InstKind::GetIndex { index, site, .. } => (index, None, site),
+        InstKind::SetIndex { index, value, site, .. } => (index, Some(value), site),
+        _ => unreachable!("an index operation"),
+    };
+    let args: Vec<Value> = [key].into_iter().chain(value).collect();
+    if let crate::IndexTarget::Map(m) = target
+        && m.arity as usize != args.len()
+    {
+        return None;
+    }
+    let state = new_state(f, liveness, func, b, index, entry_params);
+    let mut cursor = FuncCursor::new(f);
+    cursor.goto_before(inst);
+    match target {
+        crate::IndexTarget::List { shape, items, len } => {
+            let ptr = cursor.ins_value(InstKind::GuardShape { obj, shape, state });
+            let array = cursor.ins_value(InstKind::LoadField { obj: ptr, offset: items });
+            let len = cursor.ins_value(InstKind::LoadField { obj: ptr, offset: len });
+            cursor.ins(InstKind::GuardIndex { index: key, len, state });
+            let access = match value {
+                None => InstKind::ArrayGet { array, index: key, site },
+                Some(value) => InstKind::ArraySet { array, index: key, value, site },
+            };
+            cursor.replace_inst(inst, access);
+        }
+        crate::IndexTarget::Map(m) => {
+            cursor.ins_value(InstKind::GuardShape { obj, shape: m.shape, state });
+            let callee = cursor.ins_value(InstKind::Object(m.closure));
+            let call = InstKind::CallDirect { function: m.function, callee, this: obj, args, site };
+            if value.is_none() {
+                cursor.replace_inst(inst, call);
+            } else {
+                // A set has no result; the call's (nil) goes unused.
+                cursor.ins_value(call);
+                cursor.remove_inst(inst);
+            }
+        }
     }
     Some(())
 }

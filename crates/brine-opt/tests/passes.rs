@@ -15,6 +15,7 @@ struct Seen(
     HashMap<u32, brine_opt::Method>,
     HashMap<u32, CallTarget>,
     HashMap<u32, Vec<brine_opt::Method>>,
+    HashMap<u32, brine_opt::IndexTarget>,
 );
 
 impl Oracle for Seen {
@@ -38,6 +39,9 @@ impl Oracle for Seen {
     }
     fn callee(&self, site: SiteId) -> Option<CallTarget> {
         self.3.get(&site.0).copied()
+    }
+    fn index(&self, site: SiteId) -> Option<brine_opt::IndexTarget> {
+        self.5.get(&site.0).copied()
     }
 }
 
@@ -109,6 +113,7 @@ fn optimize_with(
         methods.iter().copied().collect(),
         calls.iter().copied().collect(),
         HashMap::new(),
+        HashMap::new(),
     );
     let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
@@ -130,6 +135,7 @@ fn speculate_only(text: &str, methods: &[(u32, brine_opt::Method)], calls: &[(u3
         HashMap::new(),
         methods.iter().copied().collect(),
         calls.iter().copied().collect(),
+        HashMap::new(),
         HashMap::new(),
     );
     let f = brine_opt::speculate::run(&module.functions[0], &oracle);
@@ -649,8 +655,14 @@ block0(v0: val, v1: val):
         func: FuncId(2),
         arity: 0,
     };
-    let oracle =
-        Seen(HashMap::new(), HashMap::new(), HashMap::new(), HashMap::new(), [(0, vec![one, two])].into());
+    let oracle = Seen(
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        [(0, vec![one, two])].into(),
+        HashMap::new(),
+    );
     let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
     let mut out: Module = module.clone();
@@ -987,4 +999,85 @@ fn objects_that_do_not_escape_are_not_allocated_and_deoptimization_describes_the
     let text = LOCAL_OBJECT.replace("guard_shape v6, 0x2100", "guard_shape v6, 0x2200");
     let out = escape_only(&text);
     assert!(out.contains("new_instance"), "{out}");
+}
+
+/// `xs[i] = xs[i] + 1` in a loop over a list, and a map read after it.
+const INDEXES: &str = "sites 2, 3, 3, 3, 5
+function f0 \"bump\"(arity 3, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val, v4: val):
+    v5 = number 0.0
+    jump block1(v5)
+block1(v6: val):
+    v7 = lt v6, v3 @0  ; line 2
+    v8 = truthy v7
+    branch v8, block2, block3
+block2:
+    v9 = get_index v2, v6 @1  ; line 3
+    v10 = number 1.0
+    v11 = add v9, v10 @2  ; line 3
+    set_index v2, v6, v11 @3  ; line 3
+    v12 = add v6, v10 @0  ; line 2
+    jump block1(v12)
+block3:
+    v13 = get_index v4, v6 @4  ; line 5
+    return v13
+}
+";
+
+fn optimize_indexes(targets: &[(u32, brine_opt::IndexTarget)]) -> String {
+    let module = parse_module(INDEXES).expect("the test's IR parses");
+    let numbers = [(0, NUMBERS), (2, NUMBERS)];
+    let oracle = Seen(
+        numbers.into_iter().collect(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        targets.iter().copied().collect(),
+    );
+    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
+    brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
+    let mut out: Module = module.clone();
+    out.functions = vec![f];
+    let text = print_module(&out);
+    let again = parse_module(&text).expect("the optimized IR parses");
+    assert_eq!(print_module(&again), text);
+    text
+}
+
+#[test]
+fn list_indexes_become_guarded_array_accesses_whose_loads_leave_the_loop() {
+    let list = brine_opt::IndexTarget::List { shape: 0x6000, items: 32, len: 40 };
+    let get = brine_opt::Method {
+        shape: 0x7000,
+        closure: 0xfffc_0000_0000_7100,
+        function: 0x7200,
+        func: FuncId::new(0),
+        arity: 1,
+    };
+    let map = brine_opt::IndexTarget::Map(get);
+    let out = body(&optimize_indexes(&[(1, list), (3, list), (4, map)]));
+    // In the loop: the index checked against the length (once: the store's
+    // check is the read's, of the same values), and the raw array read and
+    // written; no generic index operation is left.
+    assert!(!out.contains("get_index") && !out.contains("set_index"), "{out}");
+    assert_eq!(out.matches("guard_index").count(), 1, "{out}");
+    assert!(out.contains("array_get") && out.contains("array_set"), "{out}");
+    // The list's shape guard and the load of its raw array leave the loop
+    // (nothing in it writes a field): they come before the loop header.
+    let header = out.find("block1(").expect("the loop header");
+    let guard = out.find("guard_shape v2, 0x6000").expect("the list's shape guard");
+    let items = out.find(", 32\n").expect("the load of the raw array");
+    assert!(guard < header && items < header, "{out}");
+    // The map read is a guarded direct call of the map's get.
+    assert!(out.contains("guard_shape v4, 0x7000"), "{out}");
+    assert!(out.contains("call_direct 0x7200"), "{out}");
+}
+
+#[test]
+fn index_sites_that_saw_anything_else_stay_generic() {
+    let out = body(&optimize_indexes(&[]));
+    assert_eq!(out.matches("get_index").count(), 2, "{out}");
+    assert_eq!(out.matches("set_index").count(), 1, "{out}");
+    assert!(!out.contains("guard_index") && !out.contains("array_"), "{out}");
 }

@@ -48,7 +48,14 @@ pub(crate) fn collect(rt: &mut Runtime) {
     // Marking starts from clear marks, with every dead object freed.
     rt.heap.finish_sweep();
     let mut marker = Marker::new(std::mem::take(&mut rt.gray));
-    for &v in rt.globals.iter().chain(&rt.global_names).chain(&rt.stack).chain(&rt.roots).chain(&rt.constants)
+    for &v in rt
+        .globals
+        .iter()
+        .chain(&rt.global_names)
+        .chain(&rt.stack)
+        .chain(&rt.roots)
+        .chain(&rt.constants)
+        .chain(rt.byte_strings.iter())
     {
         marker.value(v);
     }

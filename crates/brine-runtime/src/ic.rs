@@ -16,6 +16,7 @@
 //! | invoke | shape | the method (a closure value) | — |
 //! | super invoke | superclass | the method (a closure value) | — |
 //! | call (filled by the interpreter) | the callee (a closure value) | — | — |
+//! | index get or set (filled by the interpreter) | the receiver's shape, or [`NOT_AN_INSTANCE`] | [`INDEX_LIST`] for a list of the shape generated code knows, the method for a map (`get` or `set`), [`INDEX_OTHER`] for anything else | — |
 //!
 //! Generated code reads entries at the offsets of [`offsets`]. Everything a
 //! cache refers to is kept alive: the miss handler adds it to the runtime's
@@ -34,6 +35,14 @@ use crate::value::Value;
 pub const IC_ENTRIES: usize = 4;
 /// `state` once more shapes than entries have been seen.
 pub const MEGAMORPHIC: u32 = IC_ENTRIES as u32 + 1;
+
+/// An index site's entries (see the table above): the key of a receiver
+/// that is no instance (a string, say), which no shape's address can be.
+pub const NOT_AN_INSTANCE: *mut u8 = 8 as *mut u8;
+/// The data of an index site's entry for a list of `Runtime::list_shape`.
+pub const INDEX_LIST: u64 = 0;
+/// The data of an index site's entry for anything but a list or a map.
+pub const INDEX_OTHER: u64 = 1;
 
 #[derive(Copy, Clone, Debug)]
 #[repr(C)]
@@ -255,6 +264,36 @@ impl Runtime {
                 return Ok((method, this));
             }
             target
+        }
+    }
+
+    /// Records the receiver `obj` of an index get (`set` false) or set at
+    /// the site of `cache`, after the operation ran: type feedback for the
+    /// optimizer, which makes a list's index a guarded array access and a
+    /// map's a direct call of its method.
+    pub fn record_index(&mut self, obj: Value, set: bool, cache: &mut PropertyCache) {
+        if cache.state == MEGAMORPHIC {
+            return;
+        }
+        if !obj.is_kind(ObjKind::Instance) {
+            cache.record(NOT_AN_INSTANCE, INDEX_OTHER, std::ptr::null_mut());
+            return;
+        }
+        // SAFETY: a live instance's shape is live.
+        let shape = unsafe { (*obj.as_ptr::<ObjInstance>()).shape };
+        let data = if self.is_list(obj) && shape == self.list_shape.get() {
+            INDEX_LIST
+        } else if self.is_map(obj) {
+            let name = self.map_names[if set { 4 } else { 3 }];
+            self.class_find_method(self.map_class, name).map_or(INDEX_OTHER, |m| m.0)
+        } else {
+            INDEX_OTHER
+        };
+        if cache.record(shape as *mut u8, data, std::ptr::null_mut()) {
+            self.keep(&[Value::object(shape)]);
+            if data > INDEX_OTHER {
+                self.keep(&[Value(data)]);
+            }
         }
     }
 

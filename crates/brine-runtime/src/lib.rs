@@ -122,6 +122,9 @@ pub struct Runtime {
     pub input: input::Input,
     /// Interned "init", used for class calls.
     pub init_string: Value,
+    /// The one-byte strings, made on first use (`s[i]`, `chr`): nil until
+    /// then. A root of the collector.
+    pub byte_strings: Box<[Value; 256]>,
     /// Collect at every allocation (`BRINE_GC_STRESS=1`).
     pub gc_stress: bool,
     /// Where the conservative scan of native frames stops ([`crate::stack`]): an
@@ -200,6 +203,7 @@ impl Runtime {
             out: output::Output::stdout(),
             input: input::Input::stdin(),
             init_string: Value::NIL,
+            byte_strings: Box::new([Value::NIL; 256]),
             gc_stress,
             native_stack_base: 0,
             gray: Vec::new(),
@@ -244,6 +248,16 @@ impl Runtime {
         let string = self.alloc_string(bytes);
         self.strings.insert(string);
         Value::object(string)
+    }
+    /// The one-byte string of `byte`, without a lookup after the first.
+    pub fn byte_string(&mut self, byte: u8) -> Value {
+        let cached = self.byte_strings[byte as usize];
+        if !cached.is_nil() {
+            return cached;
+        }
+        let s = self.intern(&[byte]);
+        self.byte_strings[byte as usize] = s;
+        s
     }
     /// `a + b` for two string values: the interned concatenation.
     pub fn concat(&mut self, a: Value, b: Value) -> Value {

@@ -320,7 +320,11 @@ impl Runtime {
 /// `$array(n)`: a raw array of `n` nils.
 fn array(rt: &mut Runtime, args: &[Value]) -> Value {
     let n = args[0];
-    if !n.is_number() || n.as_number().fract() != 0.0 || n.as_number() < 0.0 || n.as_number() > MAX_ARRAY {
+    if !n.is_number()
+        || !crate::number::is_integral(n.as_number())
+        || n.as_number() < 0.0
+        || n.as_number() > MAX_ARRAY
+    {
         return rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'.");
     }
     Value::object(rt.new_array(n.as_number() as usize))
@@ -341,7 +345,11 @@ fn slot(rt: &mut Runtime, a: Value, i: Value) -> Result<*mut Value, Value> {
     let a = array_arg(rt, a)?;
     // SAFETY: a live array.
     let len = unsafe { (*a).len } as f64;
-    if !i.is_number() || i.as_number().fract() != 0.0 || i.as_number() < 0.0 || i.as_number() >= len {
+    if !i.is_number()
+        || !crate::number::is_integral(i.as_number())
+        || i.as_number() < 0.0
+        || i.as_number() >= len
+    {
         return Err(rt.raise_internal("the library indexed a raw array out of its bounds"));
     }
     // SAFETY: `i` is below the array's length.
@@ -406,7 +414,11 @@ fn agrow(rt: &mut Runtime, args: &[Value]) -> Value {
         Err(e) => return e,
     };
     let n = args[1];
-    if !n.is_number() || n.as_number().fract() != 0.0 || n.as_number() < 0.0 || n.as_number() > MAX_ARRAY {
+    if !n.is_number()
+        || !crate::number::is_integral(n.as_number())
+        || n.as_number() < 0.0
+        || n.as_number() > MAX_ARRAY
+    {
         return rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'.");
     }
     rt.grow_array(a, n.as_number() as usize);
@@ -460,7 +472,11 @@ fn index(rt: &mut Runtime, args: &[Value]) -> Value {
 /// must be an integer.".
 fn integer(rt: &mut Runtime, args: &[Value]) -> Value {
     let x = args[0];
-    if x.is_number() && x.as_number().fract() == 0.0 { x } else { rt.raise("Index must be an integer.") }
+    if x.is_number() && crate::number::is_integral(x.as_number()) {
+        x
+    } else {
+        rt.raise("Index must be an integer.")
+    }
 }
 
 /// `$floor(x)` of a number.

@@ -153,7 +153,7 @@ impl<'a> Args<'a> {
 
 /// Whether `x` is a whole number (finite, no fractional part); -0 is.
 fn is_integer(x: f64) -> bool {
-    x.is_finite() && x.fract() == 0.0
+    crate::number::is_integral(x)
 }
 
 /// The bytes of a live string.
@@ -299,7 +299,7 @@ fn chr(rt: &mut Runtime, args: &[Value]) -> Value {
     let args = Args::new("chr", args);
     run(|| {
         let b = args.byte(rt, 0)?;
-        Ok(rt.intern(&[b]))
+        Ok(rt.byte_string(b))
     })
 }
 

@@ -158,7 +158,7 @@ impl Runtime {
             return match self.index_in(index, len) {
                 Ok(i) => {
                     let byte = self.str_bytes(obj).expect("checked: a string")[i];
-                    self.intern(&[byte])
+                    self.byte_string(byte)
                 }
                 Err(e) => e,
             };
@@ -180,7 +180,7 @@ impl Runtime {
     /// `index` as a position in `0 .. len`: "Index must be an integer." for
     /// anything but an integral number, "Index out of range." outside.
     pub(crate) fn index_in(&mut self, index: Value, len: usize) -> Result<usize, Value> {
-        if !index.is_number() || index.as_number().fract() != 0.0 {
+        if !index.is_number() || !crate::number::is_integral(index.as_number()) {
             return Err(self.raise("Index must be an integer."));
         }
         let i = index.as_number();

@@ -23,13 +23,18 @@ use crate::object::ObjString;
 use std::cell::Cell;
 
 /// The 32-bit hash of `bytes` cached in `ObjString::hash`: eight bytes at
-/// a time (a multiply and a rotation each, so hashing a long string costs
-/// about a cycle per byte, not FNV-1a's four), then the finalizer of
-/// MurmurHash3, so that every input bit moves every bit of the result (the
-/// table uses the top bits, the library's `Map` the low ones).
+/// a time, each folded in by a 64 x 64 -> 128-bit multiply whose two
+/// halves are xored (as wyhash does: every bit of the word moves every bit
+/// of the state, where a plain multiply moves only higher ones), so hashing
+/// a long string costs about a cycle per byte, not FNV-1a's four; then the
+/// finalizer of MurmurHash3 (the table uses the top bits, the library's
+/// `Map` the low ones).
 pub fn hash_bytes(bytes: &[u8]) -> u32 {
     const K: u64 = 0x9E37_79B9_7F4A_7C15;
-    let mix = |h: u64, word: u64| (h ^ word).wrapping_mul(K).rotate_left(29);
+    let mix = |h: u64, word: u64| {
+        let m = ((h ^ word) as u128) * (K as u128);
+        (m as u64) ^ ((m >> 64) as u64)
+    };
     let mut h = 0x243F_6A88_85A3_08D3 ^ bytes.len() as u64;
     let mut chunks = bytes.chunks_exact(8);
     for chunk in &mut chunks {

@@ -29,8 +29,9 @@ use brine_codegen::jit::{Code, FunctionCode, Jit, JitLinks, Level};
 use brine_codegen::osr::OsrRegion;
 use brine_interp::Interp;
 use brine_ir::{Block, FuncId, Function, SiteId};
+use brine_runtime::abi::offsets;
 use brine_runtime::engine::{Engine, OsrEntry, tier};
-use brine_runtime::ic::IcEntry;
+use brine_runtime::ic::{self, IcEntry};
 use brine_runtime::object::{ObjClass, ObjClosure, ObjFunction, ObjKind};
 use brine_runtime::program::feedback;
 use brine_runtime::{Program, Runtime, Value};
@@ -229,6 +230,23 @@ impl brine_opt::Oracle for Observations<'_> {
         }
         // SAFETY: the entries' objects are live (see `Observations`).
         entries.iter().map(|e| unsafe { closure_method(Value(e.data), e.key as u64) }).collect()
+    }
+
+    fn index(&self, site: SiteId) -> Option<brine_opt::IndexTarget> {
+        let entry = self.monomorphic(site)?;
+        if entry.key == ic::NOT_AN_INSTANCE || entry.data == ic::INDEX_OTHER {
+            return None;
+        }
+        if entry.data == ic::INDEX_LIST {
+            // `Runtime::list_shape`: `$items` and `$len` inline, in slots 0 and 1.
+            let items = offsets::INSTANCE_SLOTS as u32;
+            return Some(brine_opt::IndexTarget::List { shape: entry.key as u64, items, len: items + 8 });
+        }
+        let method = Value(entry.data);
+        // SAFETY: the entry's objects are live (see `Observations`).
+        method
+            .is_kind(ObjKind::Closure)
+            .then(|| brine_opt::IndexTarget::Map(unsafe { closure_method(method, entry.key as u64) }))
     }
 
     fn super_method(&self, site: SiteId) -> Option<(u64, brine_opt::Method)> {
