@@ -3316,10 +3316,11 @@ fn profile_rows(stderr: &str) -> Vec<(String, String, u64, u64)> {
         .lines()
         .filter_map(|line| {
             let f: Vec<&str> = line.split_whitespace().collect();
-            if f.len() != 9 || f[1].parse::<u64>().is_err() || f[2].parse::<u64>().is_err() {
+            // function, line, calls, loops, tier, compile ms, osr, opts, deopts, inlined
+            if f.len() != 10 || f[1].parse::<u64>().is_err() || f[2].parse::<u64>().is_err() {
                 return None;
             }
-            Some((f[0].to_string(), f[3].to_string(), f[6].parse().ok()?, f[7].parse().ok()?))
+            Some((f[0].to_string(), f[4].to_string(), f[7].parse().ok()?, f[8].parse().ok()?))
         })
         .collect()
 }
