@@ -183,35 +183,36 @@ fn split(rt: &mut Runtime, args: &[Value]) -> Value {
         let s = args.string(rt, 0)?;
         let sep = args.string(rt, 1)?;
         let (text, sep) = (bytes(rt, s).to_vec(), bytes(rt, sep).to_vec());
-        let mut parts: Vec<Vec<u8>> = Vec::new();
+        // The parts as ranges of `text`.
+        let mut parts: Vec<(usize, usize)> = Vec::new();
         if sep.is_empty() {
-            parts.extend(text.iter().map(|&b| vec![b]));
+            parts.extend((0..text.len()).map(|i| (i, i + 1)));
         } else {
             let mut start = 0;
             let mut i = 0;
             while i + sep.len() <= text.len() {
                 if text[i..i + sep.len()] == sep[..] {
-                    parts.push(text[start..i].to_vec());
+                    parts.push((start, i));
                     i += sep.len();
                     start = i;
                 } else {
                     i += 1;
                 }
             }
-            parts.push(text[start..].to_vec());
+            parts.push((start, text.len()));
         }
-        Ok(strings_list(rt, &parts))
+        Ok(strings_list(rt, parts.iter().map(|&(a, b)| &text[a..b])))
     })
 }
 
 /// `args()`: the script's arguments after its file name, a list of strings.
 fn args(rt: &mut Runtime, _args: &[Value]) -> Value {
     let parts = rt.script_args.clone();
-    strings_list(rt, &parts)
+    strings_list(rt, parts.iter().map(Vec::as_slice))
 }
 
 /// A new list of these strings (each rooted while the next is made).
-fn strings_list(rt: &mut Runtime, parts: &[Vec<u8>]) -> Value {
+fn strings_list<'a>(rt: &mut Runtime, parts: impl ExactSizeIterator<Item = &'a [u8]>) -> Value {
     let mut values = Vec::with_capacity(parts.len());
     for p in parts {
         let v = rt.intern(p);
@@ -305,9 +306,12 @@ fn chr(rt: &mut Runtime, args: &[Value]) -> Value {
 
 /// `str(x)`: the text `print` shows for `x`.
 fn str_of(rt: &mut Runtime, args: &[Value]) -> Value {
-    let mut text = Vec::new();
+    let mut text = std::mem::take(&mut rt.scratch);
+    text.clear();
     rt.display(args[0], &mut text);
-    rt.intern(&text)
+    let s = rt.intern(&text);
+    rt.scratch = text;
+    s
 }
 
 /// Whether `text` is a Lox number literal (digits, optionally a `.` and
