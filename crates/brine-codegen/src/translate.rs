@@ -653,6 +653,9 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.check_error(r, self.line(*site));
                 r
             }
+            InstKind::Call { callee, args, site } if args.len() == 1 && self.is_global(*callee, b"len") => {
+                self.len_call(self.val(*callee), self.val(args[0]), *site)
+            }
             InstKind::Call { callee, args, site } => self.call(self.val(*callee), &self.vals(args), *site),
             InstKind::NewList { items, site } => {
                 let items = self.vals(items);
@@ -983,6 +986,58 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let number = self.iconst((self.env.first_state + state.0) as i64);
         let r = self.call_rt("brine_deopt", &[fobj, number, argv]);
         self.b.ins().return_(&[r]);
+    }
+
+    /// Whether IR value `v` is the value of the global `name`.
+    fn is_global(&self, v: ir::Value, name: &[u8]) -> bool {
+        let ir::ValueDef::Result(inst) = self.func.values[v.index()].def else { return false };
+        matches!(self.func.inst(inst).kind, InstKind::GetGlobal { global, .. }
+            if self.env.ir.globals.get(global.index()).is_some_and(|g| g.as_slice() == name))
+    }
+
+    /// `len(arg)` where the callee is the global `len`: while that is the
+    /// native (a program may redefine it), a string's length or a list's
+    /// `$len` inline; anything else is the call.
+    fn len_call(&mut self, callee: ClValue, arg: ClValue, site: ir::SiteId) -> ClValue {
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        let rt = self.rt();
+        let native = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LEN_NATIVE);
+        let same = self.b.ins().icmp(IntCC::Equal, callee, native);
+        let is_len = self.b.create_block();
+        self.b.ins().brif(same, is_len, &[], slow, &[]);
+        self.b.switch_to_block(is_len);
+        let (ptr, kind) = self.object_kind(arg, slow);
+        let is_string = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::String as i64);
+        let string = self.b.create_block();
+        let not_string = self.b.create_block();
+        self.b.ins().brif(is_string, string, &[], not_string, &[]);
+        self.b.switch_to_block(string);
+        let n = self.b.ins().uload32(MemFlagsData::trusted(), ptr, offsets::STRING_LEN);
+        let n = self.b.ins().fcvt_from_uint(types::F64, n);
+        let n = self.b.ins().bitcast(types::I64, MemFlagsData::new(), n);
+        self.b.ins().jump(merge, &[BlockArg::Value(n)]);
+        self.b.switch_to_block(not_string);
+        let is_instance = self.b.ins().icmp_imm_u(IntCC::Equal, kind, ObjKind::Instance as i64);
+        let instance = self.b.create_block();
+        self.b.ins().brif(is_instance, instance, &[], slow, &[]);
+        self.b.switch_to_block(instance);
+        let shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, ic::INSTANCE_SHAPE);
+        let rt = self.rt();
+        let list_shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LIST_SHAPE);
+        let is_list = self.b.ins().icmp(IntCC::Equal, shape, list_shape);
+        let list = self.b.create_block();
+        self.b.ins().brif(is_list, list, &[], slow, &[]);
+        self.b.switch_to_block(list);
+        // `$len`, slot 1 of the list shape: a number.
+        let len = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS + 8);
+        self.b.ins().jump(merge, &[BlockArg::Value(len)]);
+        self.b.switch_to_block(slow);
+        let v = self.call(callee, &[arg], site);
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(merge);
+        r
     }
 
     /// A load from the address `slot` computes (which branches to its

@@ -524,6 +524,8 @@ pub mod offsets {
     /// The shape of the library's lists whose `$items` and `$len` are
     /// inline slots 0 and 1 (`Runtime::list_shape`; null until one is seen).
     pub const RT_LIST_SHAPE: i32 = offset_of!(Runtime, list_shape) as i32;
+    pub const RT_LEN_NATIVE: i32 = offset_of!(Runtime, len_native) as i32;
+    pub const STRING_LEN: i32 = offset_of!(ObjString, len) as i32;
     /// Where the heap's allocation records start, from the runtime pointer.
     pub const RT_HEAP_CLASSES: i32 = (offset_of!(Runtime, heap) as i32) + crate::heap::offsets::HEAP_CLASSES;
 }

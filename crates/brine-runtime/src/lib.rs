@@ -122,6 +122,10 @@ pub struct Runtime {
     pub input: input::Input,
     /// Interned "init", used for class calls.
     pub init_string: Value,
+    /// The native `len`, which generated code calls inline for a string or
+    /// a list (`abi::offsets::RT_LEN_NATIVE`). A global of the natives, so
+    /// live.
+    pub len_native: Value,
     /// The one-byte strings, made on first use (`s[i]`, `chr`): nil until
     /// then. A root of the collector.
     pub byte_strings: Box<[Value; 256]>,
@@ -203,6 +207,7 @@ impl Runtime {
             out: output::Output::stdout(),
             input: input::Input::stdin(),
             init_string: Value::NIL,
+            len_native: Value::NIL,
             byte_strings: Box::new([Value::NIL; 256]),
             gc_stress,
             native_stack_base: 0,

@@ -71,6 +71,8 @@ pub(crate) fn define_all(rt: &mut Runtime) {
         // program cannot redefine.
         define(rt, &format!("${name}"), arity, function);
     }
+    let slot = rt.global_slot(b"len");
+    rt.len_native = rt.globals[slot as usize];
     crate::library::define_all(rt);
 }
 
