@@ -98,7 +98,9 @@ fn call_origins(func: &Function) -> HashMap<brine_ir::SiteId, Option<(Block, usi
             let site = match func.inst(inst).kind {
                 InstKind::Call { site, .. }
                 | InstKind::Invoke { site, .. }
-                | InstKind::SuperInvoke { site, .. } => site,
+                | InstKind::SuperInvoke { site, .. }
+                | InstKind::GetIndex { site, .. }
+                | InstKind::SetIndex { site, .. } => site,
                 _ => continue,
             };
             origins.entry(site).and_modify(|o| *o = None).or_insert(Some((b, index)));
@@ -113,6 +115,9 @@ fn direct_target(oracle: &dyn Oracle, site: brine_ir::SiteId, function: u64) -> 
     let mut candidates = oracle.methods(site);
     candidates.extend(oracle.method(site));
     candidates.extend(oracle.super_method(site).map(|(_, m)| m));
+    if let Some(crate::IndexTarget::Map(m)) = oracle.index(site) {
+        candidates.push(m);
+    }
     match oracle.callee(site) {
         Some(CallTarget::Function(m)) => candidates.push(m),
         Some(CallTarget::Class { init, .. }) => candidates.extend(init),

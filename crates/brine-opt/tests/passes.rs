@@ -1081,3 +1081,44 @@ fn index_sites_that_saw_anything_else_stay_generic() {
     assert_eq!(out.matches("set_index").count(), 1, "{out}");
     assert!(!out.contains("guard_index") && !out.contains("array_"), "{out}");
 }
+
+#[test]
+fn a_map_index_calls_the_maps_get_which_is_inlined() {
+    let text = "sites 1, 2
+function f0 \"read\"(arity 2, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    v4 = get_index v2, v3 @0  ; line 1
+    return v4
+}
+function f1 \"get\"(arity 1, captures 0, method, line 2, library) {
+block0(v0: val, v1: val, v2: val):
+    v3 = get_prop v1, \"$values\" @1  ; line 2
+    return v3
+}
+";
+    let get = brine_opt::Method {
+        shape: 0x7000,
+        closure: 0xfffc_0000_0000_7100,
+        function: 0x7200,
+        func: FuncId::new(1),
+        arity: 1,
+    };
+    let module = parse_module(text).expect("the test's IR parses");
+    let oracle = Seen(
+        HashMap::new(),
+        [(1, Field { shape: 0x7000, offset: 40, shape_after: 0x7000 })].into(),
+        HashMap::new(),
+        HashMap::new(),
+        HashMap::new(),
+        [(0, brine_opt::IndexTarget::Map(get))].into(),
+    );
+    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
+    brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
+    let mut out: Module = module.clone();
+    out.functions = vec![f];
+    let out = print_module(&out);
+    // The map's shape is checked once, and its get's field load is inline.
+    assert!(out.contains("inlined in0: f1 at @0"), "{out}");
+    assert!(!out.contains("call_direct") && !out.contains("get_index"), "{out}");
+    assert!(out.contains("guard_shape v2, 0x7000") && out.contains("load_field"), "{out}");
+}
