@@ -635,6 +635,12 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.set_property(self.val(*obj), *name, self.val(*value), *site);
                 return None;
             }
+            InstKind::Invoke { obj, name, args, site }
+                if args.len() == 1 && self.env.ir.strings[name.index()] == b"push" =>
+            {
+                let (obj, value) = (self.val(*obj), self.val(args[0]));
+                self.push_call(obj, value, *name, *site)
+            }
             InstKind::Invoke { obj, name, args, site } => {
                 let obj = self.val(*obj);
                 let args = self.vals(args);
@@ -1035,6 +1041,42 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().jump(merge, &[BlockArg::Value(len)]);
         self.b.switch_to_block(slow);
         let v = self.call(callee, &[arg], site);
+        self.b.ins().jump(merge, &[BlockArg::Value(v)]);
+        self.b.switch_to_block(merge);
+        r
+    }
+
+    /// `list.push(value)`: for a list of the runtime's list shape (whose
+    /// class is the library's `List`, so `push` is its method) with room in
+    /// its array, the store and the new `$len` inline, as the method does
+    /// them; anything else invokes `push`.
+    fn push_call(&mut self, list: ClValue, value: ClValue, name: ir::StrId, site: ir::SiteId) -> ClValue {
+        let slow = self.b.create_block();
+        let merge = self.b.create_block();
+        let r = self.b.append_block_param(merge, types::I64);
+        let (ptr, shape) = self.instance_shape(list, slow);
+        let rt = self.rt();
+        let list_shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LIST_SHAPE);
+        let same = self.b.ins().icmp(IntCC::Equal, shape, list_shape);
+        let is_list = self.b.create_block();
+        self.b.ins().brif(same, is_list, &[], slow, &[]);
+        self.b.switch_to_block(is_list);
+        let items = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS);
+        let len = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS + 8);
+        let len = self.b.ins().bitcast(types::F64, MemFlagsData::new(), len);
+        let i = self.b.ins().fcvt_to_sint_sat(types::I64, len);
+        // Room for one more: the array has a slot `$len` (else `push`
+        // grows it).
+        let slot = self.array_slot(items, i, slow);
+        self.b.ins().store(MemFlagsData::trusted(), value, slot, 0);
+        let one = self.b.ins().f64const(1.0);
+        let len = self.b.ins().fadd(len, one);
+        let len = self.b.ins().bitcast(types::I64, MemFlagsData::new(), len);
+        self.b.ins().store(MemFlagsData::trusted(), len, ptr, offsets::INSTANCE_SLOTS + 8);
+        let nil = self.iconst(NIL);
+        self.b.ins().jump(merge, &[BlockArg::Value(nil)]);
+        self.b.switch_to_block(slow);
+        let v = self.invoke(list, None, name, &[value], site);
         self.b.ins().jump(merge, &[BlockArg::Value(v)]);
         self.b.switch_to_block(merge);
         r

@@ -285,7 +285,8 @@ impl Runtime {
             INDEX_LIST
         } else if self.is_map(obj) {
             let name = self.map_names[if set { 4 } else { 3 }];
-            self.class_find_method(self.map_class, name).map_or(INDEX_OTHER, |m| m.0)
+            let class = Runtime::instance_class(obj.as_ptr::<ObjInstance>());
+            self.class_find_method(class, name).map_or(INDEX_OTHER, |m| m.0)
         } else {
             INDEX_OTHER
         };

@@ -97,11 +97,26 @@ impl Runtime {
         }
     }
 
-    /// Whether `v` is one of the library's lists.
+    /// Whether `v` is one of the library's lists: an instance of `List`,
+    /// or of a class that inherits from it.
     pub fn is_list(&self, v: Value) -> bool {
-        v.is_kind(ObjKind::Instance)
-            && !self.list_class.is_null()
-            && Runtime::instance_class(v.as_ptr::<ObjInstance>()) == self.list_class
+        v.is_kind(ObjKind::Instance) && self.inherits(v, self.list_class)
+    }
+
+    /// Whether instance `v`'s class is `class` or inherits from it.
+    fn inherits(&self, v: Value, class: *mut ObjClass) -> bool {
+        if class.is_null() {
+            return false;
+        }
+        let mut c = Runtime::instance_class(v.as_ptr::<ObjInstance>());
+        while !c.is_null() {
+            if c == class {
+                return true;
+            }
+            // SAFETY: a live class's superclass is null or a live class.
+            c = unsafe { (*c).superclass };
+        }
+        false
     }
 
     /// A list's raw array and length, or None if its fields are not a
@@ -168,8 +183,9 @@ impl Runtime {
 
     /// `list[index]`.
     pub(crate) fn list_get(&mut self, list: Value, index: Value) -> Value {
+        // A subclass's instance whose `init` did not call `List`'s has none.
         let Some((array, len)) = self.list_parts(list) else {
-            return self.raise_internal("a list without its fields");
+            return self.raise("Only lists, maps and strings can be indexed.");
         };
         match self.index_in(index, len) {
             // SAFETY: `i < len <= the array's length`.
@@ -181,7 +197,7 @@ impl Runtime {
     /// `list[index] = value`; returns nil.
     pub(crate) fn list_set(&mut self, list: Value, index: Value, value: Value) -> Value {
         let Some((array, len)) = self.list_parts(list) else {
-            return self.raise_internal("a list without its fields");
+            return self.raise("Only lists and maps can be assigned by index.");
         };
         match self.index_in(index, len) {
             Ok(i) => {
@@ -193,17 +209,18 @@ impl Runtime {
         }
     }
 
-    /// Whether `v` is one of the library's maps.
+    /// Whether `v` is one of the library's maps: an instance of `Map`, or
+    /// of a class that inherits from it.
     pub fn is_map(&self, v: Value) -> bool {
-        v.is_kind(ObjKind::Instance)
-            && !self.map_class.is_null()
-            && Runtime::instance_class(v.as_ptr::<ObjInstance>()) == self.map_class
+        v.is_kind(ObjKind::Instance) && self.inherits(v, self.map_class)
     }
 
     /// Calls the map method `name` (`get` or `set`, written in Lox) of
     /// `map` with `args`.
     fn map_call(&mut self, map: Value, name: Value, args: &[Value]) -> Value {
-        let Some(method) = self.class_find_method(self.map_class, name) else {
+        // The receiver's own class: a subclass may override the method.
+        let class = Runtime::instance_class(map.as_ptr::<ObjInstance>());
+        let Some(method) = self.class_find_method(class, name) else {
             return self.raise_internal("the library's Map has no get or set");
         };
         if !method.is_kind(ObjKind::Closure) {
