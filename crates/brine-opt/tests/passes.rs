@@ -1022,6 +1022,10 @@ block3:
     v13 = get_index v4, v6 @4  ; line 5
     return v13
 }
+function f1 \"get\"(arity 1, captures 0, method, line 6, library) {
+block0(v0: val, v1: val, v2: val):
+    return v2
+}
 ";
 
 fn optimize_indexes(targets: &[(u32, brine_opt::IndexTarget)]) -> String {
@@ -1052,7 +1056,7 @@ fn list_indexes_become_guarded_array_accesses_whose_loads_leave_the_loop() {
         shape: 0x7000,
         closure: 0xfffc_0000_0000_7100,
         function: 0x7200,
-        func: FuncId::new(0),
+        func: FuncId::new(1),
         arity: 1,
     };
     let map = brine_opt::IndexTarget::Map(get);
@@ -1069,9 +1073,9 @@ fn list_indexes_become_guarded_array_accesses_whose_loads_leave_the_loop() {
     let guard = out.find("guard_shape v2, 0x6000").expect("the list's shape guard");
     let items = out.find(", 32\n").expect("the load of the raw array");
     assert!(guard < header && items < header, "{out}");
-    // The map read is a guarded direct call of the map's get.
+    // The map read is a guarded call of the map's get, inlined.
     assert!(out.contains("guard_shape v4, 0x7000"), "{out}");
-    assert!(out.contains("call_direct 0x7200"), "{out}");
+    assert!(out.contains("inlined in0: f1 at @4"), "{out}");
 }
 
 #[test]
