@@ -72,11 +72,18 @@ fn inline_calls(module: &Module, func: &Function, f: &mut Function, oracle: &dyn
         .collect();
     calls.sort_by_key(|&(depth, _)| std::cmp::Reverse(depth));
     for (_, inst) in calls {
-        let InstKind::CallDirect { function, site, .. } = f.inst(inst).kind else { continue };
+        let InstKind::CallDirect { function, site, ref args, .. } = f.inst(inst).kind else { continue };
+        let argc = args.len();
         // The original call: its place names the caller's frame after it.
         let Some(&Some((b, index))) = origins.get(&site) else { continue };
         let Some(target) = direct_target(oracle, site, function) else { continue };
         let callee = module.function(target);
+        // The splice binds the callee's parameters to the call's arguments:
+        // observations that disagree (a bug) leave the call as it is.
+        if callee.arity as usize != argc {
+            debug_assert!(false, "a direct call of {argc} arguments to {target} of arity {}", callee.arity);
+            continue;
+        }
         if !inlinable(callee) || size(f) + size(callee) > MAX_INLINED_INSTS {
             continue;
         }
