@@ -5,7 +5,7 @@ use crate::inst::{InstData, Type};
 use std::collections::HashMap;
 
 /// What a function is, for calls and for `init`'s return.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum FunctionKind {
     Script,
     Function,
@@ -25,7 +25,7 @@ impl FunctionKind {
 }
 
 /// Where a value comes from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum ValueDef {
     /// The result of an instruction.
     Result(Inst),
@@ -33,13 +33,13 @@ pub enum ValueDef {
     Param(Block, u32),
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ValueData {
     pub ty: Type,
     pub def: ValueDef,
 }
 
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct BlockData {
     pub params: Vec<Value>,
     /// The block's instructions in order; the last one is its terminator.
@@ -57,7 +57,7 @@ pub struct BlockData {
 /// copy, which keeps every original block and value under its number: so
 /// the frame to rebuild is the original function's, and a value listed
 /// here lives under the same number in both.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FrameState {
     /// The block of the original function to resume in...
     pub block: Block,
@@ -82,7 +82,7 @@ pub struct FrameState {
 /// `aliases` (the removed allocation's result, and block parameters that
 /// carried it) stands for it, in the states' live values and in the
 /// fields of other virtual objects; at run time those values hold nil.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct VirtualObject {
     pub aliases: Vec<Value>,
     pub class: Value,
@@ -98,7 +98,7 @@ pub struct VirtualObject {
 /// that function. The caller's frame is state `caller`, which names the
 /// call instruction: the caller resumes after it, with the callee's result
 /// as the call's.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InlinedState {
     pub func: FuncId,
     pub slots: Vec<Value>,
@@ -137,7 +137,7 @@ impl FrameState {
 }
 
 /// A call whose callee's code was copied into the function (inlined).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct InlinedCall {
     /// The callee.
     pub func: FuncId,
@@ -148,7 +148,7 @@ pub struct InlinedCall {
 }
 
 /// One IR function.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Function {
     /// The Lox name (empty for the script).
     pub name: Vec<u8>,
@@ -236,14 +236,14 @@ impl Function {
 }
 
 /// The source facts of a dynamic operation.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Site {
     pub line: u32,
 }
 
 /// A compilation unit: functions, and the constant tables they share. The
 /// first function of a module produced by the front end is its script.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Module {
     pub functions: Vec<Function>,
     /// String constants: literals, property, method and class names.
@@ -255,13 +255,23 @@ pub struct Module {
     /// needed it (it is lowered into the module once, and run by the first
     /// script that needs it).
     pub library: Option<FuncId>,
+    #[serde(skip)]
     string_index: HashMap<Vec<u8>, StrId>,
+    #[serde(skip)]
     global_index: HashMap<Vec<u8>, GlobalId>,
 }
 
 impl Module {
     pub fn new() -> Module {
         Module::default()
+    }
+    /// Rebuilds the name-to-id indexes from the tables (after decoding,
+    /// which does not carry them).
+    pub(crate) fn rebuild_indexes(&mut self) {
+        self.string_index =
+            self.strings.iter().enumerate().map(|(i, s)| (s.clone(), StrId::new(i))).collect();
+        self.global_index =
+            self.globals.iter().enumerate().map(|(i, g)| (g.clone(), GlobalId::new(i))).collect();
     }
     /// The id of the string constant with these bytes (added if new).
     pub fn intern(&mut self, s: &[u8]) -> StrId {

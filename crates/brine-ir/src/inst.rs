@@ -3,7 +3,7 @@
 use crate::entities::{Block, FuncId, GlobalId, SiteId, StateId, StrId, Value};
 
 /// The type of an SSA value.
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     /// A NaN-boxed Lox value.
     Val,
@@ -29,7 +29,7 @@ impl Type {
     }
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum UnaryOp {
     /// `-x`: "Operand must be a number."
     Neg,
@@ -37,7 +37,7 @@ pub enum UnaryOp {
     Not,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum BinaryOp {
     Add,
     Sub,
@@ -100,7 +100,7 @@ impl BinaryOp {
 ///
 /// The entry block's parameters are `(callee, this, arg0, .., argN-1)`: the
 /// called closure, the receiver (`nil` for a plain function) and the arguments.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum InstKind {
     // ---- constants (result: val) -------------------------------------------
     Nil,
@@ -667,7 +667,7 @@ impl InstKind {
 }
 
 /// An instruction: what it does and the value it defines.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct InstData {
     pub kind: InstKind,
     pub result: Option<Value>,

@@ -14,6 +14,7 @@
 //! the front end produces it; the interpreter, optimizer and code generator
 //! consume it. It depends on nothing of ours.
 
+pub mod binary;
 pub mod builder;
 pub mod cfg;
 pub mod cursor;

@@ -1,8 +1,10 @@
-//! IR text round trip: every program of `tests/ir/*.lox`, `tests/lox/**/*.lox`
+//! IR round trips: every program of `tests/ir/*.lox`, `tests/lox/**/*.lox`
 //! and `bench/*.lox` that compiles is lowered, printed and parsed back, and
 //! the parsed module must print the same text, pass the verifier, have the
 //! same tables, functions, blocks, value numbers and instructions as the
-//! lowered one, and be a fixed point of printing and parsing.
+//! lowered one, and be a fixed point of printing and parsing. Each lowered
+//! module also goes through the binary encoding (`brine_ir::binary`) and
+//! must come back equal, field for field.
 
 use brine_ir::parser::parse_module;
 use brine_ir::printer::print_module;
@@ -158,7 +160,7 @@ fn run() {
     lox_files(&root.join("bench"), false, &mut files);
     assert!(golden > 0 && files.len() > golden + 100, "too few programs: {}", files.len());
 
-    let (mut compiled, mut rejected, mut functions) = (0, 0, 0);
+    let (mut compiled, mut rejected, mut functions, mut binary_ok) = (0, 0, 0, 0);
     let mut failures = Vec::new();
     for path in &files {
         let source = std::fs::read(path).unwrap();
@@ -175,6 +177,21 @@ fn run() {
         if let Err(e) = check_round_trip(&module) {
             failures.push(format!("{}: {e}", path.display()));
         }
+        match brine_ir::binary::decode(&brine_ir::binary::encode(&module)) {
+            // The functions by Debug, not ==: it tells -0.0 from 0.0, and
+            // NaN from nothing. (The module's own Debug shows hash maps.)
+            Ok(decoded)
+                if format!("{:?}", decoded.functions) == format!("{:?}", module.functions)
+                    && (&decoded.strings, &decoded.globals, &decoded.sites, decoded.library)
+                        == (&module.strings, &module.globals, &module.sites, module.library) =>
+            {
+                binary_ok += 1
+            }
+            Ok(_) => {
+                failures.push(format!("{}: the binary encoding decodes into another module", path.display()))
+            }
+            Err(e) => failures.push(format!("{}: binary: {e}", path.display())),
+        }
     }
     eprintln!(
         "ir_roundtrip: {compiled} programs ({functions} functions) round-tripped, {rejected} with compile errors skipped"
@@ -186,4 +203,5 @@ fn run() {
         failures.join("\n")
     );
     assert!(compiled > 100, "only {compiled} programs compiled");
+    assert_eq!(binary_ok, compiled, "every program round-trips through the binary encoding");
 }
