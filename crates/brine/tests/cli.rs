@@ -138,6 +138,55 @@ fn built_executable_runs_on_its_own() {
 }
 
 #[test]
+fn built_executables_never_map_writable_executable_memory_and_carry_no_code_generator() {
+    // The program reads its own memory map while it runs (a native does),
+    // after its functions have run, and counts the mappings that are
+    // writable, executable (it sees both kinds), and both at once.
+    let src = temp_file(
+        "wx.lox",
+        b"fun square(x) { return x * x; }
+var sum = 0;
+for (var i = 0; i < 10000; i = i + 1) sum = sum + square(i);
+var lines = split(readFile(\"/proc/self/maps\"), \"\n\");
+var w = 0;
+var x = 0;
+var wx = 0;
+for (var i = 0; i < lines.len(); i = i + 1) {
+  var fields = split(lines[i], \" \");
+  if (fields.len() > 1) {
+    var writable = indexOf(fields[1], \"w\") != -1;
+    var executable = indexOf(fields[1], \"x\") != -1;
+    if (writable) w = w + 1;
+    if (executable) x = x + 1;
+    if (writable and executable) wx = wx + 1;
+  }
+}
+print sum;
+print w > 0 and x > 0;
+print wx;
+",
+    );
+    let dir = std::env::temp_dir().join(format!("brine-cli-wx-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let exe = dir.join("wx");
+    let out = brine(&["build", src.to_str().unwrap(), "-o", exe.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = Command::new(&exe).output().unwrap();
+    assert_eq!(text(&run.stdout), "333283335000\ntrue\n0\n", "{}", text(&run.stderr));
+
+    // No Cranelift in it: its symbols name the runtime's helpers, and
+    // none of the code generator's (which `brine` itself has).
+    let symbols = |path: &std::path::Path| {
+        let out = Command::new("nm").arg(path).output().expect("nm (binutils) is installed with cc");
+        text(&out.stdout)
+    };
+    let exe_symbols = symbols(&exe);
+    assert!(exe_symbols.contains("brine_get_index"), "the executable has its symbols");
+    assert!(!exe_symbols.contains("cranelift"), "a built executable links no code generator");
+    assert!(symbols(std::path::Path::new(env!("CARGO_BIN_EXE_brine"))).contains("cranelift"));
+}
+
+#[test]
 fn args_are_the_arguments_after_the_file_in_run_and_in_built_executables() {
     let src = temp_file("args.lox", b"var a = args();\nprint a;\nprint len(a);\n");
     for engine in ["interp", "jit"] {
