@@ -831,12 +831,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let exit = self.b.create_block();
                 self.stress_check(exit);
                 let i = self.integer_index(index, exit);
-                // `len` is a list's `$len`: a number.
-                let len = self.b.ins().bitcast(types::F64, MemFlagsData::new(), len);
-                let len = self.b.ins().fcvt_to_sint_sat(types::I64, len);
-                let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
-                let cont = self.b.create_block();
-                self.b.ins().brif(inside, cont, &[], exit, &[]);
+                self.below_len(i, len, exit);
+                let cont = self.b.current_block().expect("below_len switched to its block");
                 self.b.switch_to_block(exit);
                 self.deopt_exit(*state);
                 self.b.switch_to_block(cont);
@@ -1030,14 +1026,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().brif(is_instance, instance, &[], slow, &[]);
         self.b.switch_to_block(instance);
         let shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, ic::INSTANCE_SHAPE);
-        let rt = self.rt();
-        let list_shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LIST_SHAPE);
-        let is_list = self.b.ins().icmp(IntCC::Equal, shape, list_shape);
-        let list = self.b.create_block();
-        self.b.ins().brif(is_list, list, &[], slow, &[]);
-        self.b.switch_to_block(list);
-        // `$len`, slot 1 of the list shape: a number.
-        let len = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS + 8);
+        // `$len` is a number: the result as it is.
+        let (_, len) = self.list_fields_of(ptr, shape, slow);
         self.b.ins().jump(merge, &[BlockArg::Value(len)]);
         self.b.switch_to_block(slow);
         let v = self.call(callee, &[arg], site);
@@ -1054,15 +1044,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let slow = self.b.create_block();
         let merge = self.b.create_block();
         let r = self.b.append_block_param(merge, types::I64);
-        let (ptr, shape) = self.instance_shape(list, slow);
-        let rt = self.rt();
-        let list_shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LIST_SHAPE);
-        let same = self.b.ins().icmp(IntCC::Equal, shape, list_shape);
-        let is_list = self.b.create_block();
-        self.b.ins().brif(same, is_list, &[], slow, &[]);
-        self.b.switch_to_block(is_list);
-        let items = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS);
-        let len = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS + 8);
+        let (ptr, items, len) = self.list_fields(list, slow);
         let len = self.b.ins().bitcast(types::F64, MemFlagsData::new(), len);
         let i = self.b.ins().fcvt_to_sint_sat(types::I64, len);
         // Room for one more: the array has a slot `$len` (else `push`
@@ -1213,7 +1195,23 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// knows (`$items` and `$len` in inline slots 0 and 1) and `index` an
     /// integer in `0 .. $len`.
     fn list_slot(&mut self, list: ClValue, index: ClValue, slow: ClBlock) -> ClValue {
+        let (_, items, len) = self.list_fields(list, slow);
+        let i = self.integer_index(index, slow);
+        self.below_len(i, len, slow);
+        self.array_slot(items, i, slow)
+    }
+
+    /// Branches to `slow` unless `list` is one of the library's lists of the
+    /// shape the runtime knows; returns its address, its raw array and its
+    /// length (vals: `$items` and `$len`, inline slots 0 and 1).
+    fn list_fields(&mut self, list: ClValue, slow: ClBlock) -> (ClValue, ClValue, ClValue) {
         let (ptr, shape) = self.instance_shape(list, slow);
+        let (items, len) = self.list_fields_of(ptr, shape, slow);
+        (ptr, items, len)
+    }
+
+    /// [`Self::list_fields`] of the instance at `ptr`, of shape `shape`.
+    fn list_fields_of(&mut self, ptr: ClValue, shape: ClValue, slow: ClBlock) -> (ClValue, ClValue) {
         let rt = self.rt();
         let list_shape = self.b.ins().load(types::I64, MemFlagsData::trusted(), rt, offsets::RT_LIST_SHAPE);
         let same = self.b.ins().icmp(IntCC::Equal, shape, list_shape);
@@ -1222,16 +1220,20 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(is_list);
         let items = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS);
         let len = self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::INSTANCE_SLOTS + 8);
-        let i = self.integer_index(index, slow);
-        // `$len` is a number (a NaN-boxed object converts to 0, and then
-        // no index is inside).
+        (items, len)
+    }
+
+    /// Branches to `outside` unless the i64 `i` is in `0 .. len`, `len`
+    /// being a list's `$len` (a number val: a NaN-boxed object would
+    /// convert to 0, and then no index is inside).
+    fn below_len(&mut self, i: ClValue, len: ClValue, outside: ClBlock) {
         let len = self.b.ins().bitcast(types::F64, MemFlagsData::new(), len);
         let len = self.b.ins().fcvt_to_sint_sat(types::I64, len);
+        // A negative `i` is a huge unsigned one.
         let inside = self.b.ins().icmp(IntCC::UnsignedLessThan, i, len);
-        let in_list = self.b.create_block();
-        self.b.ins().brif(inside, in_list, &[], slow, &[]);
-        self.b.switch_to_block(in_list);
-        self.array_slot(items, i, slow)
+        let cont = self.b.create_block();
+        self.b.ins().brif(inside, cont, &[], outside, &[]);
+        self.b.switch_to_block(cont);
     }
 
     /// Branches to `not_instance` unless `v` is an instance; returns its

@@ -117,9 +117,8 @@ fn speculate_field(
     oracle: &dyn Oracle,
 ) -> Option<()> {
     let inst = func.block(b).insts[index];
-    if let InstKind::GetIndex { obj, site, .. } | InstKind::SetIndex { obj, site, .. } = func.inst(inst).kind
-    {
-        return speculate_index(f, liveness, func, b, index, entry_params, oracle.index(site)?, obj);
+    if let InstKind::GetIndex { .. } | InstKind::SetIndex { .. } = func.inst(inst).kind {
+        return speculate_index(f, liveness, func, b, index, entry_params, oracle);
     }
     if let InstKind::Call { callee, ref args, site } = func.inst(inst).kind {
         let args = args.clone();
@@ -250,7 +249,6 @@ fn speculate_field(
 
 /// Turns the index get or set at instruction `index` of block `b` into
 /// what its site has always indexed needs (see the module doc).
-#[allow(clippy::too_many_arguments)]
 fn speculate_index(
     f: &mut Function,
     liveness: &Liveness,
@@ -258,16 +256,15 @@ fn speculate_index(
     b: Block,
     index: usize,
     entry_params: &[Value],
-    target: crate::IndexTarget,
-    obj: Value,
+    oracle: &dyn Oracle,
 ) -> Option<()> {
     let inst = func.block(b).insts[index];
-    let kind = func.inst(inst).kind.clone();
-    let (key, value, site) = match kind {
-        InstKind::GetIndex { index, site, .. } => (index, None, site),
-        InstKind::SetIndex { index, value, site, .. } => (index, Some(value), site),
+    let (obj, key, value, site) = match func.inst(inst).kind {
+        InstKind::GetIndex { obj, index, site } => (obj, index, None, site),
+        InstKind::SetIndex { obj, index, value, site } => (obj, index, Some(value), site),
         _ => unreachable!("an index operation"),
     };
+    let target = oracle.index(site)?;
     let args: Vec<Value> = [key].into_iter().chain(value).collect();
     if let crate::IndexTarget::Map(m) = target
         && m.arity as usize != args.len()

@@ -106,7 +106,6 @@ fn optimize_with(
     methods: &[(u32, brine_opt::Method)],
     calls: &[(u32, CallTarget)],
 ) -> String {
-    let module = parse_module(text).expect("the test's IR parses");
     let oracle = Seen(
         seen.iter().copied().collect(),
         fields.iter().copied().collect(),
@@ -115,7 +114,15 @@ fn optimize_with(
         HashMap::new(),
         HashMap::new(),
     );
-    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
+    optimize_seen(text, &oracle)
+}
+
+/// Optimizes the first function of `text` with what `oracle` saw, checks
+/// the result (it verifies, and its text parses back to itself), and
+/// prints it as a module.
+fn optimize_seen(text: &str, oracle: &Seen) -> String {
+    let module = parse_module(text).expect("the test's IR parses");
+    let f = brine_opt::optimize(&module, &module.functions[0], oracle).expect("optimized");
     brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
     let mut out: Module = module.clone();
     out.functions = vec![f];
@@ -1029,7 +1036,6 @@ block0(v0: val, v1: val, v2: val):
 ";
 
 fn optimize_indexes(targets: &[(u32, brine_opt::IndexTarget)]) -> String {
-    let module = parse_module(INDEXES).expect("the test's IR parses");
     let numbers = [(0, NUMBERS), (2, NUMBERS)];
     let oracle = Seen(
         numbers.into_iter().collect(),
@@ -1039,14 +1045,7 @@ fn optimize_indexes(targets: &[(u32, brine_opt::IndexTarget)]) -> String {
         HashMap::new(),
         targets.iter().copied().collect(),
     );
-    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
-    brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
-    let mut out: Module = module.clone();
-    out.functions = vec![f];
-    let text = print_module(&out);
-    let again = parse_module(&text).expect("the optimized IR parses");
-    assert_eq!(print_module(&again), text);
-    text
+    optimize_seen(INDEXES, &oracle)
 }
 
 #[test]
@@ -1107,7 +1106,6 @@ block0(v0: val, v1: val, v2: val):
         func: FuncId::new(1),
         arity: 1,
     };
-    let module = parse_module(text).expect("the test's IR parses");
     let oracle = Seen(
         HashMap::new(),
         [(1, Field { shape: 0x7000, offset: 40, shape_after: 0x7000 })].into(),
@@ -1116,11 +1114,7 @@ block0(v0: val, v1: val, v2: val):
         HashMap::new(),
         [(0, brine_opt::IndexTarget::Map(get))].into(),
     );
-    let f = brine_opt::optimize(&module, &module.functions[0], &oracle).expect("optimized");
-    brine_ir::verifier::verify_function_in(&module, &f).expect("the optimized IR verifies");
-    let mut out: Module = module.clone();
-    out.functions = vec![f];
-    let out = print_module(&out);
+    let out = optimize_seen(text, &oracle);
     // The map's shape is checked once, and its get's field load is inline.
     assert!(out.contains("inlined in0: f1 at @0"), "{out}");
     assert!(!out.contains("call_direct") && !out.contains("get_index"), "{out}");

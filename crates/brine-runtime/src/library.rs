@@ -336,15 +336,22 @@ impl Runtime {
 
 /// `$array(n)`: a raw array of `n` nils.
 fn array(rt: &mut Runtime, args: &[Value]) -> Value {
-    let n = args[0];
+    match array_length(rt, args[0]) {
+        Ok(n) => Value::object(rt.new_array(n)),
+        Err(e) => e,
+    }
+}
+
+/// A raw array's length argument: an integer from 0 to [`MAX_ARRAY`].
+fn array_length(rt: &mut Runtime, n: Value) -> Result<usize, Value> {
     if !n.is_number()
         || !crate::number::is_integral(n.as_number())
         || n.as_number() < 0.0
         || n.as_number() > MAX_ARRAY
     {
-        return rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'.");
+        return Err(rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'."));
     }
-    Value::object(rt.new_array(n.as_number() as usize))
+    Ok(n.as_number() as usize)
 }
 
 /// The raw array argument of a library native (the library passes only
@@ -430,16 +437,13 @@ fn agrow(rt: &mut Runtime, args: &[Value]) -> Value {
         Ok(a) => a,
         Err(e) => return e,
     };
-    let n = args[1];
-    if !n.is_number()
-        || !crate::number::is_integral(n.as_number())
-        || n.as_number() < 0.0
-        || n.as_number() > MAX_ARRAY
-    {
-        return rt.raise("Expected a length from 0 to 4294967295 as the argument of 'List'.");
+    match array_length(rt, args[1]) {
+        Ok(n) => {
+            rt.grow_array(a, n);
+            Value::NIL
+        }
+        Err(e) => e,
     }
-    rt.grow_array(a, n.as_number() as usize);
-    Value::NIL
 }
 
 /// `$join(a, n, separator)`: the first `n` slots of raw array `a` as

@@ -19,6 +19,7 @@
 //! output is lost or reordered.
 
 use crate::Runtime;
+use crate::number::is_integral;
 use crate::object::{NativeFn, ObjKind, ObjString};
 use crate::value::Value;
 use std::io::Write;
@@ -137,7 +138,7 @@ impl<'a> Args<'a> {
     /// Argument `i`, which must be an integer from 0 to 255.
     fn byte(&self, rt: &mut Runtime, i: usize) -> Result<u8> {
         match self.get(i) {
-            v if v.is_number() && is_integer(v.as_number()) && (0.0..=255.0).contains(&v.as_number()) => {
+            v if v.is_number() && is_integral(v.as_number()) && (0.0..=255.0).contains(&v.as_number()) => {
                 Ok(v.as_number() as u8)
             }
             _ => Err(self.wrong(rt, i, "an integer from 0 to 255")),
@@ -147,15 +148,10 @@ impl<'a> Args<'a> {
     /// Argument `i` as a string index (a bound of `substr`): an integer.
     fn index(&self, rt: &mut Runtime, i: usize) -> Result<f64> {
         match self.get(i) {
-            v if v.is_number() && is_integer(v.as_number()) => Ok(v.as_number()),
+            v if v.is_number() && is_integral(v.as_number()) => Ok(v.as_number()),
             _ => Err(rt.raise("Index must be an integer.")),
         }
     }
-}
-
-/// Whether `x` is a whole number (finite, no fractional part); -0 is.
-fn is_integer(x: f64) -> bool {
-    crate::number::is_integral(x)
 }
 
 /// The bytes of a live string.
@@ -583,7 +579,7 @@ fn print_error(rt: &mut Runtime, args: &[Value]) -> Value {
 fn exit(rt: &mut Runtime, args: &[Value]) -> Value {
     let args = Args::new("exit", args);
     let code = args.get(0);
-    if !(code.is_number() && is_integer(code.as_number())) {
+    if !(code.is_number() && is_integral(code.as_number())) {
         return args.wrong(rt, 0, "an integer");
     }
     rt.out.flush();
@@ -671,7 +667,7 @@ mod tests {
 
     #[test]
     fn integers_are_whole_and_finite() {
-        assert!(is_integer(0.0) && is_integer(-0.0) && is_integer(-3.0) && is_integer(1e300));
-        assert!(!is_integer(0.5) && !is_integer(f64::INFINITY) && !is_integer(f64::NAN));
+        assert!(is_integral(0.0) && is_integral(-0.0) && is_integral(-3.0) && is_integral(1e300));
+        assert!(!is_integral(0.5) && !is_integral(f64::INFINITY) && !is_integral(f64::NAN));
     }
 }
