@@ -16,11 +16,14 @@ export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
 # interp: the reference; jit: baseline code only; tiered: `brine run`; hot:
 # tiering at a threshold of 2, so every test crosses between engines; eager:
 # everything compiled before it runs; deopt: as hot, with every third guard
-# failing; aot: `brine build`.
-export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot}"
+# failing; aot: `brine build`; aot-jit: `brine build --jit`, whose
+# executables tier up as `brine run` does; aot-jit-eager: the same
+# executables with a tier threshold of zero. The engines that run built
+# executables share one build of each test.
+export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot,aot-jit,aot-jit-eager}"
 # The conformance runner also runs the whole corpus under GC stress.
 export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
-export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,eager,deopt,aot}"
+export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,eager,deopt,aot,aot-jit}"
 # `brine build` links executables with `cc` against the runtime library
 # (target/debug/libbrine_rt.a), which only a build of the whole workspace makes.
 if ! command -v cc >/dev/null 2>&1; then

@@ -134,6 +134,7 @@ impl<'a> Unit<'a> {
             count_calls: false,
             first_state: 0,
             deopt_stress: 0,
+            tier_counters: false,
         };
         translate_function(&mut env, id, self.ir.function(id), None, &mut ctx.func, &mut self.fbc);
         ctx

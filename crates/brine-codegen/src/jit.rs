@@ -173,6 +173,7 @@ impl Jit {
             count_calls: self.count_calls,
             first_state,
             deopt_stress: self.deopt_stress,
+            tier_counters: false,
         };
         translate_function(&mut env, id, func, None, &mut self.ctx.func, &mut self.fbc);
         let (code, code_size) = self.define(&|| func.display_name())?;
@@ -205,6 +206,7 @@ impl Jit {
             count_calls: self.count_calls,
             first_state,
             deopt_stress: self.deopt_stress,
+            tier_counters: false,
         };
         translate_function(&mut env, id, func, Some(header), &mut self.ctx.func, &mut self.fbc);
         let (osr, size) = self.define(&|| format!("{} at {header}", func.display_name()))?;

@@ -80,9 +80,22 @@ fn err(e: impl std::fmt::Display) -> String {
     e.to_string()
 }
 
+/// What an object file carries besides baseline code for every function.
+#[derive(Clone, Debug, Default)]
+pub struct ObjectOptions {
+    /// The module in the binary encoding, for a runtime that re-compiles
+    /// it (`--jit`); the code then counts toward the tier threshold
+    /// ([`Env::tier_counters`](crate::translate::Env)).
+    pub ir: Option<Vec<u8>>,
+}
+
 /// Compiles `ir` (whose script is `script`) to a relocatable object file
 /// that defines `main`.
-pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, String> {
+pub fn compile_object(
+    ir: &brine_ir::Module,
+    script: FuncId,
+    options: &ObjectOptions,
+) -> Result<Vec<u8>, String> {
     let isa_builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
     let isa = isa_builder.finish(baseline_flags(true)).map_err(err)?;
     let builder =
@@ -126,9 +139,11 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
             ir,
             links: &links,
             helpers: &helpers,
-            count_calls: false,
+            // An executable that re-compiles itself reports calls (`BRINE_PROFILE`).
+            count_calls: options.ir.is_some(),
             first_state: 0,
             deopt_stress: 0,
+            tier_counters: options.ir.is_some(),
         };
         translate_function(&mut env, id, ir.function(id), None, &mut ctx.func, &mut fbc);
         module
@@ -151,25 +166,35 @@ pub fn compile_object(ir: &brine_ir::Module, script: FuncId) -> Result<Vec<u8>, 
     desc.set_align(8);
     module.define_data(caches_id, &desc).map_err(err)?;
 
-    let image_id = define_image(&mut module, ir, script, links_id, &functions, &entries)?;
+    let tables = Tables { links: links_id, caches: caches_id, functions: &functions, entries: &entries };
+    let image_id = define_image(&mut module, ir, script, &tables, options.ir.as_deref())?;
     define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;
     module.finish().emit().map_err(err)
 }
 
+/// What the image points at besides its own tables.
+struct Tables<'a> {
+    links: DataId,
+    caches: DataId,
+    functions: &'a [ClFuncId],
+    entries: &'a [ClFuncId],
+}
+
 /// Defines the bytes blob, the string, global and function tables and the
-/// image that points at them all.
+/// image that points at them all (and at the encoded IR, if any).
 fn define_image(
     module: &mut ObjectModule,
     ir: &brine_ir::Module,
     script: FuncId,
-    links_id: DataId,
-    functions: &[ClFuncId],
-    entries: &[ClFuncId],
+    tables: &Tables,
+    encoded: Option<&[u8]>,
 ) -> Result<DataId, String> {
+    let (functions, entries) = (tables.functions, tables.entries);
     let mut blob = Blob::default();
     let strings: Vec<_> = ir.strings.iter().map(|s| blob.add(s)).collect();
     let globals: Vec<_> = ir.globals.iter().map(|s| blob.add(s)).collect();
     let names: Vec<_> = ir.functions.iter().map(|f| blob.add(&f.name)).collect();
+    let encoded = encoded.map(|bytes| blob.add(bytes));
 
     let blob_id = module.declare_data("brine_bytes", Linkage::Local, false, false).map_err(err)?;
     let mut desc = DataDescription::new();
@@ -232,14 +257,21 @@ fn define_image(
     put_u64(&mut data, layout::IMAGE_NSTRINGS, ir.strings.len() as u64);
     put_u64(&mut data, layout::IMAGE_NGLOBALS, ir.globals.len() as u64);
     put_u64(&mut data, layout::IMAGE_SCRIPT, script.index() as u64);
+    put_u64(&mut data, layout::IMAGE_NCACHES, ir.sites.len() as u64);
     for (field, id) in [
         (layout::IMAGE_FUNCTIONS, functions_id),
         (layout::IMAGE_STRINGS, strings_id),
         (layout::IMAGE_GLOBALS, globals_id),
-        (layout::IMAGE_LINKS, links_id),
+        (layout::IMAGE_LINKS, tables.links),
+        (layout::IMAGE_CACHES, tables.caches),
     ] {
         let gv = module.declare_data_in_data(id, &mut desc);
         desc.write_data_addr(field as u32, gv, 0);
+    }
+    if let Some((offset, len)) = encoded {
+        let gv = module.declare_data_in_data(blob_id, &mut desc);
+        desc.write_data_addr(layout::IMAGE_IR as u32, gv, offset as i64);
+        put_u64(&mut data, layout::IMAGE_IR + 8, len as u64);
     }
     desc.define(data.into_boxed_slice());
     desc.set_align(8);

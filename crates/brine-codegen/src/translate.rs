@@ -81,6 +81,11 @@ pub struct Env<'a, M: Module> {
     /// `Runtime::deopt_countdown`, and fails when it reaches zero, after
     /// resetting it to this period (0: off).
     pub deopt_stress: u64,
+    /// Count calls and loop back edges in the prototype's `counter`, as the
+    /// interpreter does, and tell the engine when they reach the tier
+    /// threshold (`brine_baseline_hot`, `brine_baseline_loop_hot`): the
+    /// baseline code of an executable that carries the JIT.
+    pub tier_counters: bool,
 }
 
 /// The Cranelift type of an IR type.
@@ -124,6 +129,11 @@ struct Translator<'a, 'b, M: Module> {
     argv: Option<(cranelift_codegen::ir::StackSlot, usize)>,
     helper_refs: HashMap<&'static str, cranelift_codegen::ir::FuncRef>,
     call_conv: CallConv,
+    /// The IR block being translated.
+    block: ir::Block,
+    /// The function's liveness, when its back edges count
+    /// ([`Env::tier_counters`]).
+    liveness: Option<ir::Liveness>,
 }
 
 fn max_args(f: &ir::Function) -> usize {
@@ -140,6 +150,15 @@ fn max_args(f: &ir::Function) -> usize {
         })
         .max()
         .unwrap_or(0)
+}
+
+/// The headers of `f`'s back edges: jumps to a block at or before their
+/// own (the interpreter's definition, see `Interp::back_edge`).
+fn back_edges(f: &ir::Function) -> impl Iterator<Item = ir::Block> + '_ {
+    f.layout.iter().filter_map(move |&b| match f.block(b).insts.last().map(|&i| &f.inst(i).kind) {
+        Some(InstKind::Jump { dest, .. }) if dest.index() <= b.index() => Some(*dest),
+        _ => None,
+    })
 }
 
 /// The error blocks of one frame, each shared by at most
@@ -198,13 +217,25 @@ pub fn translate_function<'a, M: Module>(
         argv: None,
         helper_refs: HashMap::new(),
         call_conv,
+        block: func.entry(),
+        liveness: None,
     };
+    let mut n = max_args(func);
+    if t.env.tier_counters && osr.is_none() {
+        let liveness = ir::Liveness::compute(func);
+        n = n.max(
+            back_edges(func)
+                .map(|h| func.block(h).params.len() + liveness.live_in(h).len())
+                .max()
+                .unwrap_or(0),
+        );
+        t.liveness = Some(liveness);
+    }
     if func.insts.len() > SPILL_RT_INSTS {
         let slot = t.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, 8, 3));
         t.b.ins().stack_store(types::I64, rt, slot, 0);
         t.rt_slot = Some(slot);
     }
-    let n = max_args(func);
     if n > 0 {
         let slot =
             t.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, (n * 8) as u32, 3));
@@ -368,7 +399,53 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.ins().select(c, t, f)
     }
 
+    /// Counts a call or a loop iteration in `fobj`'s counter, and branches
+    /// to `hot` when it reaches the runtime's tier threshold, else to `cont`.
+    fn count_toward_tier(&mut self, fobj: ClValue, hot: ClBlock, cont: ClBlock) {
+        let trusted = MemFlagsData::trusted();
+        let count = self.b.ins().load(types::I32, trusted, fobj, offsets::FUNCTION_COUNTER);
+        let count = self.b.ins().iadd_imm_s(count, 1);
+        self.b.ins().store(trusted, count, fobj, offsets::FUNCTION_COUNTER);
+        let rt = self.rt();
+        let threshold = self.b.ins().load(types::I32, trusted, rt, offsets::RT_TIER_THRESHOLD);
+        let reached = self.b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, count, threshold);
+        self.b.ins().brif(reached, hot, &[], cont, &[]);
+    }
+
+    /// A back edge to `header` with arguments `args` ([`Env::tier_counters`]):
+    /// counted, and when the loop is hot, the header's values go to
+    /// `brine_baseline_loop_hot`, which may finish the activation.
+    fn count_back_edge(&mut self, header: ir::Block, args: &[ClValue]) {
+        let hot = self.b.create_block();
+        let cont = self.b.create_block();
+        let fobj = self.env.links.function(&mut self.b, self.id);
+        self.count_toward_tier(fobj, hot, cont);
+        self.b.switch_to_block(hot);
+        let live = self.liveness.as_ref().expect("liveness of a function that counts").live_in(header);
+        let mut values = args.to_vec();
+        values.extend(self.vals(&live));
+        let argv = self.argv(&values);
+        let block = self.iconst(header.0 as i64);
+        let r = self.call_rt("brine_baseline_loop_hot", &[fobj, block, argv]);
+        let declined = self.b.ins().icmp_imm_s(IntCC::Equal, r, UNDEF);
+        let done = self.b.create_block();
+        self.b.ins().brif(declined, cont, &[], done, &[]);
+        self.b.switch_to_block(done);
+        self.b.ins().return_(&[r]);
+        self.b.switch_to_block(cont);
+    }
+
     fn prologue(&mut self, ir_params: &[ClValue]) {
+        if self.env.tier_counters {
+            let hot = self.b.create_block();
+            let cont = self.b.create_block();
+            let fobj = self.env.links.function(&mut self.b, self.id);
+            self.count_toward_tier(fobj, hot, cont);
+            self.b.switch_to_block(hot);
+            self.call_rt("brine_baseline_hot", &[fobj]);
+            self.b.ins().jump(cont, &[]);
+            self.b.switch_to_block(cont);
+        }
         if self.env.count_calls {
             let fobj = self.env.links.function(&mut self.b, self.id);
             let trusted = MemFlagsData::trusted();
@@ -543,6 +620,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     fn block(&mut self, block: ir::Block) {
         let cb = self.cl_block(block);
         self.b.switch_to_block(cb);
+        self.block = block;
         self.frame = self.func.block(block).frame;
         for &p in &self.func.block(block).params {
             if let Some(var) = self.vars[p.index()] {
@@ -765,8 +843,11 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             }
             InstKind::Jump { dest, args } => {
                 let target = self.cl_block(*dest);
-                let args = block_args(&self.vals(args));
-                self.b.ins().jump(target, &args);
+                let args = self.vals(args);
+                if self.liveness.is_some() && dest.index() <= self.block.index() {
+                    self.count_back_edge(*dest, &args);
+                }
+                self.b.ins().jump(target, &block_args(&args));
                 return None;
             }
             InstKind::Branch { cond, then_dest, then_args, else_dest, else_args } => {

@@ -1,24 +1,19 @@
 //! `brine-rt`: the runtime library that `brine build` links into every
-//! executable (without the JIT).
+//! executable without the JIT (`--no-jit`, the default).
 //!
 //! It owns the process side of a built program: the `brine_rt_main` entry
 //! that the generated `main` calls, the big stack the program runs on, and
 //! the exit codes. Everything else is `brine-runtime`, including the
 //! `extern "C"` helpers compiled code calls (unmangled `brine_*` symbols).
-//! It must not know the compiler: nothing of the front end, the IR or the
-//! code generator is linked into an executable.
+//! It must not know the compiler: nothing of the front end, the IR's
+//! passes or the code generator is linked into an executable, and nothing
+//! maps memory that is both writable and executable.
 
 use brine_runtime::Runtime;
-use brine_runtime::image::{Image, load_and_run};
+use brine_runtime::image::{
+    self, EXIT_INTERNAL, EXIT_RUNTIME, Image, STACK_MARGIN, STACK_SIZE, load_and_run,
+};
 use std::io::Write;
-
-/// The stack a built program runs on: 100,000 Lox frames must fit.
-const STACK_SIZE: usize = 256 << 20;
-/// Headroom below the "Stack overflow." limit for runtime code.
-const STACK_MARGIN: usize = 4 << 20;
-const EXIT_RUNTIME: i32 = 70;
-/// A bug in Brine (never a Lox error's code), as `brine` exits.
-const EXIT_INTERNAL: i32 = 101;
 
 /// Runs the program described by `image` and returns the process exit code.
 ///
@@ -29,7 +24,7 @@ const EXIT_INTERNAL: i32 = 101;
 pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
     // Raw pointers are not Send; the image is static data, valid everywhere.
     let address = image as usize;
-    let thread = std::thread::Builder::new().name("lox".into()).stack_size(STACK_SIZE).spawn(move || {
+    image::on_program_thread(move || {
         // SAFETY: the caller's contract; the image lives for the whole program.
         let image = unsafe { &*(address as *const Image) };
         let mut rt = Runtime::new();
@@ -43,12 +38,5 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
                 if error.internal { EXIT_INTERNAL } else { EXIT_RUNTIME }
             }
         }
-    });
-    match thread.map(|t| t.join()) {
-        Ok(Ok(code)) => code,
-        _ => {
-            eprintln!("brine: internal error: the program thread failed");
-            EXIT_INTERNAL
-        }
-    }
+    })
 }

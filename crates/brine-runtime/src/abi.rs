@@ -56,6 +56,46 @@ pub unsafe extern "C" fn brine_deopt(
     }
 }
 
+/// Ahead-of-time baseline code of `function` got hot at its entry (see
+/// `Engine::baseline_hot`). Without an engine, nothing happens.
+///
+/// # Safety
+/// See the module doc.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_baseline_hot(rt: *mut Runtime, function: *mut ObjFunction) {
+    // SAFETY: see the module doc; an installed engine is alive.
+    unsafe {
+        (*function).counter = 0;
+        if let Some(engine) = (*rt).engine {
+            (*engine).baseline_hot(&mut *rt, function);
+        }
+    }
+}
+
+/// Ahead-of-time baseline code of `function` got hot at a back edge to
+/// `block`, with the header's values at `values` (see
+/// `Engine::baseline_loop_hot`): the activation's result, or
+/// `Value::UNDEF` to go on in baseline code (always, without an engine).
+///
+/// # Safety
+/// See the module doc; `values` holds what `Engine::baseline_loop_hot` says.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_baseline_loop_hot(
+    rt: *mut Runtime,
+    function: *mut ObjFunction,
+    block: u64,
+    values: *const Value,
+) -> Value {
+    // SAFETY: see the module doc; an installed engine is alive.
+    unsafe {
+        (*function).counter = 0;
+        match (*rt).engine {
+            Some(engine) => (*engine).baseline_loop_hot(&mut *rt, function, block as u32, values),
+            None => Value::UNDEF,
+        }
+    }
+}
+
 /// Calls a closure from Rust: through its array entry when its function
 /// has native code, else in the interpreter through the runtime's engine.
 ///
@@ -485,6 +525,8 @@ helper_table! {
     brine_new_instance(*mut Runtime, Value) -> Value;
     brine_interpret(*mut Runtime, Value, Value, *const Value, u64) -> Value;
     brine_deopt(*mut Runtime, *mut ObjFunction, u64, *const Value) -> Value;
+    brine_baseline_hot(*mut Runtime, *mut ObjFunction);
+    brine_baseline_loop_hot(*mut Runtime, *mut ObjFunction, u64, *const Value) -> Value;
     brine_clear_values(*mut Value, u64);
     brine_get_property_ic(*mut Runtime, Value, Value, *mut PropertyCache) -> Value;
     brine_set_property_ic(*mut Runtime, Value, Value, Value, *mut PropertyCache) -> Value;
@@ -501,6 +543,7 @@ pub mod offsets {
     pub const RT_STACK_LIMIT: i32 = offset_of!(Runtime, stack_limit) as i32;
     pub const RT_GLOBALS_BASE: i32 = offset_of!(Runtime, globals_base) as i32;
     pub const RT_DEOPT_COUNTDOWN: i32 = offset_of!(Runtime, deopt_countdown) as i32;
+    pub const RT_TIER_THRESHOLD: i32 = offset_of!(Runtime, tier_threshold) as i32;
     pub const HEADER_KIND: i32 = offset_of!(ObjHeader, kind) as i32;
     pub const CLOSURE_FUNCTION: i32 = offset_of!(ObjClosure, function) as i32;
     pub const CLOSURE_CAPTURES: i32 = std::mem::size_of::<ObjClosure>() as i32;

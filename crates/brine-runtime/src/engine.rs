@@ -62,4 +62,28 @@ pub trait Engine {
     /// returns its result (or `Value::ERROR`, with this frame's trace line
     /// added).
     fn deopt(&self, rt: &mut Runtime, function: *mut ObjFunction, state: u32, values: *const Value) -> Value;
+
+    /// `function`'s ahead-of-time baseline code (an executable built with
+    /// `--jit`, whose code counts calls and loop iterations as the
+    /// interpreter does) got hot: the engine sends the function to the
+    /// interpreter, to gather the observations its optimization needs. The
+    /// running activation goes on in baseline code.
+    fn baseline_hot(&self, rt: &mut Runtime, function: *mut ObjFunction);
+
+    /// The loop whose header is `block` got hot in an activation of
+    /// `function`'s ahead-of-time baseline code, at a back edge. `values`
+    /// holds the header's parameters (the back edge's arguments), then the
+    /// values live into the header, in value-number order
+    /// (`brine_ir::Liveness::live_in`). The engine sends the function to
+    /// the interpreter, as [`Engine::baseline_hot`] does, and finishes the
+    /// activation there from the loop header: its result (or
+    /// `Value::ERROR`, with this frame's trace line added), or
+    /// `Value::UNDEF` to go on in baseline code.
+    fn baseline_loop_hot(
+        &self,
+        rt: &mut Runtime,
+        function: *mut ObjFunction,
+        block: u32,
+        values: *const Value,
+    ) -> Value;
 }

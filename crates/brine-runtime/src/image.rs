@@ -6,13 +6,20 @@
 //! they describe and fills the link table through which compiled code reaches
 //! them: first one word per string constant (its value), then one per
 //! function (its prototype), then one per global (its slot index).
+//!
+//! An executable built with `--jit` also carries its program's IR (the
+//! binary encoding of `brine_ir::binary`), and its runtime, which has the
+//! tier manager, loads the module itself and links the image to that
+//! ([`link_program`]): the same tables, with the objects a [`Program`]
+//! made.
 
+use crate::ic::PropertyCache;
 use crate::object::FunctionKind;
 use crate::value::Value;
-use crate::{PendingError, Runtime, abi, stack};
+use crate::{PendingError, Program, Runtime, abi, stack};
 
 /// Bumped whenever these layouts change.
-pub const IMAGE_VERSION: u64 = 1;
+pub const IMAGE_VERSION: u64 = 2;
 
 #[repr(C)]
 pub struct ImageBytes {
@@ -23,7 +30,7 @@ pub struct ImageBytes {
 impl ImageBytes {
     /// # Safety
     /// `ptr` must point at `len` readable bytes that live as long as `'a`.
-    unsafe fn bytes<'a>(&self) -> &'a [u8] {
+    pub unsafe fn bytes<'a>(&self) -> &'a [u8] {
         if self.len == 0 {
             &[]
         } else {
@@ -61,6 +68,11 @@ pub struct Image {
     pub links: *mut u64,
     /// The script's function index.
     pub script: u64,
+    /// The inline caches of the code, one per site (zeroed data).
+    pub caches: *mut PropertyCache,
+    pub ncaches: u64,
+    /// The module in the binary encoding (`--jit` builds; else empty).
+    pub ir: ImageBytes,
 }
 
 /// Byte offsets of the fields, for the code generator.
@@ -85,6 +97,9 @@ pub mod layout {
     pub const IMAGE_GLOBALS: usize = offset_of!(Image, globals);
     pub const IMAGE_LINKS: usize = offset_of!(Image, links);
     pub const IMAGE_SCRIPT: usize = offset_of!(Image, script);
+    pub const IMAGE_CACHES: usize = offset_of!(Image, caches);
+    pub const IMAGE_NCACHES: usize = offset_of!(Image, ncaches);
+    pub const IMAGE_IR: usize = offset_of!(Image, ir);
 }
 
 /// The bit of a function's kind word that marks the standard library's
@@ -100,6 +115,64 @@ fn kind_from_u32(k: u32) -> FunctionKind {
     }
 }
 
+/// The error of an image this runtime cannot load.
+fn version_error(image: &Image) -> Option<PendingError> {
+    (image.version != IMAGE_VERSION).then(|| PendingError {
+        message: format!(
+            "the program image is of version {}, but this runtime loads version {IMAGE_VERSION}",
+            image.version
+        ),
+        trace: Vec::new(),
+        internal: true,
+    })
+}
+
+/// Links `image` to `program`, a module decoded from the image's own IR
+/// and loaded into the runtime ([`Program::sync`], after
+/// [`Program::use_caches`] with the image's caches): fills the link table
+/// with the program's strings, prototypes and global slots, and gives each
+/// prototype the image's code, as baseline code.
+///
+/// # Safety
+/// `image` must be a well-formed image whose code was compiled against
+/// this runtime's ABI, from the module `program` holds.
+pub unsafe fn link_program(image: &Image, program: &Program) -> Result<(), PendingError> {
+    if let Some(e) = version_error(image) {
+        return Err(e);
+    }
+    let (strings, functions, globals) =
+        (program.strings(), program.function_objects(), program.global_slots());
+    if (strings.len(), functions.len(), globals.len())
+        != (image.nstrings as usize, image.nfunctions as usize, image.nglobals as usize)
+    {
+        return Err(PendingError {
+            message: "the program's IR does not match its code".into(),
+            trace: Vec::new(),
+            internal: true,
+        });
+    }
+    let (ns, nf) = (strings.len(), functions.len());
+    // SAFETY: the caller's contract: the link table has room for every
+    // string, function and global, and the function table for every
+    // function; the program's prototypes are live (its constants).
+    unsafe {
+        for (i, v) in strings.iter().enumerate() {
+            *image.links.add(i) = v.0;
+        }
+        for (i, &slot) in globals.iter().enumerate() {
+            *image.links.add(ns + nf + i) = slot as u64;
+        }
+        for (i, &proto) in functions.iter().enumerate() {
+            let f = &*image.functions.add(i);
+            (*proto).code = f.code;
+            (*proto).entry = f.entry;
+            (*proto).tier = crate::engine::tier::BASELINE;
+            *image.links.add(ns + i) = proto as u64;
+        }
+    }
+    Ok(())
+}
+
 /// Loads `image` into `rt` (creating its strings, globals and function
 /// prototypes and filling its link table) and runs its script. Returns the
 /// pending error if the script failed.
@@ -111,12 +184,8 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
     // SAFETY: the caller's contract: every pointer in the image is valid
     // for the counts it gives, and lives for the whole program.
     unsafe {
-        if image.version != IMAGE_VERSION {
-            return Err(PendingError {
-                message: "the program image is of another version than this runtime".into(),
-                trace: Vec::new(),
-                internal: true,
-            });
+        if let Some(e) = version_error(image) {
+            return Err(e);
         }
         let links = image.links;
         let ns = image.nstrings as usize;
@@ -156,6 +225,29 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
         match rt.take_error() {
             Some(e) if result.is_error() => Err(e),
             _ => Ok(()),
+        }
+    }
+}
+
+/// The stack a built program runs on: 100,000 Lox frames must fit.
+pub const STACK_SIZE: usize = 256 << 20;
+/// Headroom below the "Stack overflow." limit for runtime code.
+pub const STACK_MARGIN: usize = 4 << 20;
+/// A Lox runtime error's exit code.
+pub const EXIT_RUNTIME: i32 = 70;
+/// A bug in Brine (never a Lox error's code), as `brine` exits.
+pub const EXIT_INTERNAL: i32 = 101;
+
+/// Runs `program` on a thread with [`STACK_SIZE`] bytes of stack, and
+/// returns its exit code: the process side of a built executable's `main`,
+/// shared by the runtime libraries with and without the JIT.
+pub fn on_program_thread(program: impl FnOnce() -> i32 + Send + 'static) -> i32 {
+    let thread = std::thread::Builder::new().name("lox".into()).stack_size(STACK_SIZE).spawn(program);
+    match thread.map(|t| t.join()) {
+        Ok(Ok(code)) => code,
+        _ => {
+            eprintln!("brine: internal error: the program thread failed");
+            EXIT_INTERNAL
         }
     }
 }

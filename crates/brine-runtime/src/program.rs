@@ -52,6 +52,19 @@ impl Program {
         }
     }
 
+    /// Makes the first `n` sites use the caches at `caches` (a built
+    /// executable's, which its code reads) instead of caches of their own.
+    /// Call it before the first [`Program::sync`].
+    ///
+    /// # Safety
+    /// `caches` points at `n` empty caches (zeroed memory) that live as long
+    /// as the program and that nothing else uses but the code built with it.
+    pub unsafe fn use_caches(&mut self, caches: *mut PropertyCache, n: usize) {
+        assert!(self.caches.is_empty(), "use_caches after the first sync");
+        // SAFETY: the caller's contract.
+        self.caches.extend((0..n).map(|i| unsafe { caches.add(i) }));
+    }
+
     /// Creates the runtime objects for everything added to the module since
     /// the last sync. They are kept alive in `rt.constants`.
     pub fn sync(&mut self, rt: &mut Runtime) {

@@ -1,5 +1,7 @@
 //! Ahead-of-time compilation: `brine build` compiles a module to an object
-//! file and links it with the runtime library into an executable.
+//! file and links it with a runtime library into an executable: without
+//! the JIT (`libbrine_rt.a`), or with it and the module's IR
+//! (`libbrine_rt_jit.a`, `--jit`).
 
 use brine_ir::{FuncId, Module};
 use std::path::{Path, PathBuf};
@@ -15,36 +17,66 @@ pub enum BuildError {
     Internal(String),
 }
 
-/// Where the runtime library for built executables is: `$BRINE_RT_LIB`, or
-/// `libbrine_rt.a` next to the running executable (where cargo builds it).
-pub fn runtime_library() -> Result<PathBuf, String> {
-    if let Some(path) = std::env::var_os("BRINE_RT_LIB") {
+/// How to build an executable.
+#[derive(Clone, Debug, Default)]
+pub struct BuildOptions {
+    /// Carry the IR, the optimizer and the code generator, and re-compile
+    /// hot functions at run time (`--jit`).
+    pub jit: bool,
+}
+
+/// What a build made.
+#[derive(Clone, Debug)]
+pub struct Built {
+    /// How long the link took.
+    pub link_time: Duration,
+    /// The size of the object file (the program's code and tables).
+    pub object_bytes: usize,
+    /// The size of the encoded IR the executable carries (0 without the JIT).
+    pub ir_bytes: usize,
+}
+
+/// Where a runtime library for built executables is: `$BRINE_RT_LIB` (or
+/// `$BRINE_RT_JIT_LIB` for `jit`), or `libbrine_rt.a` (`libbrine_rt_jit.a`)
+/// next to the running executable, where cargo builds it.
+pub fn runtime_library(jit: bool) -> Result<PathBuf, String> {
+    let (var, file) =
+        if jit { ("BRINE_RT_JIT_LIB", "libbrine_rt_jit.a") } else { ("BRINE_RT_LIB", "libbrine_rt.a") };
+    if let Some(path) = std::env::var_os(var) {
         let path = PathBuf::from(path);
         return if path.is_file() {
             Ok(path)
         } else {
-            Err(format!("BRINE_RT_LIB names '{}', which is not a file", path.display()))
+            Err(format!("{var} names '{}', which is not a file", path.display()))
         };
     }
     let exe = std::env::current_exe().map_err(|e| format!("cannot locate the brine executable: {e}"))?;
-    let path = exe.with_file_name("libbrine_rt.a");
+    let path = exe.with_file_name(file);
     if path.is_file() {
         Ok(path)
     } else {
         Err(format!(
             "cannot find the runtime library '{}'; build it with `cargo build --release` (it is part of the \
-             workspace) or set BRINE_RT_LIB to its path",
+             workspace) or set {var} to its path",
             path.display()
         ))
     }
 }
 
 /// Compiles `module` (whose script is `script`) to an object file and links
-/// it with the runtime library into the executable `output`. Returns the
-/// time the link took.
-pub fn build_executable(module: &Module, script: FuncId, output: &Path) -> Result<Duration, BuildError> {
-    let library = runtime_library().map_err(BuildError::Io)?;
-    let object = brine_codegen::object::compile_object(module, script).map_err(BuildError::Internal)?;
+/// it with the runtime library into the executable `output`.
+pub fn build_executable(
+    module: &Module,
+    script: FuncId,
+    output: &Path,
+    options: &BuildOptions,
+) -> Result<Built, BuildError> {
+    let library = runtime_library(options.jit).map_err(BuildError::Io)?;
+    let object_options =
+        brine_codegen::object::ObjectOptions { ir: options.jit.then(|| brine_ir::binary::encode(module)) };
+    let ir_bytes = object_options.ir.as_ref().map_or(0, Vec::len);
+    let object = brine_codegen::object::compile_object(module, script, &object_options)
+        .map_err(BuildError::Internal)?;
     let dir = std::env::temp_dir().join(format!("brine-build-{}", std::process::id()));
     let object_path = dir.join("program.o");
     std::fs::create_dir_all(&dir)
@@ -52,21 +84,109 @@ pub fn build_executable(module: &Module, script: FuncId, output: &Path) -> Resul
         .map_err(|e| BuildError::Io(format!("cannot write '{}': {e}", object_path.display())))?;
     let cc = std::env::var_os("CC").unwrap_or_else(|| "cc".into());
     let started = Instant::now();
-    let status = Command::new(&cc)
-        .arg(&object_path)
-        .arg(&library)
+    let mut command = Command::new(&cc);
+    if gold_available() {
+        // Several times faster than the default (bfd) on the runtime
+        // library: 0.7 s against 1.8 s for a `--jit` link, measured.
+        command.arg("-fuse-ld=gold");
+    }
+    match prelinked(&library) {
+        // Its sections are those that executables reach already.
+        Some(runtime) => command.arg(&object_path).arg(runtime),
+        None => command.arg(&object_path).arg(&library).arg("-Wl,--gc-sections"),
+    };
+    let status = command
         .arg("-o")
         .arg(output)
-        .args(["-Wl,--gc-sections", "-Wl,--strip-debug"])
+        .arg("-Wl,--strip-debug")
         .args(["-lpthread", "-ldl", "-lm", "-lgcc_s", "-lc"])
         .status();
     let _ = std::fs::remove_dir_all(&dir);
     match status {
-        Ok(s) if s.success() => Ok(started.elapsed()),
+        Ok(s) if s.success() => {
+            Ok(Built { link_time: started.elapsed(), object_bytes: object.len(), ir_bytes })
+        }
         Ok(s) => Err(BuildError::Io(format!("the linker ({}) failed: {s}", cc.to_string_lossy()))),
         Err(e) => Err(BuildError::Io(format!(
             "cannot run the linker '{}': {e} (install a C toolchain, e.g. Debian's gcc)",
             cc.to_string_lossy()
         ))),
+    }
+}
+
+/// Whether gold, binutils' faster ELF linker, is on the PATH.
+fn gold_available() -> bool {
+    static GOLD: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *GOLD.get_or_init(|| {
+        std::env::var_os("PATH")
+            .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("ld.gold").is_file()))
+    })
+}
+
+/// Where `brine build` keeps what it makes once for many builds:
+/// `$BRINE_CACHE_DIR`, `$XDG_CACHE_HOME/brine`, `~/.cache/brine`.
+fn cache_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("BRINE_CACHE_DIR").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir));
+    }
+    if let Some(dir) = std::env::var_os("XDG_CACHE_HOME").filter(|d| !d.is_empty()) {
+        return Some(PathBuf::from(dir).join("brine"));
+    }
+    std::env::var_os("HOME").filter(|d| !d.is_empty()).map(|home| PathBuf::from(home).join(".cache/brine"))
+}
+
+/// The runtime `library` pre-linked into one relocatable object that holds
+/// only what a built program can reach (its `main`'s `brine_rt_main` and
+/// the helpers compiled code calls), without debug information: made once
+/// per library (by size and modification time) with `ld -r --gc-sections`
+/// and kept in the [`cache_dir`]. Linking it takes a fraction of the time
+/// the archive takes (0.25 s against 0.7 s for the JIT's runtime, measured
+/// with gold). None, and the caller links the archive, when it cannot be
+/// made.
+fn prelinked(library: &Path) -> Option<PathBuf> {
+    let meta = std::fs::metadata(library).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let path = std::fs::canonicalize(library).ok()?;
+    let key = format!("{}\0{}\0{}", path.display(), meta.len(), modified.as_nanos());
+    let hash =
+        key.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3));
+    let dir = cache_dir()?;
+    let cached = dir.join(format!("runtime-{hash:016x}.o"));
+    if cached.is_file() {
+        return Some(cached);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    prune(&dir);
+    // Made under a name of its own and renamed: builds running at once
+    // never see half an object.
+    let partial = dir.join(format!("runtime-{hash:016x}.{}.tmp", std::process::id()));
+    let mut ld = Command::new("ld");
+    ld.args(["-r", "--gc-sections", "--strip-debug", "-e", "brine_rt_main"]);
+    for helper in brine_runtime::abi::helpers() {
+        ld.arg("-u").arg(helper.name);
+    }
+    let made = ld.arg("--whole-archive").arg(library).arg("-o").arg(&partial).output();
+    let ok = made.is_ok_and(|o| o.status.success()) && std::fs::rename(&partial, &cached).is_ok();
+    let _ = std::fs::remove_file(&partial);
+    ok.then_some(cached)
+}
+
+/// Removes the pre-linked runtimes of the cache that were made more than a
+/// day ago (each library that is rebuilt leaves one behind; one still in
+/// use is made again when next needed).
+fn prune(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        let stale = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(24 * 3600));
+        if name.starts_with("runtime-") && stale {
+            let _ = std::fs::remove_file(entry.path());
+        }
     }
 }

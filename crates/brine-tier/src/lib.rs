@@ -17,7 +17,7 @@ mod manager;
 mod perf_map;
 mod profile;
 
-pub use aot::{BuildError, build_executable, runtime_library};
+pub use aot::{BuildError, BuildOptions, Built, build_executable, runtime_library};
 pub use manager::FunctionStats;
 
 use brine_interp::Interp;
@@ -162,6 +162,32 @@ impl Session {
             }
             _ => Outcome::Ok,
         }
+    }
+
+    /// Links a built executable's `image` to this session, whose module
+    /// must be the one decoded from the image's IR, before anything of it
+    /// is loaded: the program uses the image's inline caches, and every
+    /// function starts on the image's baseline code, which counts toward
+    /// the tier threshold and hands hot functions to the tier manager.
+    ///
+    /// # Safety
+    /// `image` is the image of this executable (its code was compiled from
+    /// this module, against this runtime), valid for the whole run.
+    pub unsafe fn link_image(&mut self, image: &brine_runtime::image::Image) -> Result<(), String> {
+        if image.ncaches as usize != self.program.module.sites.len() {
+            return Err("the program's IR does not match its code (another number of sites)".into());
+        }
+        // SAFETY: the caller's contract: the image's caches are zeroed data
+        // of this executable that only its code and this program use.
+        unsafe { self.program.use_caches(image.caches, image.ncaches as usize) };
+        self.program.sync(&mut self.rt);
+        self.manager.prepare(&self.program);
+        // SAFETY: the caller's contract.
+        unsafe { brine_runtime::image::link_program(image, &self.program) }.map_err(|e| e.message)?;
+        for s in self.manager.stats.borrow_mut().iter_mut() {
+            s.tier = brine_runtime::engine::tier::BASELINE;
+        }
+        Ok(())
     }
 
     /// What the tier manager recorded of each function, by function id.

@@ -63,6 +63,9 @@ pub struct FunctionStats {
     pub declined: Option<String>,
     /// How many optimized versions of functions inlined a call of it.
     pub inlined: u32,
+    /// Its ahead-of-time baseline code got hot, and it went to the
+    /// interpreter to be profiled (a `--jit` executable).
+    pub profiled_aot: bool,
 }
 
 /// One optimized version of a function.
@@ -489,6 +492,12 @@ impl Manager {
         }
         self.current.borrow_mut().remove(&id.0);
         self.osr.borrow_mut().retain(|&(f, _, v), _| f != id.0 || v != version);
+        self.to_interpreter(function);
+    }
+
+    /// Points `function`'s code slot at its interpreter stub, with its
+    /// counter at zero: it gathers observations again from its next call.
+    fn to_interpreter(&self, function: *mut ObjFunction) {
         let Some(jit) = &self.jit else { return };
         // SAFETY: a live prototype of the program.
         unsafe {
@@ -501,6 +510,19 @@ impl Manager {
                 Err(e) => self.fail(format!("cannot make an interpreter stub: {e}")),
             }
         }
+    }
+
+    /// Sends `function`, running ahead-of-time baseline code, to the
+    /// interpreter to be profiled and optimized, if this run optimizes.
+    fn profile_baseline(&self, function: *mut ObjFunction) -> bool {
+        if self.opt_jit.is_none() || self.internal_error.borrow().is_some() {
+            return false;
+        }
+        // SAFETY: engine callers pass live prototypes of the program.
+        let id = FuncId(unsafe { (*function).func_id });
+        self.with_stats(id, |s| s.profiled_aot = true);
+        self.to_interpreter(function);
+        true
     }
 }
 
@@ -579,6 +601,42 @@ impl Engine for Manager {
         };
         self.with_stats(id, |s| s.osr_entries += 1);
         Some(entry)
+    }
+
+    fn baseline_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction) {
+        self.profile_baseline(function);
+    }
+
+    fn baseline_loop_hot(
+        &self,
+        rt: &mut Runtime,
+        function: *mut ObjFunction,
+        block: u32,
+        values: *const Value,
+    ) -> Value {
+        if !self.profile_baseline(function) {
+            return Value::UNDEF;
+        }
+        let program = self.program();
+        // SAFETY: baseline code passes its live prototype.
+        let id = FuncId(unsafe { (*function).func_id });
+        let func = program.module.function(id);
+        let header = Block(block);
+        let slots = func
+            .block(header)
+            .params
+            .iter()
+            .copied()
+            .chain(brine_ir::Liveness::compute(func).live_in(header));
+        let base = rt.stack.len();
+        rt.stack.resize(base + func.values.len(), Value::NIL);
+        for (i, slot) in slots.enumerate() {
+            // SAFETY: the code passed the header's parameters and live values, in this order.
+            rt.stack[base + slot.index()] = unsafe { *values.add(i) };
+        }
+        let result = Interp::new(rt, program).resume(id, base, header, 0);
+        rt.stack.truncate(base);
+        result
     }
 
     fn deopt(&self, rt: &mut Runtime, function: *mut ObjFunction, state: u32, values: *const Value) -> Value {

@@ -69,6 +69,13 @@ pub fn report(program: &Program, stats: &[FunctionStats]) -> String {
             "(inlined: into how many optimized functions; calls inlined there are not counted in calls)"
         );
     }
+    let profiled = stats.iter().filter(|s| s.profiled_aot).count();
+    if profiled > 0 {
+        let _ = writeln!(
+            out,
+            "({profiled} functions left ahead-of-time code for the interpreter, to be profiled and optimized)"
+        );
+    }
     let total: f64 = stats.iter().map(|s| s.compile_time.as_secs_f64()).sum();
     let compiled = stats.iter().filter(|s| s.tier > tier::INTERP).count();
     let _ =

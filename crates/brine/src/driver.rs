@@ -125,7 +125,8 @@ fn emit_optimized(source: &[u8]) -> u8 {
 }
 
 /// `brine build`: compiles `source` into the executable `output`.
-pub fn build(source: &[u8], output: &Path, verbose: bool) -> u8 {
+pub fn build(source: &[u8], output: &Path, options: &brine_tier::BuildOptions, verbose: bool) -> u8 {
+    let started = std::time::Instant::now();
     let mut module = brine_ir::Module::new();
     let script = match brine_frontend::compile(source, &mut module) {
         Ok(s) => s,
@@ -134,15 +135,21 @@ pub fn build(source: &[u8], output: &Path, verbose: bool) -> u8 {
             return EXIT_COMPILE;
         }
     };
-    match brine_tier::build_executable(&module, script, output) {
-        Ok(link_time) => {
+    match brine_tier::build_executable(&module, script, output, options) {
+        Ok(built) => {
             if verbose {
                 let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
+                let total = started.elapsed();
                 eprintln!(
-                    "brine: linked '{}' in {} ms ({} bytes)",
+                    "brine: built '{}' ({}) in {} ms, {} ms of it linking: {} bytes \
+                     (program object {} bytes, IR {} bytes)",
                     output.display(),
-                    link_time.as_millis(),
-                    size
+                    if options.jit { "--jit" } else { "--no-jit" },
+                    total.as_millis(),
+                    built.link_time.as_millis(),
+                    size,
+                    built.object_bytes,
+                    built.ir_bytes,
                 );
             }
             0

@@ -68,7 +68,16 @@ enum Command {
         /// Optimization level: 0 (fast compile, baseline code; the only level so far).
         #[arg(short = 'O', default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=0))]
         opt_level: u8,
-        /// Report the link time and the executable's size on stderr.
+        /// Carry the program's IR, the optimizer and the code generator:
+        /// the executable starts on its ahead-of-time code and re-compiles
+        /// hot functions from the profile it gathers, as `brine run` does.
+        #[arg(long, conflicts_with = "no_jit")]
+        jit: bool,
+        /// No JIT in the executable (the default): no code generator, and
+        /// no memory that is both writable and executable.
+        #[arg(long)]
+        no_jit: bool,
+        /// Report the compile and link times and the executable's size on stderr.
         #[arg(short, long)]
         verbose: bool,
     },
@@ -138,10 +147,15 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        Some(Command::Build { file, output, opt_level: _, verbose }) => match read_source(&file) {
-            Ok(source) => driver::on_big_stack(move || driver::build(&source, &output, verbose)),
-            Err(code) => code,
-        },
+        Some(Command::Build { file, output, opt_level: _, jit, no_jit: _, verbose }) => {
+            match read_source(&file) {
+                Ok(source) => {
+                    let options = brine_tier::BuildOptions { jit };
+                    driver::on_big_stack(move || driver::build(&source, &output, &options, verbose))
+                }
+                Err(code) => code,
+            }
+        }
         Some(Command::Emit { stage, file }) => match read_source(&file) {
             Ok(source) => {
                 let stage = match stage {

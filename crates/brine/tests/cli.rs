@@ -184,6 +184,109 @@ print wx;
     assert!(exe_symbols.contains("brine_get_index"), "the executable has its symbols");
     assert!(!exe_symbols.contains("cranelift"), "a built executable links no code generator");
     assert!(symbols(std::path::Path::new(env!("CARGO_BIN_EXE_brine"))).contains("cranelift"));
+
+    // The same program built with the JIT has the code generator, and is
+    // several times the size.
+    let jit_exe = dir.join("wx-jit");
+    let out = brine(&["build", "--jit", src.to_str().unwrap(), "-o", jit_exe.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = Command::new(&jit_exe).output().unwrap();
+    assert!(text(&run.stdout).starts_with("333283335000\ntrue\n"), "{}", text(&run.stderr));
+    assert!(symbols(&jit_exe).contains("cranelift"), "a --jit executable carries the code generator");
+    let size = |path: &std::path::Path| std::fs::metadata(path).unwrap().len();
+    assert!(
+        size(&exe) * 4 < size(&jit_exe),
+        "without the JIT {} bytes, with it {} bytes",
+        size(&exe),
+        size(&jit_exe)
+    );
+}
+
+/// Builds `program` (named `name`) with `brine build` and `flags`; the executable's path.
+fn build(name: &str, program: &[u8], flags: &[&str]) -> std::path::PathBuf {
+    let src = temp_file(&format!("{name}.lox"), program);
+    let exe = src.with_extension("exe");
+    let mut args = vec!["build"];
+    args.extend_from_slice(flags);
+    args.extend([src.to_str().unwrap(), "-o", exe.to_str().unwrap()]);
+    let out = brine(&args, "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    exe
+}
+
+#[test]
+fn jit_executables_start_on_their_own_code_tier_up_and_report_it() {
+    let exe = build("hot-jit", HOT_PROGRAM, &["--jit"]);
+    let run = Command::new(&exe).output().unwrap();
+    assert_eq!(
+        (text(&run.stdout), text(&run.stderr), run.status.code()),
+        ("3000\n".into(), String::new(), Some(0))
+    );
+    let run = Command::new(&exe).env("BRINE_TIER", "eager").output().unwrap();
+    assert_eq!(
+        (text(&run.stdout), text(&run.stderr), run.status.code()),
+        ("3000\n".into(), String::new(), Some(0))
+    );
+
+    let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
+    assert_eq!(text(&run.stdout), "3000\n");
+    let report = text(&run.stderr);
+    let row = |name: &str| {
+        report
+            .lines()
+            .find(|l| l.split_whitespace().next() == Some(name))
+            .unwrap_or_else(|| panic!("no row for {name} in:\n{report}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    // function, line, calls, loops, tier, compile ms, osr, opts, deopts, inlined
+    let hot = row("hot");
+    // 1000 calls in its ahead-of-time code, 1000 in the interpreter, then
+    // optimized code's until the script's loop, optimized, inlines it.
+    let calls: u32 = hot[2].parse().unwrap();
+    assert!((2000..=3000).contains(&calls), "{report}");
+    assert_eq!((hot[4].as_str(), hot[7].as_str(), hot[8].as_str()), ("optimized", "1", "0"), "{report}");
+    // The script's loop left its ahead-of-time code for the interpreter at
+    // its 1000th iteration, and the interpreter's for optimized code at
+    // its 1000th: the interpreter counted those iterations only.
+    let script = row("script");
+    assert_eq!(
+        (script[3].as_str(), script[4].as_str(), script[6].as_str()),
+        ("1000", "optimized", "1"),
+        "{report}"
+    );
+    assert!(report.contains("(2 functions left ahead-of-time code for the interpreter"), "{report}");
+
+    // Without the JIT, the same executable's code never tiers: no report.
+    let exe = build("hot-no-jit", HOT_PROGRAM, &["--no-jit"]);
+    let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
+    assert_eq!((text(&run.stdout), text(&run.stderr)), ("3000\n".into(), String::new()));
+}
+
+#[test]
+fn a_jit_executable_refuses_ir_of_another_version_at_start_up() {
+    let exe = build("version", HOT_PROGRAM, &["--jit"]);
+    // The executable carries exactly the encoding of the program's module.
+    let mut module = brine_ir::Module::new();
+    brine_frontend::compile(HOT_PROGRAM, &mut module).expect("the program compiles");
+    let encoded = brine_ir::binary::encode(&module);
+    let mut bytes = std::fs::read(&exe).unwrap();
+    let at = bytes.windows(encoded.len()).position(|w| w == encoded).expect("the executable carries its IR");
+    assert_eq!(bytes[at..at + 8], [b'B', b'R', b'I', b'R', 1, 0, 0, 0]);
+    bytes[at + 4] = 99;
+    let patched = exe.with_extension("v99");
+    std::fs::write(&patched, &bytes).unwrap();
+    let chmod = Command::new("chmod").arg("+x").arg(&patched).status().unwrap();
+    assert!(chmod.success());
+    let run = Command::new(&patched).output().unwrap();
+    assert_eq!(text(&run.stdout), "");
+    assert_eq!(
+        text(&run.stderr),
+        "brine: this executable cannot start: its program is Brine IR of format version 99, but this runtime \
+         reads version 1; build it again with `brine build --jit`\n"
+    );
+    assert_eq!(run.status.code(), Some(101));
 }
 
 #[test]

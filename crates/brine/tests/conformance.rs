@@ -30,7 +30,9 @@
 //!
 //! Environment:
 //! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`):
-//!   `interp`, `jit`, `tiered`, `hot`, `eager`, `deopt`, `aot` (see [`Engine`]).
+//!   `interp`, `jit`, `tiered`, `hot`, `eager`, `deopt`, `aot`, `aot-jit`,
+//!   `aot-jit-eager` (see [`Engine`]). The engines that run a built
+//!   executable share one build of each test file (see [`Build`]).
 //! - `BRINE_GC_STRESS_ENGINES`: the engines of the GC stress run (default:
 //!   those of `BRINE_ENGINES`).
 //! - `BRINE_TEST_FILTER`: only the tests whose path (relative to tests/lox)
@@ -39,15 +41,15 @@
 //!   under GC stress).
 //! - `BRINE_BIN`: the `brine` binary to test instead of the one cargo built.
 //! - `BRINE_GC_STRESS_TESTS=1`: also run the whole corpus with
-//!   `BRINE_GC_STRESS=1` set for the programs (`conformance_gc_stress`).
+//!   `BRINE_GC_STRESS=1` set for the programs, in the same list of jobs.
 
 use std::ffi::OsString;
 use std::fmt::Write as _;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -82,8 +84,15 @@ enum Engine {
     /// `BRINE_DEOPT_STRESS=3`: every third guard check of optimized code
     /// fails, so activations deoptimize into the interpreter everywhere.
     Deopt,
-    /// `brine build FILE -o EXE`, then `EXE`: a standalone executable.
+    /// `brine build FILE -o EXE`, then `EXE`: a standalone executable
+    /// (`-O0`, no JIT).
     Aot,
+    /// `brine build --jit FILE -o EXE`, then `EXE`: an executable that
+    /// starts on its ahead-of-time code and tiers up as `brine run` does.
+    AotJit,
+    /// As `aot-jit`, run with `BRINE_TIER=eager`: every function is
+    /// optimized before its ahead-of-time code first runs.
+    AotJitEager,
 }
 
 impl Engine {
@@ -95,6 +104,8 @@ impl Engine {
         Engine::Eager,
         Engine::Deopt,
         Engine::Aot,
+        Engine::AotJit,
+        Engine::AotJitEager,
     ];
 
     fn name(self) -> &'static str {
@@ -106,6 +117,8 @@ impl Engine {
             Engine::Eager => "eager",
             Engine::Deopt => "deopt",
             Engine::Aot => "aot",
+            Engine::AotJit => "aot-jit",
+            Engine::AotJitEager => "aot-jit-eager",
         }
     }
 
@@ -113,13 +126,29 @@ impl Engine {
         Engine::ALL.iter().copied().find(|e| e.name() == name)
     }
 
-    /// The commands that run `file` under this engine. `scratch` is a
-    /// directory private to this run, for what a build step produces.
-    fn plan(self, file: &Path, scratch: &Path) -> Plan {
+    /// The flags of the `brine build` whose executable this engine runs:
+    /// every engine with the same flags runs the same executable (one
+    /// build of each test file, see [`Build`]).
+    fn build_flags(self) -> Option<&'static [&'static str]> {
+        match self {
+            Engine::Aot => Some(&[]),
+            Engine::AotJit | Engine::AotJitEager => Some(&["--jit"]),
+            _ => None,
+        }
+    }
+
+    /// The command that runs `file` under this engine; `exe` is the
+    /// executable built for it, for an engine with [`Engine::build_flags`].
+    fn plan(self, file: &Path, exe: Option<&Path>) -> Step {
         let run = |args: &[&str], env: &[(&str, &str)]| {
             let mut step = Step::new(brine(), args.iter().map(|a| os(a)).chain([file.into()]));
             step.env = env.iter().map(|(k, v)| (os(k), os(v))).collect();
-            Plan { steps: vec![step] }
+            step
+        };
+        let built = |env: &[(&str, &str)]| {
+            let mut step = Step::new(exe.expect("a built engine's executable").to_path_buf(), []);
+            step.env = env.iter().map(|(k, v)| (os(k), os(v))).collect();
+            step
         };
         match self {
             Engine::Interp => run(&["run", "--engine=interp"], &[]),
@@ -128,25 +157,57 @@ impl Engine {
             Engine::Hot => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2")]),
             Engine::Eager => run(&["run"], &[("BRINE_TIER", "eager")]),
             Engine::Deopt => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2"), ("BRINE_DEOPT_STRESS", "3")]),
-            Engine::Aot => {
-                let exe = scratch.join("exe");
-                Plan {
-                    steps: vec![
-                        Step::new(brine(), [os("build"), file.into(), os("-o"), exe.clone().into()]),
-                        Step::new(exe, []),
-                    ],
-                }
-            }
+            Engine::Aot | Engine::AotJit => built(&[]),
+            Engine::AotJitEager => built(&[("BRINE_TIER", "eager")]),
         }
     }
 }
 
-/// What running one test under one engine means: a sequence of commands.
-/// Every step but the last is a build step: when one exits with a non-zero
-/// code, its output and exit code are the test's result (so a compile error
-/// comes from the build step of an ahead-of-time engine).
-struct Plan {
-    steps: Vec<Step>,
+/// One `brine build` of a test file, shared by every run of its
+/// executable (the engines with the same [`Engine::build_flags`], with and
+/// without GC stress): built by the first run that needs it, and deleted
+/// after the last.
+struct Build {
+    flags: &'static [&'static str],
+    dir: PathBuf,
+    /// The executable, or the build's outcome when it failed (a compile
+    /// error is the result of every run of the test).
+    result: OnceLock<Result<PathBuf, Outcome>>,
+    /// Runs that still need it.
+    uses: AtomicUsize,
+}
+
+impl Build {
+    fn executable(&self, file: &Path, config: &RunConfig) -> &Result<PathBuf, Outcome> {
+        self.result.get_or_init(|| {
+            let exe = self.dir.join("exe");
+            let args = [os("build")].into_iter().chain(self.flags.iter().map(|f| os(f)));
+            let step = Step::new(brine(), args.chain([file.into(), os("-o"), exe.clone().into()]));
+            // The compiler runs no Lox code: GC stress would not change it.
+            let config = RunConfig { gc_stress: false, timeout: config.timeout };
+            let outcome = std::fs::create_dir_all(&self.dir)
+                .map_err(|e| format!("cannot create {}: {e}", self.dir.display()))
+                .and_then(|_| run_process(&step, &config, &self.dir, None));
+            match outcome {
+                Ok(o) if o.timed_out || o.code != Some(0) => Err(o),
+                Ok(o) if !o.stdout.is_empty() => Err(Outcome {
+                    stdout: String::new(),
+                    stderr: format!("the build step printed on stdout:\n{}", o.stdout),
+                    code: None,
+                    timed_out: false,
+                }),
+                Ok(_) => Ok(exe),
+                Err(e) => Err(Outcome { stdout: String::new(), stderr: e, code: None, timed_out: false }),
+            }
+        })
+    }
+
+    /// One run is done with the executable.
+    fn release(&self) {
+        if self.uses.fetch_sub(1, Ordering::AcqRel) == 1 {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
 }
 
 struct Step {
@@ -157,8 +218,9 @@ struct Step {
     env: Vec<(OsString, OsString)>,
 }
 
-/// The environment variables that choose how `brine run` tiers.
-const TIER_VARS: &[&str] = &["BRINE_TIER", "BRINE_TIER_THRESHOLD", "BRINE_DEOPT_STRESS"];
+/// The environment variables that choose how `brine run` and `--jit`
+/// executables tier.
+const TIER_VARS: &[&str] = &["BRINE_TIER", "BRINE_TIER_THRESHOLD", "BRINE_DEOPT_STRESS", "BRINE_PROFILE"];
 
 impl Step {
     fn new(program: PathBuf, args: impl IntoIterator<Item = OsString>) -> Step {
@@ -295,6 +357,7 @@ fn after<'a>(line: &'a str, marker: &str) -> Option<&'a str> {
 // ---------------------------------------------------------------------------
 // Running
 
+#[derive(Clone)]
 struct Outcome {
     stdout: String,
     stderr: String,
@@ -306,24 +369,6 @@ struct Outcome {
 struct RunConfig {
     gc_stress: bool,
     timeout: Duration,
-}
-
-/// Runs the plan's steps in the directory `dir`; the last one (the
-/// program) gets `stdin`.
-fn execute(plan: &Plan, config: &RunConfig, dir: &Path, stdin: Option<&[u8]>) -> Result<Outcome, String> {
-    let mut last = None;
-    for (index, step) in plan.steps.iter().enumerate() {
-        let is_last = index + 1 == plan.steps.len();
-        let outcome = run_process(step, config, dir, if is_last { stdin } else { None })?;
-        if !is_last && (outcome.timed_out || outcome.code != Some(0)) {
-            return Ok(outcome);
-        }
-        if !is_last && !outcome.stdout.is_empty() {
-            return Err(format!("build step printed on stdout:\n{}", outcome.stdout));
-        }
-        last = Some(outcome);
-    }
-    last.ok_or_else(|| "the engine's plan has no step".to_string())
 }
 
 fn run_process(step: &Step, config: &RunConfig, dir: &Path, stdin: Option<&[u8]>) -> Result<Outcome, String> {
@@ -576,25 +621,54 @@ enum Verdict {
     Fail(String),
 }
 
-fn run_one(test: &TestFile, engine: Engine, job: usize, config: &RunConfig) -> Verdict {
+/// How many tests later than its build the other runs of a built executable
+/// are scheduled.
+const BUILD_LEAD: usize = 3;
+
+/// One run of one test: under `engine`, with or without GC stress.
+#[derive(Copy, Clone, PartialEq, Eq)]
+struct Job {
+    test: usize,
+    engine: Engine,
+    gc_stress: bool,
+}
+
+impl Job {
+    fn label(&self) -> String {
+        format!("{}{}", self.engine.name(), if self.gc_stress { ", gc stress" } else { "" })
+    }
+}
+
+fn run_one(test: &TestFile, job: Job, number: usize, build: Option<&Build>, timeout: Duration) -> Verdict {
     let exp = match &test.expectations {
         Ok(exp) => exp,
         Err(e) => return Verdict::Fail(format!("  malformed test file: {e}\n")),
     };
-    if exp.skip_engines.iter().any(|name| name == engine.name()) {
+    if exp.skip_engines.iter().any(|name| name == job.engine.name()) {
         return Verdict::Skip;
     }
+    let config = RunConfig { gc_stress: job.gc_stress, timeout };
+    let exe = match build.map(|b| b.executable(&test.path, &config)) {
+        None => None,
+        Some(Ok(exe)) => Some(exe.as_path()),
+        Some(Err(outcome)) => {
+            return match check(exp, outcome, timeout) {
+                None => Verdict::Pass(outcome.stderr.clone()),
+                Some(report) => Verdict::Fail(report),
+            };
+        }
+    };
     let scratch = Path::new(env!("CARGO_TARGET_TMPDIR")).join("conformance").join(format!(
-        "{}-{}-{job}",
+        "{}-{}-{number}",
         std::process::id(),
-        engine.name()
+        job.engine.name()
     ));
-    let plan = engine.plan(&test.path, &scratch);
     if let Err(e) = std::fs::create_dir_all(&scratch) {
         return Verdict::Fail(format!("  cannot create {}: {e}\n", scratch.display()));
     }
-    let verdict = match execute(&plan, config, &scratch, exp.stdin.as_deref()) {
-        Ok(outcome) => match check(exp, &outcome, config.timeout) {
+    let step = job.engine.plan(&test.path, exe);
+    let verdict = match run_process(&step, &config, &scratch, exp.stdin.as_deref()) {
+        Ok(outcome) => match check(exp, &outcome, timeout) {
             None => Verdict::Pass(outcome.stderr),
             Some(report) => Verdict::Fail(report),
         },
@@ -604,31 +678,76 @@ fn run_one(test: &TestFile, engine: Engine, job: usize, config: &RunConfig) -> V
     verdict
 }
 
-/// Serializes the corpus runs of the tests of this file: each already uses
-/// every core.
-static CORPUS_RUN: Mutex<()> = Mutex::new(());
-
-fn run_corpus(label: &str, gc_stress: bool) {
-    let _guard = CORPUS_RUN.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+/// Runs the corpus in the engines of `BRINE_ENGINES`, and, with
+/// `BRINE_GC_STRESS_TESTS=1`, again under GC stress in those of
+/// `BRINE_GC_STRESS_ENGINES`: one list of jobs, test by test, so that the
+/// runs of one executable follow its build and its files go soon after.
+fn run_corpus() {
     let filter = std::env::var("BRINE_TEST_FILTER").ok().filter(|f| !f.is_empty());
-    let default_timeout = if gc_stress { 300 } else { 60 };
-    let timeout_secs = std::env::var("BRINE_TEST_TIMEOUT")
-        .ok()
-        .and_then(|s| s.trim().parse::<u64>().ok())
-        .unwrap_or(default_timeout);
-    let config = RunConfig { gc_stress, timeout: Duration::from_secs(timeout_secs) };
-    let engines = selected_engines(if gc_stress { "BRINE_GC_STRESS_ENGINES" } else { "BRINE_ENGINES" });
+    let timeout_of = |gc_stress: bool| {
+        let default_timeout = if gc_stress { 300 } else { 60 };
+        let secs = std::env::var("BRINE_TEST_TIMEOUT")
+            .ok()
+            .and_then(|s| s.trim().parse::<u64>().ok())
+            .unwrap_or(default_timeout);
+        Duration::from_secs(secs)
+    };
+    let mut modes: Vec<(Engine, bool)> =
+        selected_engines("BRINE_ENGINES").into_iter().map(|e| (e, false)).collect();
+    if std::env::var("BRINE_GC_STRESS_TESTS").is_ok_and(|v| v == "1") {
+        modes.extend(selected_engines("BRINE_GC_STRESS_ENGINES").into_iter().map(|e| (e, true)));
+    } else {
+        println!("GC stress runs skipped: set BRINE_GC_STRESS_TESTS=1 to run them");
+    }
     let tests = load_corpus(filter.as_deref());
     if tests.is_empty() {
         assert!(filter.is_some(), "no .lox test found under {}", corpus_dir().display());
-        println!("{label}: no test matches BRINE_TEST_FILTER={}", filter.unwrap_or_default());
+        println!("conformance: no test matches BRINE_TEST_FILTER={}", filter.unwrap_or_default());
         println!("0 passed, 0 failed");
         return;
     }
 
-    let jobs: Vec<(usize, Engine)> =
-        engines.iter().flat_map(|&engine| (0..tests.len()).map(move |index| (index, engine))).collect();
+    // Test by test; but a run of an executable that an earlier mode of the
+    // same test builds waits a few tests, so that it does not wait on the
+    // build while the other core idles.
+    let mut order: Vec<(usize, Job)> = Vec::new();
+    for test in 0..tests.len() {
+        let mut flags_seen = Vec::new();
+        for &(engine, gc_stress) in &modes {
+            let job = Job { test, engine, gc_stress };
+            let later = match engine.build_flags() {
+                Some(flags) if flags_seen.contains(&flags) => BUILD_LEAD,
+                Some(flags) => {
+                    flags_seen.push(flags);
+                    0
+                }
+                None => 0,
+            };
+            order.push((test + later, job));
+        }
+    }
+    order.sort_by_key(|&(slot, _)| slot);
+    let jobs: Vec<Job> = order.into_iter().map(|(_, job)| job).collect();
+    let build_root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("conformance")
+        .join(format!("{}-builds", std::process::id()));
+    let mut builds: std::collections::HashMap<(usize, &'static [&'static str]), Build> = Default::default();
+    for job in &jobs {
+        if let Some(flags) = job.engine.build_flags() {
+            let n = builds.len();
+            let build = builds.entry((job.test, flags)).or_insert_with(|| Build {
+                flags,
+                dir: build_root.join(n.to_string()),
+                result: OnceLock::new(),
+                uses: AtomicUsize::new(0),
+            });
+            build.uses.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+    let build_of = |job: &Job| job.engine.build_flags().and_then(|flags| builds.get(&(job.test, flags)));
     let verdicts: Vec<Mutex<Option<Verdict>>> = jobs.iter().map(|_| Mutex::new(None)).collect();
+    // How long each job took, its build included when it made it.
+    let times: Vec<Mutex<Duration>> = jobs.iter().map(|_| Mutex::new(Duration::ZERO)).collect();
     let next = AtomicUsize::new(0);
     let workers = thread::available_parallelism().map_or(1, |n| n.get()).min(jobs.len());
     let started = Instant::now();
@@ -636,58 +755,63 @@ fn run_corpus(label: &str, gc_stress: bool) {
         for _ in 0..workers {
             scope.spawn(|| {
                 loop {
-                    let job = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(&(index, engine)) = jobs.get(job) else { break };
-                    let verdict = run_one(&tests[index], engine, job, &config);
-                    *verdicts[job].lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
+                    let number = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(number) else { break };
+                    let build = build_of(job);
+                    let started = Instant::now();
+                    let verdict = run_one(&tests[job.test], *job, number, build, timeout_of(job.gc_stress));
+                    *times[number].lock().unwrap_or_else(|p| p.into_inner()) = started.elapsed();
+                    if let Some(build) = build {
+                        build.release();
+                    }
+                    *verdicts[number].lock().unwrap_or_else(|p| p.into_inner()) = Some(verdict);
                 }
             });
         }
     });
+    let _ = std::fs::remove_dir_all(&build_root);
 
-    agree_on_stderr(&engines, &jobs, &verdicts);
+    agree_on_stderr(&jobs, &verdicts);
     let mut passed = 0;
     let mut failed = 0;
     let mut summaries = Vec::new();
-    for &engine in &engines {
-        let (mut engine_passed, mut engine_failed, mut engine_skipped) = (0, 0, 0);
-        for (job, &(index, job_engine)) in jobs.iter().enumerate() {
-            if job_engine != engine {
+    for &(engine, gc_stress) in &modes {
+        let (mut mode_passed, mut mode_failed, mut mode_skipped) = (0, 0, 0);
+        let mut mode_time = Duration::ZERO;
+        for (number, job) in jobs.iter().enumerate() {
+            if (job.engine, job.gc_stress) != (engine, gc_stress) {
                 continue;
             }
-            let verdict = verdicts[job].lock().unwrap_or_else(|p| p.into_inner()).take();
+            mode_time += *times[number].lock().unwrap_or_else(|p| p.into_inner());
+            let verdict = verdicts[number].lock().unwrap_or_else(|p| p.into_inner()).take();
             match verdict {
-                Some(Verdict::Pass(_)) => engine_passed += 1,
-                Some(Verdict::Skip) => engine_skipped += 1,
+                Some(Verdict::Pass(_)) => mode_passed += 1,
+                Some(Verdict::Skip) => mode_skipped += 1,
                 Some(Verdict::Fail(report)) => {
-                    engine_failed += 1;
-                    let test = &tests[index];
-                    println!(
-                        "FAIL [{}{}] {} ({})",
-                        engine.name(),
-                        if gc_stress { ", gc stress" } else { "" },
-                        test.name,
-                        test.path.display()
-                    );
+                    mode_failed += 1;
+                    let test = &tests[job.test];
+                    println!("FAIL [{}] {} ({})", job.label(), test.name, test.path.display());
                     print!("{report}");
                 }
                 None => {
-                    engine_failed += 1;
-                    println!("FAIL [{}] {}: the test did not run", engine.name(), tests[index].name);
+                    mode_failed += 1;
+                    println!("FAIL [{}] {}: the test did not run", job.label(), tests[job.test].name);
                 }
             }
         }
+        let label = Job { test: 0, engine, gc_stress }.label();
         summaries.push(format!(
-            "{}: {engine_passed} passed, {engine_failed} failed, {engine_skipped} skipped",
-            engine.name()
+            "{label}: {mode_passed} passed, {mode_failed} failed, {mode_skipped} skipped ({:.1} s of runs)",
+            mode_time.as_secs_f64()
         ));
-        passed += engine_passed;
-        failed += engine_failed;
+        passed += mode_passed;
+        failed += mode_failed;
     }
     println!(
-        "{label}: {} tests, {} engines, {:.1} s",
+        "conformance: {} tests, {} modes, {} builds, {:.1} s",
         tests.len(),
-        engines.len(),
+        modes.len(),
+        builds.len(),
         started.elapsed().as_secs_f64()
     );
     for summary in summaries {
@@ -699,8 +823,9 @@ fn run_corpus(label: &str, gc_stress: bool) {
 
 /// The expectations give a runtime error's message and its innermost trace
 /// line; the rest of stderr (every trace line) must be what the first
-/// engine (the reference interpreter, by default) printed. A passing run
-/// whose stderr differs from the first engine's passing run fails.
+/// mode (the reference interpreter, by default) printed. A passing run
+/// whose stderr differs from the first mode's passing run fails; so does
+/// one under GC stress, which must not change what a program prints.
 ///
 /// Only runaway recursion is compared loosely. How deep it gets before
 /// "Stack overflow." depends on each engine's frame sizes, so the count in
@@ -708,25 +833,29 @@ fn run_corpus(label: &str, gc_stress: bool) {
 /// and which frames are innermost (in mutual recursion, which function
 /// overflowed), differ between engines; the message and the outermost
 /// frames, after the elision, must still agree.
-fn agree_on_stderr(engines: &[Engine], jobs: &[(usize, Engine)], verdicts: &[Mutex<Option<Verdict>>]) {
-    let Some(&reference) = engines.first() else { return };
+fn agree_on_stderr(jobs: &[Job], verdicts: &[Mutex<Option<Verdict>>]) {
+    let Some(first) = jobs.first() else { return };
+    let reference = (first.engine, first.gc_stress);
     let mut expected: std::collections::HashMap<usize, String> = std::collections::HashMap::new();
-    for (job, &(index, engine)) in jobs.iter().enumerate() {
-        if engine == reference
-            && let Some(Verdict::Pass(stderr)) = &*verdicts[job].lock().unwrap_or_else(|p| p.into_inner())
+    for (number, job) in jobs.iter().enumerate() {
+        if (job.engine, job.gc_stress) == reference
+            && let Some(Verdict::Pass(stderr)) = &*verdicts[number].lock().unwrap_or_else(|p| p.into_inner())
         {
-            expected.insert(index, stderr.clone());
+            expected.insert(job.test, stderr.clone());
         }
     }
-    for (job, &(index, engine)) in jobs.iter().enumerate() {
-        let mut verdict = verdicts[job].lock().unwrap_or_else(|p| p.into_inner());
-        if engine == reference {
+    for (number, job) in jobs.iter().enumerate() {
+        let mut verdict = verdicts[number].lock().unwrap_or_else(|p| p.into_inner());
+        if (job.engine, job.gc_stress) == reference {
             continue;
         }
-        if let (Some(Verdict::Pass(stderr)), Some(want)) = (&*verdict, expected.get(&index))
+        if let (Some(Verdict::Pass(stderr)), Some(want)) = (&*verdict, expected.get(&job.test))
             && without_elided_count(stderr) != without_elided_count(want)
         {
-            let mut report = format!("  stderr differs from {}'s:\n", reference.name());
+            let mut report = format!(
+                "  stderr differs from {}'s:\n",
+                Job { test: 0, engine: reference.0, gc_stress: reference.1 }.label()
+            );
             diff(&mut report, &lines(want).lines, &lines(stderr).lines);
             *verdict = Some(Verdict::Fail(report));
         }
@@ -755,16 +884,7 @@ fn without_elided_count(text: &str) -> String {
 
 #[test]
 fn conformance() {
-    run_corpus("conformance", false);
-}
-
-#[test]
-fn conformance_gc_stress() {
-    if std::env::var("BRINE_GC_STRESS_TESTS").is_ok_and(|v| v == "1") {
-        run_corpus("conformance under GC stress", true);
-    } else {
-        println!("conformance_gc_stress skipped: set BRINE_GC_STRESS_TESTS=1 to run it");
-    }
+    run_corpus();
 }
 
 #[cfg(test)]
