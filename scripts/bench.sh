@@ -11,19 +11,27 @@
 # running as root with apt-get; node must already be there), builds the
 # workspace in release mode, and runs the harness (crates/brine-bench) with
 # Brine's engines interp, tiered (`brine run`, the baseline of the ratios),
-# jit (`brine run --no-tier`: baseline code only) and aot, and every peer
-# found on PATH:
-# luajit-joff (LuaJIT's interpreter), luajit, lua5.4 and node, plus the
-# start-up time of an empty program in each. Peers that are not installed
-# are skipped with a note. Any further arguments go to the
-# harness (see `bench --help` or bench/README.md).
+# jit (`brine run --no-tier`: baseline code only), aot (the executable of
+# `brine build`) and aot-jit (the executable of `brine build --jit`, which
+# carries the JIT and tiers up as `brine run` does), and every peer found on
+# PATH: luajit-joff (LuaJIT's interpreter), luajit, lua5.4 and node, plus the
+# start-up time of an empty program in each. After the tables comes the build
+# section: the time of each aot and aot-jit build and the size of the
+# executable, and the build of a generated 10,000-line program with and
+# without --jit (--build-large; the median of 3 builds each). Without a C
+# compiler there are no aot engines and no large build. Peers that are not
+# installed are skipped with a note. Any further arguments go to the harness
+# (see `bench --help` or bench/README.md); a --build-large N among them
+# replaces the default 10000.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 say() { echo "scripts/bench.sh: $*" >&2; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-bench}"
-engines="interp,tiered=jit,jit=jit:--no-tier,aot"
+engines="interp,tiered=jit,jit=jit:--no-tier,aot,aot-jit=aot:--jit"
+# The build of a generated 10,000-line program, timed with and without --jit.
+large=(--build-large 10000)
 
 # Peers: Debian's packages luajit and lua5.4, installed only when missing.
 missing=()
@@ -43,8 +51,9 @@ if ((${#missing[@]})); then
 fi
 command -v node >/dev/null 2>&1 || say "node is not installed: the node peer is skipped"
 if ! command -v cc >/dev/null 2>&1; then
-  say "no C compiler 'cc': the aot engine is skipped"
+  say "no C compiler 'cc': the aot engines and the large-program build are skipped"
   engines="interp,tiered=jit,jit=jit:--no-tier"
+  large=()
 fi
 
 if ! command -v cargo >/dev/null 2>&1; then
@@ -60,4 +69,4 @@ BRINE_BENCH_COMMAND="scripts/bench.sh"
 if (($#)); then BRINE_BENCH_COMMAND+="$(printf ' %q' "$@")"; fi
 export BRINE_BENCH_COMMAND
 exec "$bin/bench" --brine "$bin/brine" --dir bench --engines "$engines" --peers --startup \
-  --markdown bench/RESULTS.md --chart bench/results.svg "$@"
+  ${large[@]+"${large[@]}"} --markdown bench/RESULTS.md --chart bench/results.svg "$@"

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::engine::Engine;
+use crate::large;
 
 pub const USAGE: &str = "\
 Usage: bench [OPTIONS]
@@ -40,6 +41,13 @@ Options:
                    the command, the table and how to read it
   --chart PATH     also write an SVG bar chart of the ratios to the baseline
   --startup        also time an empty program in each engine (start-up cost)
+  --build-large [N]
+                   also generate a Lox program of N lines (default: 10000)
+                   of small functions and classes, build it 3 times with
+                   `brine build` and 3 times with `brine build --jit`, check
+                   that both executables print what it should, and report the
+                   median build times (in the build section, with the build
+                   time and executable size of each aot engine's programs)
   -h, --help       show this help";
 
 /// Everything the options say.
@@ -60,6 +68,8 @@ pub struct Options {
     pub chart: Option<PathBuf>,
     /// Also time an empty program in every engine.
     pub startup: bool,
+    /// Also time the build of a generated program of this many lines.
+    pub build_large: Option<usize>,
 }
 
 /// What to do.
@@ -89,9 +99,10 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
         markdown: None,
         chart: None,
         startup: false,
+        build_large: None,
     };
     let mut quick = false;
-    let mut args = args.into_iter();
+    let mut args = args.into_iter().peekable();
     while let Some(arg) = args.next() {
         // Both `--option value` and `--option=value`.
         let (name, inline) = match arg.split_once('=') {
@@ -112,7 +123,21 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
                 | "--markdown"
                 | "--chart"
         );
-        let value = if takes_value {
+        // `--build-large` takes an optional value: `--build-large=N`, or
+        // `--build-large N` when the next argument is a number (the harness
+        // has no positional arguments, so a number cannot mean anything else).
+        let optional_value = name == "--build-large";
+        let value = if optional_value {
+            match inline {
+                Some(v) => v,
+                None => {
+                    match args.next_if(|next| !next.is_empty() && next.bytes().all(|b| b.is_ascii_digit())) {
+                        Some(v) => v,
+                        None => large::DEFAULT_LINES.to_string(),
+                    }
+                }
+            }
+        } else if takes_value {
             match inline {
                 Some(v) => v,
                 None => args.next().ok_or_else(|| format!("{name} needs a value"))?,
@@ -150,6 +175,14 @@ pub fn parse<I: IntoIterator<Item = String>>(args: I) -> Result<Command, String>
             "--json" => options.json = Some(PathBuf::from(value)),
             "--peers" => options.peers = true,
             "--startup" => options.startup = true,
+            "--build-large" => {
+                let lines: usize = number(&name, &value)?;
+                let min = large::min_lines();
+                if lines < min {
+                    return Err(format!("--build-large: a generated program has at least {min} lines"));
+                }
+                options.build_large = Some(lines);
+            }
             "--baseline" => options.baseline = Some(value.trim().to_owned()),
             "--markdown" => options.markdown = Some(PathBuf::from(value)),
             "--chart" => options.chart = Some(PathBuf::from(value)),
@@ -194,6 +227,7 @@ mod tests {
         assert_eq!(o.brine, None);
         assert_eq!(o.timeout, Duration::from_secs(300));
         assert!(!o.peers && !o.startup);
+        assert_eq!(o.build_large, None);
         assert_eq!((o.baseline, o.markdown, o.chart), (None, None, None));
     }
 
@@ -241,6 +275,15 @@ mod tests {
     }
 
     #[test]
+    fn build_large_takes_an_optional_number_of_lines() {
+        assert_eq!(parse_ok(&["--build-large"]).build_large, Some(10_000));
+        assert_eq!(parse_ok(&["--build-large", "--quick"]).build_large, Some(10_000));
+        assert_eq!(parse_ok(&["--build-large", "2500", "--runs", "2"]).build_large, Some(2500));
+        let o = parse_ok(&["--build-large=3000", "--startup"]);
+        assert_eq!((o.build_large, o.startup), (Some(3000), true));
+    }
+
+    #[test]
     fn quick_means_one_run() {
         let o = parse_ok(&["--runs", "9", "--warmup", "2", "--quick"]);
         assert_eq!((o.runs, o.warmup), (1, 0));
@@ -265,5 +308,9 @@ mod tests {
         assert!(err(&["--peers=1"]).contains("takes no value"));
         assert!(err(&["--baseline", " "]).contains("needs an engine"));
         assert!(err(&["--chart"]).contains("needs a value"));
+        assert!(err(&["--build-large=x"]).contains("expected a number"));
+        assert!(err(&["--build-large", "5"]).contains("at least"));
+        // Not a number, so not its value: an unknown argument.
+        assert!(err(&["--build-large", "-5"]).contains("unknown argument `-5`"));
     }
 }

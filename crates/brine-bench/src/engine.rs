@@ -4,8 +4,9 @@
 //!
 //! - `NAME[:FLAGS]`: `brine run --engine=NAME FLAGS FILE`, e.g. `interp`,
 //!   `jit`, `jit:--no-tier`.
-//! - `aot[:FLAGS]`: `brine build FLAGS FILE -o EXE` once (not timed), then
-//!   `EXE` is timed, e.g. `aot`, `aot:-O2`, `aot:-O2 --jit`.
+//! - `aot[:FLAGS]`: `brine build FLAGS FILE -o EXE` once (timed on its
+//!   own, for the build section, with the executable's size), then `EXE` is
+//!   timed, e.g. `aot`, `aot:--jit`, `aot:-O2 --jit`.
 //! - `cmd:PROGRAM ARGS...`: an external program, e.g. another Lox
 //!   implementation (`cmd:/opt/clox`) or a peer language running a port of the
 //!   program (`cmd:luajit {dir}/lua/{stem}.lua`). `{file}` is the `.lox` path,
@@ -138,8 +139,9 @@ pub struct Program {
 pub enum Plan {
     /// Run this command line, timed.
     Run(Vec<String>),
-    /// First build with `build` (untimed), then time `run`.
-    BuildThenRun { build: Vec<String>, run: Vec<String> },
+    /// First build with `build` (once, not one of the timed runs), which
+    /// writes the executable `exe`, then time `run`.
+    BuildThenRun { build: Vec<String>, exe: PathBuf, run: Vec<String> },
     /// This engine has nothing to run for the program (a peer without a port).
     Skip(String),
 }
@@ -184,11 +186,11 @@ impl Engine {
                     sanitize(&self.label),
                     std::env::consts::EXE_SUFFIX
                 ));
-                let exe = path_string(&exe);
+                let exe_arg = path_string(&exe);
                 let mut build = vec![brine, "build".to_owned()];
                 build.extend(flags.iter().cloned());
-                build.extend([file, "-o".to_owned(), exe.clone()]);
-                Plan::BuildThenRun { build, run: vec![exe] }
+                build.extend([file, "-o".to_owned(), exe_arg.clone()]);
+                Plan::BuildThenRun { build, exe, run: vec![exe_arg] }
             }
             EngineKind::External { argv } => {
                 let has_placeholder = |a: &String| PLACEHOLDERS.iter().any(|p| a.contains(p));
@@ -303,7 +305,8 @@ mod tests {
             )
         );
         let plan = Engine::parse("aot:-O2").unwrap().plan(&fib, &ctx);
-        let exe = path_string(&scratch.join(format!("fib-aot__O2{}", std::env::consts::EXE_SUFFIX)));
+        let exe_path = scratch.join(format!("fib-aot__O2{}", std::env::consts::EXE_SUFFIX));
+        let exe = path_string(&exe_path);
         assert_eq!(
             plan,
             Plan::BuildThenRun {
@@ -315,6 +318,7 @@ mod tests {
                     "-o".into(),
                     exe.clone()
                 ],
+                exe: exe_path,
                 run: vec![exe],
             }
         );

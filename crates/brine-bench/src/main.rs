@@ -8,15 +8,20 @@
 //! to a baseline engine. It checks that every run exits 0, that every engine
 //! prints the same output, and that the output matches the program's
 //! `// expect:` comments; any failure is reported loudly and makes the exit
-//! status non-zero. It can also write a results page (`--markdown`), an SVG
-//! chart (`--chart`) and JSON (`--json`).
+//! status non-zero. For every `aot` engine it also records how long each
+//! `brine build` took and how big the executable is, and with
+//! `--build-large` it times the build of a large generated program; both
+//! are shown after the tables. It can also write a results page
+//! (`--markdown`), an SVG chart (`--chart`) and JSON (`--json`).
 //!
 //! It only starts processes: it must not know anything of Brine's crates,
 //! and it depends on none of them.
 
+mod builds;
 mod chart;
 mod cli;
 mod engine;
+mod large;
 mod lineup;
 mod machine;
 mod page;
@@ -32,8 +37,9 @@ use std::io::{self, Write as _};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use builds::{Build, BuildRow};
 use cli::{Command, Options};
-use engine::{Context, Engine, Plan, Program};
+use engine::{Context, Engine, EngineKind, Plan, Program};
 use lineup::{Lineup, labels};
 use report::{Cell, Row};
 
@@ -120,8 +126,11 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
         ));
     }
     let engines = &lineup.engines;
-    let brine =
-        if engines.iter().any(Engine::needs_brine) { brine_path(options)? } else { PathBuf::from("brine") };
+    let brine = if engines.iter().any(Engine::needs_brine) || options.build_large.is_some() {
+        brine_path(options)?
+    } else {
+        PathBuf::from("brine")
+    };
     let scratch = env::temp_dir().join(format!("brine-bench-{}", std::process::id()));
     let ctx = Context { brine: &brine, bench_dir: &dir, scratch_dir: &scratch };
 
@@ -140,10 +149,20 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
         brine.display()
     );
 
+    // The `aot` engines, whose builds the build section shows.
+    let aot: Vec<usize> =
+        (0..engines.len()).filter(|&i| matches!(engines[i].kind, EngineKind::Aot { .. })).collect();
+    let aot_labels: Vec<String> = aot.iter().map(|&i| labels[i].clone()).collect();
     let mut rows = Vec::new();
+    let mut build_rows = Vec::new();
     let mut problems = Vec::new();
     for program in &programs {
-        rows.push(bench_program(program, engines, options, &ctx, &mut problems));
+        let (row, builds) = bench_program(program, engines, options, &ctx, &mut problems);
+        build_rows.push(BuildRow {
+            program: row.program.clone(),
+            builds: aot.iter().map(|&i| builds[i]).collect(),
+        });
+        rows.push(row);
     }
     let startup = if options.startup {
         match startup_row(engines, options, &ctx, &mut problems) {
@@ -156,6 +175,25 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
     } else {
         None
     };
+    let large = options.build_large.and_then(|lines| {
+        match large::measure(&brine, &scratch.join("large"), lines, options.timeout) {
+            Ok(large) => {
+                for variant in &large.variants {
+                    if let Some(problem) = &variant.problem {
+                        eprintln!("\n!!! LARGE BUILD: {}: {problem}\n", variant.name);
+                        let summary = problem.lines().next().unwrap_or("").trim_end_matches("; stderr:");
+                        problems.push(format!("LARGE BUILD: {}: {summary}", variant.name));
+                    }
+                }
+                eprintln!("bench: {}", builds::large_line(&large));
+                Some(large)
+            }
+            Err(e) => {
+                problems.push(format!("LARGE BUILD: {e}"));
+                None
+            }
+        }
+    });
     if scratch.exists() {
         let _ = fs::remove_dir_all(&scratch);
     }
@@ -164,6 +202,10 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
     print!("{table}");
     if let Some(startup) = &startup {
         print!("\n{startup}");
+    }
+    let build_section = builds::section(&aot_labels, &build_rows, large.as_ref());
+    if let Some(section) = &build_section {
+        print!("\n{section}");
     }
     let _ = io::stdout().flush();
 
@@ -180,6 +222,7 @@ fn run(options: &Options, lineup: &Lineup) -> Result<ExitCode, String> {
 
     if let (Some(path), Some(mut page)) = (&options.markdown, page) {
         page.startup = startup;
+        page.builds = build_section;
         page.machine.extend(load_before);
         fs::write(path, report::results_page(&page, &table))
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -228,7 +271,7 @@ fn startup_row(
     eprintln!("bench: start-up, an empty program:");
     let program = Program { stem: "empty".to_owned(), path: dir.join("empty.lox") };
     let ctx = Context { brine: ctx.brine, bench_dir: &dir, scratch_dir: ctx.scratch_dir };
-    let mut row = bench_program(&program, engines, options, &ctx, problems);
+    let (mut row, _) = bench_program(&program, engines, options, &ctx, problems);
     row.program = "empty program".to_owned();
     Ok(row)
 }
@@ -240,20 +283,32 @@ struct Reference {
     source: String,
 }
 
+/// Runs one program in every engine: its row of the table, and per engine
+/// the build, for an `aot` engine whose build succeeded.
 fn bench_program(
     program: &Program,
     engines: &[Engine],
     options: &Options,
     ctx: &Context<'_>,
     problems: &mut Vec<String>,
-) -> Row {
+) -> (Row, Vec<Option<Build>>) {
     let mut reference = fs::read_to_string(&program.path)
         .ok()
         .and_then(|src| programs::expected_output(&src))
         .map(|output| Reference { output, source: "its `// expect:` comments".to_owned() });
     let mut cells = Vec::new();
+    let mut builds = Vec::new();
     for engine in engines {
-        let cell = bench_cell(program, engine, options, ctx, &mut reference);
+        let (cell, build) = bench_cell(program, engine, options, ctx, &mut reference);
+        if let Some(build) = &build {
+            eprintln!(
+                "  {:<16} {:<12} {:>10.1} ms to build, {}",
+                program.stem,
+                engine.label,
+                stats::millis(build.elapsed),
+                builds::format_size(build.size)
+            );
+        }
         match &cell {
             Cell::Ok { .. } => {
                 let median = cell.median().map(stats::millis).unwrap_or(0.0);
@@ -270,8 +325,9 @@ fn bench_program(
             }
         }
         cells.push(cell);
+        builds.push(build);
     }
-    Row { program: program.stem.clone(), cells }
+    (Row { program: program.stem.clone(), cells }, builds)
 }
 
 fn failed(tag: &'static str, reason: String) -> Cell {
@@ -289,32 +345,46 @@ fn run_failure(argv: &[String], outcome: &process::Outcome) -> String {
     reason
 }
 
+/// Runs one program in one engine: the cell, and for an `aot` engine the
+/// build, when it succeeded (even if the runs then failed).
 fn bench_cell(
     program: &Program,
     engine: &Engine,
     options: &Options,
     ctx: &Context<'_>,
     reference: &mut Option<Reference>,
-) -> Cell {
-    let argv = match engine.plan(program, ctx) {
-        Plan::Skip(reason) => return Cell::Skipped { reason },
-        Plan::Run(argv) => argv,
-        Plan::BuildThenRun { build, run } => {
-            if let Err(e) = fs::create_dir_all(ctx.scratch_dir) {
-                return failed("BUILD FAIL", format!("cannot create {}: {e}", ctx.scratch_dir.display()));
-            }
-            match process::run(&build, options.timeout) {
-                Ok(outcome) if outcome.success() => {}
-                Ok(outcome) => return failed("BUILD FAIL", run_failure(&build, &outcome)),
-                Err(e) => return failed("BUILD FAIL", e.to_string()),
-            }
-            run
-        }
+) -> (Cell, Option<Build>) {
+    let (argv, build) = match engine.plan(program, ctx) {
+        Plan::Skip(reason) => return (Cell::Skipped { reason }, None),
+        Plan::Run(argv) => (argv, None),
+        Plan::BuildThenRun { build, exe, run } => match build_once(&build, &exe, options, ctx) {
+            Ok(built) => (run, Some(built)),
+            Err(reason) => return (failed("BUILD FAIL", reason), None),
+        },
     };
+    (run_cell(&argv, engine, options, reference), build)
+}
 
+/// Runs `build` (timed, once) and reads the size of the executable it
+/// wrote at `exe`.
+fn build_once(build: &[String], exe: &Path, options: &Options, ctx: &Context<'_>) -> Result<Build, String> {
+    fs::create_dir_all(ctx.scratch_dir)
+        .map_err(|e| format!("cannot create {}: {e}", ctx.scratch_dir.display()))?;
+    let outcome = process::run(build, options.timeout).map_err(|e| e.to_string())?;
+    if !outcome.success() {
+        return Err(run_failure(build, &outcome));
+    }
+    let size = fs::metadata(exe)
+        .map_err(|e| format!("`{}` exited 0 but left no {}: {e}", build.join(" "), exe.display()))?
+        .len();
+    Ok(Build { elapsed: outcome.elapsed, size })
+}
+
+/// The timed runs of one cell, each checked against the reference output.
+fn run_cell(argv: &[String], engine: &Engine, options: &Options, reference: &mut Option<Reference>) -> Cell {
     let mut times = Vec::with_capacity(options.runs);
     for i in 0..options.warmup + options.runs {
-        let outcome = match process::run(&argv, options.timeout) {
+        let outcome = match process::run(argv, options.timeout) {
             Ok(outcome) => outcome,
             Err(e) => return failed("FAIL", e.to_string()),
         };
@@ -323,7 +393,7 @@ fn bench_cell(
                 process::Exit::TimedOut => "TIMEOUT",
                 process::Exit::Status(_) => "FAIL",
             };
-            return failed(tag, run_failure(&argv, &outcome));
+            return failed(tag, run_failure(argv, &outcome));
         }
         match reference {
             None => {
@@ -354,4 +424,37 @@ fn bench_cell(
         }
     }
     Cell::Ok { times }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        match cli::parse(["--timeout".to_owned(), "20".to_owned()]) {
+            Ok(Command::Run(options)) => *options,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_build_records_its_time_and_the_executables_size() {
+        let scratch = env::temp_dir().join(format!("brine-bench-build-once-{}", std::process::id()));
+        let exe = scratch.join("prog");
+        let (brine, dir) = (PathBuf::from("/no/brine"), PathBuf::from("/no/bench"));
+        let ctx = Context { brine: &brine, bench_dir: &dir, scratch_dir: &scratch };
+        let sh = |script: String| vec!["sh".to_owned(), "-c".to_owned(), script];
+
+        let build = sh(format!("sleep 0.05; printf 1234567 > '{}'", exe.display()));
+        let built = build_once(&build, &exe, &options(), &ctx).unwrap();
+        assert_eq!(built.size, 7);
+        assert!(built.elapsed >= std::time::Duration::from_millis(50), "{built:?}");
+
+        let err = build_once(&sh("echo no cc >&2; exit 1".into()), &scratch.join("none"), &options(), &ctx)
+            .unwrap_err();
+        assert!(err.contains("exited with status 1") && err.contains("no cc"), "{err}");
+        let err = build_once(&sh("true".into()), &scratch.join("none"), &options(), &ctx).unwrap_err();
+        assert!(err.contains("exited 0 but left no"), "{err}");
+        fs::remove_dir_all(&scratch).unwrap();
+    }
 }

@@ -80,6 +80,7 @@ pub fn assemble(
         notes,
         chart,
         startup: None,
+        builds: None,
     }
 }
 
@@ -142,7 +143,8 @@ pub fn describe_engine(engine: &Engine, detection: Option<&Detection>) -> String
         }
         EngineKind::Aot { flags: f } => format!(
             "Brine's ahead-of-time compiler: the executable that `brine build{} bench/NAME.lox \
-             -o EXE` made before timing (the build is not timed)",
+             -o EXE` made before timing (the build is not part of the timed runs; its time and the \
+             executable's size are in the build section)",
             flags(f)
         ),
         EngineKind::External { argv } => {

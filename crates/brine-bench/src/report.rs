@@ -43,7 +43,8 @@ pub struct Row {
     pub cells: Vec<Cell>,
 }
 
-fn format_ms(d: Duration) -> String {
+/// Milliseconds with one decimal, as the tables show them.
+pub fn format_ms(d: Duration) -> String {
     format!("{:.1}", millis(d))
 }
 
@@ -125,7 +126,7 @@ pub fn startup_markdown(engines: &[String], row: &Row) -> String {
 }
 
 /// A markdown table, the first column aligned left and the others right.
-fn render_table(header: &[String], body: &[Vec<String>]) -> String {
+pub fn render_table(header: &[String], body: &[Vec<String>]) -> String {
     let columns = header.len();
     let width =
         |c: usize| body.iter().map(|line| line[c].len()).chain([header[c].len(), 3]).max().unwrap_or(3);
@@ -182,6 +183,9 @@ pub struct Page {
     pub chart: Option<String>,
     /// The start-up table, when it was measured.
     pub startup: Option<String>,
+    /// The build time and executable size section, heading included, when
+    /// there is one (`aot` engines, `--build-large`).
+    pub builds: Option<String>,
 }
 
 fn bullet_list(out: &mut String, facts: &[Fact]) {
@@ -235,10 +239,19 @@ pub fn results_page(page: &Page, table: &str) -> String {
     if let Some(chart) = &page.chart {
         let _ = writeln!(out, "\n![Time of each engine relative to {base}, per program, log scale]({chart})");
     }
+    if let Some(builds) = &page.builds {
+        out.push('\n');
+        out.push_str(builds);
+    }
     let chart = if page.chart.is_some() { "; the chart shows the same ratios on a log scale" } else { "" };
     let startup = if page.startup.is_some() {
         " The start-up table shows how much of that is a fixed cost: an engine that takes \
          long to start looks slower on short programs than it is on long ones."
+    } else {
+        ""
+    };
+    let built = if page.builds.is_some() {
+        "; the build's own time and the executable's size are in the section above"
     } else {
         ""
     };
@@ -248,7 +261,7 @@ pub fn results_page(page: &Page, table: &str) -> String {
          Each `(ms)` cell is the median wall time of one program in one engine, from \
          starting the process to its exit, so it includes start-up: reading, parsing and \
          compiling the program (for `aot`, only running the executable that `brine build` \
-         made beforehand).{startup} The `/{base}` columns divide an engine's time by \
+         made beforehand{built}).{startup} The `/{base}` columns divide an engine's time by \
          `{base}`'s for the same program: below 1x is faster than `{base}`, 0.50x twice as \
          fast, 2.00x twice as slow. The `geomean` row is the geometric mean of each ratio \
          column, the usual way to summarize ratios across programs{chart}. Every run's \
@@ -424,6 +437,7 @@ mod tests {
             notes: vec!["lua5.4 not measured: `lua5.4` is not on PATH".into()],
             chart: Some("results.svg".into()),
             startup: Some("| | jit (ms) |\n".into()),
+            builds: Some("## Build time and executable size\n\n| engine | builds |\n".into()),
         }
     }
 
@@ -444,18 +458,22 @@ mod tests {
             "| geomean |          |           |    0.50x |\n\n- lua5.4 not measured",
             "## How to read this\n\n",
             "`/jit` columns divide",
-            "log scale](results.svg)\n",
+            "log scale](results.svg)\n\n## Build time and executable size\n\n| engine | builds |\n\n\
+             ## How to read this\n",
+            "made beforehand; the build's own time and the executable's size are in the section above).",
             "- lua5.4 not measured: `lua5.4` is not on PATH\n\nStart-up: the median wall time of an empty \
              program, which every cell above includes.\n\n| | jit (ms) |\n",
         ] {
             assert!(text.contains(part), "missing {part:?} in:\n{text}");
         }
         let mut warm = page();
-        (warm.runs, warm.warmup, warm.notes, warm.chart, warm.startup) = (1, 2, vec![], None, None);
+        (warm.runs, warm.warmup, warm.notes, warm.chart, warm.startup, warm.builds) =
+            (1, 2, vec![], None, None, None);
         let text = results_page(&warm, &table);
         assert!(text.contains("Median wall time of 1 run, after 2 untimed warm-up runs, in"), "{text}");
         assert!(!text.contains("- lua5.4"));
         assert!(!text.contains("![") && !text.contains("Start-up"));
+        assert!(!text.contains("Build time") && !text.contains("section above"));
     }
 
     #[test]
