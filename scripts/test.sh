@@ -18,12 +18,13 @@ export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
 # everything compiled before it runs; deopt: as hot, with every third guard
 # failing; aot: `brine build`; aot-jit: `brine build --jit`, whose
 # executables tier up as `brine run` does; aot-jit-eager: the same
-# executables with a tier threshold of zero. The engines that run built
-# executables share one build of each test.
-export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot,aot-jit,aot-jit-eager}"
+# executables with a tier threshold of zero; aot-o2: `brine build -O2`;
+# aot-o2-deopt: the same built and run with every third guard failing. The
+# engines that run built executables share one build of each test.
+export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot,aot-jit,aot-jit-eager,aot-o2,aot-o2-deopt}"
 # The conformance runner also runs the whole corpus under GC stress.
 export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
-export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,eager,deopt,aot,aot-jit}"
+export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,eager,deopt,aot,aot-jit,aot-o2}"
 # `brine build` links executables with `cc` against the runtime library
 # (target/debug/libbrine_rt.a), which only a build of the whole workspace makes.
 if ! command -v cc >/dev/null 2>&1; then

@@ -78,6 +78,12 @@ pub fn baseline_flags(is_pic: bool) -> settings::Flags {
     flags(is_pic, "none")
 }
 
+/// Cranelift settings for an object file (position-independent) of code
+/// at `level`.
+pub fn object_flags(level: Level) -> settings::Flags {
+    flags(true, if level == Level::Baseline { "none" } else { "speed" })
+}
+
 /// Cranelift settings at an `opt_level` (`none` for baseline code, `speed`
 /// for optimized code).
 fn flags(is_pic: bool, opt_level: &str) -> settings::Flags {

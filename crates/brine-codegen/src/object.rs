@@ -6,7 +6,7 @@
 //! through the image's link table, which the runtime fills at start-up.
 
 use crate::Links;
-use crate::jit::baseline_flags;
+use crate::jit::{Level, object_flags};
 use crate::translate::{
     Env, entry_signature, helper_signature, lox_signature, translate_entry, translate_function,
 };
@@ -83,10 +83,20 @@ fn err(e: impl std::fmt::Display) -> String {
 /// What an object file carries besides baseline code for every function.
 #[derive(Clone, Debug, Default)]
 pub struct ObjectOptions {
-    /// The module in the binary encoding, for a runtime that re-compiles
-    /// it (`--jit`); the code then counts toward the tier threshold
-    /// ([`Env::tier_counters`](crate::translate::Env)).
+    /// The module in the binary encoding, for a runtime that interprets
+    /// or re-compiles it (`--jit`, `-O2`).
     pub ir: Option<Vec<u8>>,
+    /// Count calls and back edges toward the tier threshold
+    /// ([`Env::tier_counters`](crate::translate::Env)): code that a
+    /// runtime with the JIT re-compiles (`--jit`).
+    pub tier_counters: bool,
+    /// Optimized versions of functions, compiled at Cranelift's
+    /// `opt_level=speed` as the functions' code, each with its baseline
+    /// code beside it for when a guard fails (`-O2`). Their frame states
+    /// are numbered in this order, from 0.
+    pub versions: Vec<(FuncId, brine_ir::Function)>,
+    /// `BRINE_DEOPT_STRESS` compiled in: every Nth guard check fails.
+    pub deopt_stress: u64,
 }
 
 /// Compiles `ir` (whose script is `script`) to a relocatable object file
@@ -97,7 +107,8 @@ pub fn compile_object(
     options: &ObjectOptions,
 ) -> Result<Vec<u8>, String> {
     let isa_builder = cranelift_native::builder().map_err(|e| format!("unsupported host: {e}"))?;
-    let isa = isa_builder.finish(baseline_flags(true)).map_err(err)?;
+    let level = if options.versions.is_empty() { Level::Baseline } else { Level::Optimized };
+    let isa = isa_builder.finish(object_flags(level)).map_err(err)?;
     let builder =
         ObjectBuilder::new(isa, "brine_program", cranelift_module::default_libcall_names()).map_err(err)?;
     let mut module = ObjectModule::new(builder);
@@ -113,16 +124,34 @@ pub fn compile_object(
     let links_id = module.declare_data("brine_links", Linkage::Local, true, false).map_err(err)?;
     let caches_id = module.declare_data("brine_caches", Linkage::Local, true, false).map_err(err)?;
 
-    let mut functions = Vec::new();
-    let mut entries = Vec::new();
+    // Each function's code and array entry, then (when it has an optimized
+    // version) its baseline code and entry.
+    let mut declare =
+        |name: String, sig: &Signature| module.declare_function(&name, Linkage::Local, sig).map_err(err);
+    let mut code = Vec::new();
+    let mut baseline = Vec::new();
+    let mut optimized: Vec<Option<usize>> = vec![None; nf];
+    for (k, (id, _)) in options.versions.iter().enumerate() {
+        optimized[id.index()] = Some(k);
+    }
     for (i, f) in ir.functions.iter().enumerate() {
         let sig = lox_signature(call_conv, f.arity as usize);
-        functions.push(module.declare_function(&format!("brine_f{i}"), Linkage::Local, &sig).map_err(err)?);
-        entries.push(
-            module
-                .declare_function(&format!("brine_f{i}_entry"), Linkage::Local, &entry_signature(call_conv))
-                .map_err(err)?,
-        );
+        let entry = entry_signature(call_conv);
+        let pair = (declare(format!("brine_f{i}"), &sig)?, declare(format!("brine_f{i}_entry"), &entry)?);
+        code.push(pair);
+        baseline.push(match optimized[i] {
+            Some(_) => (
+                declare(format!("brine_f{i}_base"), &sig)?,
+                declare(format!("brine_f{i}_base_entry"), &entry)?,
+            ),
+            None => pair,
+        });
+    }
+    let mut first_state = Vec::new();
+    let mut states = 0u32;
+    for (_, f) in &options.versions {
+        first_state.push(states);
+        states += f.states.len() as u32;
     }
 
     let links = TableLinks { table: Cell::new(None), caches: Cell::new(None), nstrings: ns, nfunctions: nf };
@@ -131,29 +160,35 @@ pub fn compile_object(
     for i in 0..nf {
         let id = FuncId::new(i);
         let arity = ir.function(id).arity as usize;
-        ctx.func.signature = lox_signature(call_conv, arity);
-        links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
-        links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
-        let mut env = Env {
-            module: &mut module,
-            ir,
-            links: &links,
-            helpers: &helpers,
-            // An executable that re-compiles itself reports calls (`BRINE_PROFILE`).
-            count_calls: options.ir.is_some(),
-            first_state: 0,
-            deopt_stress: 0,
-            tier_counters: options.ir.is_some(),
-        };
-        translate_function(&mut env, id, ir.function(id), None, &mut ctx.func, &mut fbc);
-        module
-            .define_function(functions[i], &mut ctx)
-            .map_err(|e| format!("compiling {}: {e:?}", ir.function(id).display_name()))?;
-        module.clear_context(&mut ctx);
-        ctx.func.signature = entry_signature(call_conv);
-        translate_entry(&mut module, functions[i], arity, &mut ctx.func, &mut fbc);
-        module.define_function(entries[i], &mut ctx).map_err(|e| format!("{e:?}"))?;
-        module.clear_context(&mut ctx);
+        let mut bodies = vec![(ir.function(id), 0, baseline[i])];
+        if let Some(k) = optimized[i] {
+            bodies.push((&options.versions[k].1, first_state[k], code[i]));
+        }
+        for (func, first_state, (fast, array)) in bodies {
+            ctx.func.signature = lox_signature(call_conv, arity);
+            links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
+            links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
+            let mut env = Env {
+                module: &mut module,
+                ir,
+                links: &links,
+                helpers: &helpers,
+                // An executable that re-compiles itself reports calls (`BRINE_PROFILE`).
+                count_calls: options.tier_counters,
+                first_state,
+                deopt_stress: options.deopt_stress,
+                tier_counters: options.tier_counters,
+            };
+            translate_function(&mut env, id, func, None, &mut ctx.func, &mut fbc);
+            module
+                .define_function(fast, &mut ctx)
+                .map_err(|e| format!("compiling {}: {e:?}", ir.function(id).display_name()))?;
+            module.clear_context(&mut ctx);
+            ctx.func.signature = entry_signature(call_conv);
+            translate_entry(&mut module, fast, arity, &mut ctx.func, &mut fbc);
+            module.define_function(array, &mut ctx).map_err(|e| format!("{e:?}"))?;
+            module.clear_context(&mut ctx);
+        }
     }
 
     // The link table, filled at start-up.
@@ -166,7 +201,9 @@ pub fn compile_object(
     desc.set_align(8);
     module.define_data(caches_id, &desc).map_err(err)?;
 
-    let tables = Tables { links: links_id, caches: caches_id, functions: &functions, entries: &entries };
+    let versions: Vec<u32> = options.versions.iter().map(|(id, _)| id.0).collect();
+    let tables =
+        Tables { links: links_id, caches: caches_id, code: &code, baseline: &baseline, versions: &versions };
     let image_id = define_image(&mut module, ir, script, &tables, options.ir.as_deref())?;
     define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;
     module.finish().emit().map_err(err)
@@ -176,8 +213,13 @@ pub fn compile_object(
 struct Tables<'a> {
     links: DataId,
     caches: DataId,
-    functions: &'a [ClFuncId],
-    entries: &'a [ClFuncId],
+    /// Each function's code and array entry.
+    code: &'a [(ClFuncId, ClFuncId)],
+    /// Each function's baseline code and array entry (its `code` unless it
+    /// has an optimized version).
+    baseline: &'a [(ClFuncId, ClFuncId)],
+    /// The function id of each optimized version.
+    versions: &'a [u32],
 }
 
 /// Defines the bytes blob, the string, global and function tables and the
@@ -189,7 +231,6 @@ fn define_image(
     tables: &Tables,
     encoded: Option<&[u8]>,
 ) -> Result<DataId, String> {
-    let (functions, entries) = (tables.functions, tables.entries);
     let mut blob = Blob::default();
     let strings: Vec<_> = ir.strings.iter().map(|s| blob.add(s)).collect();
     let globals: Vec<_> = ir.globals.iter().map(|s| blob.add(s)).collect();
@@ -240,10 +281,15 @@ fn define_image(
         // Bit 8: the standard library's (see `brine_runtime::image::LIBRARY`).
         let library = if f.library { brine_runtime::image::LIBRARY } else { 0 };
         put_u32(&mut data, at + layout::FUNCTION_KIND, kind | library);
-        let code = module.declare_func_in_data(functions[i], &mut desc);
-        desc.write_function_addr((at + layout::FUNCTION_CODE) as u32, code);
-        let entry = module.declare_func_in_data(entries[i], &mut desc);
-        desc.write_function_addr((at + layout::FUNCTION_ENTRY) as u32, entry);
+        for (field, function) in [
+            (layout::FUNCTION_CODE, tables.code[i].0),
+            (layout::FUNCTION_ENTRY, tables.code[i].1),
+            (layout::FUNCTION_BASELINE_CODE, tables.baseline[i].0),
+            (layout::FUNCTION_BASELINE_ENTRY, tables.baseline[i].1),
+        ] {
+            let reference = module.declare_func_in_data(function, &mut desc);
+            desc.write_function_addr((at + field) as u32, reference);
+        }
     }
     desc.define(data.into_boxed_slice());
     desc.set_align(8);
@@ -267,6 +313,18 @@ fn define_image(
     ] {
         let gv = module.declare_data_in_data(id, &mut desc);
         desc.write_data_addr(field as u32, gv, 0);
+    }
+    if !tables.versions.is_empty() {
+        let id = module.declare_data("brine_versions", Linkage::Local, false, false).map_err(err)?;
+        let mut vd = DataDescription::new();
+        vd.define(
+            tables.versions.iter().flat_map(|v| v.to_le_bytes()).collect::<Vec<u8>>().into_boxed_slice(),
+        );
+        vd.set_align(8);
+        module.define_data(id, &vd).map_err(err)?;
+        let gv = module.declare_data_in_data(id, &mut desc);
+        desc.write_data_addr(layout::IMAGE_VERSIONS as u32, gv, 0);
+        put_u64(&mut data, layout::IMAGE_NVERSIONS, tables.versions.len() as u64);
     }
     if let Some((offset, len)) = encoded {
         let gv = module.declare_data_in_data(blob_id, &mut desc);

@@ -223,12 +223,7 @@ pub fn translate_function<'a, M: Module>(
     let mut n = max_args(func);
     if t.env.tier_counters && osr.is_none() {
         let liveness = ir::Liveness::compute(func);
-        n = n.max(
-            back_edges(func)
-                .map(|h| func.block(h).params.len() + liveness.live_in(h).len())
-                .max()
-                .unwrap_or(0),
-        );
+        n = n.max(back_edges(func).map(|h| liveness.loop_entry_values(func, h).len()).max().unwrap_or(0));
         t.liveness = Some(liveness);
     }
     if func.insts.len() > SPILL_RT_INSTS {
@@ -293,6 +288,16 @@ impl<'a, M: Module> Translator<'a, '_, M> {
 
     fn vals(&self, vs: &[ir::Value]) -> Vec<ClValue> {
         vs.iter().map(|&v| self.val(v)).collect()
+    }
+
+    /// A function prototype that specialized IR names: by its address, or,
+    /// in code compiled ahead of time, by its symbol (`brine_ir::symbol`),
+    /// which the links resolve.
+    fn prototype(&mut self, bits: u64) -> ClValue {
+        match ir::symbol::as_function(bits) {
+            Some(id) => self.env.links.function(&mut self.b, id),
+            None => self.iconst(bits as i64),
+        }
     }
 
     fn iconst(&mut self, bits: i64) -> ClValue {
@@ -413,17 +418,20 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     }
 
     /// A back edge to `header` with arguments `args` ([`Env::tier_counters`]):
-    /// counted, and when the loop is hot, the header's values go to
-    /// `brine_baseline_loop_hot`, which may finish the activation.
+    /// counted, and when the loop is hot, the frame's values at the header
+    /// (`Liveness::loop_entry_values`) go to `brine_baseline_loop_hot`,
+    /// which may finish the activation.
     fn count_back_edge(&mut self, header: ir::Block, args: &[ClValue]) {
         let hot = self.b.create_block();
         let cont = self.b.create_block();
         let fobj = self.env.links.function(&mut self.b, self.id);
         self.count_toward_tier(fobj, hot, cont);
         self.b.switch_to_block(hot);
-        let live = self.liveness.as_ref().expect("liveness of a function that counts").live_in(header);
+        let liveness = self.liveness.as_ref().expect("liveness of a function that counts");
+        let entry = liveness.loop_entry_values(self.func, header);
+        // The header's parameters are the back edge's arguments.
         let mut values = args.to_vec();
-        values.extend(self.vals(&live));
+        values.extend(self.vals(&entry[args.len()..]));
         let argv = self.argv(&values);
         let block = self.iconst(header.0 as i64);
         let r = self.call_rt("brine_baseline_loop_hot", &[fobj, block, argv]);
@@ -943,7 +951,8 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.b.switch_to_block(closure);
                 let f =
                     self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CLOSURE_FUNCTION);
-                let same = self.b.ins().icmp_imm_s(IntCC::Equal, f, *function as i64);
+                let function = self.prototype(*function);
+                let same = self.b.ins().icmp(IntCC::Equal, f, function);
                 self.b.ins().brif(same, cont, &[], exit, &[]);
                 self.b.switch_to_block(exit);
                 self.deopt_exit(*state);
@@ -982,7 +991,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             InstKind::CallDirect { function, callee, this, args, site } => {
                 let (callee, this) = (self.val(*callee), self.val(*this));
                 let args = self.vals(args);
-                let function = self.iconst(*function as i64);
+                let function = self.prototype(*function);
                 let r = self.call_code(function, callee, this, &args);
                 self.check_error(r, self.line(*site));
                 r

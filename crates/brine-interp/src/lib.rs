@@ -19,6 +19,8 @@
 //!
 //! It must not know Lox syntax or how native code is made.
 
+pub mod deopt;
+
 use brine_ir::{BinaryOp, FuncId, Function, InstKind, UnaryOp, Value as V};
 use brine_runtime::engine::tier;
 use brine_runtime::object::ObjClosure;

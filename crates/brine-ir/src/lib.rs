@@ -27,6 +27,7 @@ pub mod liveness;
 pub mod loops;
 pub mod parser;
 pub mod printer;
+pub mod symbol;
 pub mod verifier;
 
 pub use cfg::{BlockPredecessor, ControlFlowGraph};

@@ -130,6 +130,24 @@ impl Liveness {
         self.live_in[b.index()].values()
     }
 
+    /// What an interpreter frame entered at loop header `header` from a
+    /// back edge must hold, in this order: the header's parameters (the
+    /// back edge's arguments), the callee and `this` (the entry block's
+    /// first two parameters, which the interpreter reads for captures and
+    /// traces whether or not they are live), then every other value live
+    /// into the header.
+    pub fn loop_entry_values(&self, f: &Function, header: Block) -> Vec<Value> {
+        let mut values = f.block(header).params.clone();
+        for &v in &f.block(f.entry()).params[..2] {
+            if !values.contains(&v) {
+                values.push(v);
+            }
+        }
+        let live = self.live_in(header);
+        values.extend(live.into_iter().filter(|v| !f.block(header).params.contains(v) && v.index() >= 2));
+        values
+    }
+
     /// The values live just before instruction `index` of block `b`: read
     /// by it or by anything after it, and defined before it.
     pub fn live_before(&self, f: &Function, b: Block, index: usize) -> Vec<Value> {

@@ -22,6 +22,7 @@ pub mod licm;
 pub mod simplify;
 pub mod speculate;
 pub mod unbox;
+pub mod whole_program;
 
 use brine_ir::{FuncId, Function, Module, SiteId};
 

@@ -5,14 +5,25 @@
 //! that the generated `main` calls, the big stack the program runs on, and
 //! the exit codes. Everything else is `brine-runtime`, including the
 //! `extern "C"` helpers compiled code calls (unmangled `brine_*` symbols).
+//!
+//! An executable optimized ahead of time (`-O2`) also carries its module
+//! (the IR's binary encoding, with the optimized versions of its functions
+//! after them) and links the interpreter: a guard of optimized code that
+//! fails finishes its activation there ([`AotEngine`]), and the function
+//! goes on with its baseline code, which the executable has too.
+//!
 //! It must not know the compiler: nothing of the front end, the IR's
 //! passes or the code generator is linked into an executable, and nothing
 //! maps memory that is both writable and executable.
 
-use brine_runtime::Runtime;
+use brine_interp::Interp;
+use brine_ir::{FuncId, Function, StateId};
+use brine_runtime::engine::{Engine, OsrEntry, tier};
 use brine_runtime::image::{
     self, EXIT_INTERNAL, EXIT_RUNTIME, Image, STACK_MARGIN, STACK_SIZE, load_and_run,
 };
+use brine_runtime::object::{ObjClosure, ObjFunction};
+use brine_runtime::{PendingError, Program, Runtime, Value, abi, stack};
 use std::io::Write;
 
 /// Runs the program described by `image` and returns the process exit code.
@@ -31,7 +42,12 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
         rt.script_args = std::env::args_os().skip(1).map(|a| a.into_encoded_bytes()).collect();
         // SAFETY: the image was generated against this runtime, and this
         // thread has STACK_SIZE bytes of stack.
-        match unsafe { load_and_run(&mut rt, image, STACK_SIZE - STACK_MARGIN) } {
+        let outcome = if image.ir.len == 0 {
+            unsafe { load_and_run(&mut rt, image, STACK_SIZE - STACK_MARGIN) }
+        } else {
+            unsafe { run_optimized(&mut rt, image) }
+        };
+        match outcome {
             Ok(()) => 0,
             Err(error) => {
                 let _ = std::io::stderr().lock().write_all(error.report().as_bytes());
@@ -39,4 +55,131 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
             }
         }
     })
+}
+
+/// The engine of an executable optimized ahead of time: the interpreter,
+/// for the activations whose guards fail.
+struct AotEngine {
+    program: Program,
+    /// The optimized versions, in the image's order: the function each is
+    /// a version of, and its IR (whose frame states the guards name).
+    versions: Vec<(FuncId, Function)>,
+    /// Every frame state, by the number its guard passes: (version, state).
+    states: Vec<(u32, u32)>,
+    /// Each function's baseline code and array entry.
+    baseline: Vec<(*const u8, *const u8)>,
+}
+
+impl Engine for AotEngine {
+    fn interpret(&self, rt: &mut Runtime, closure: *mut ObjClosure, this: Value, args: &[Value]) -> Value {
+        Interp::new(rt, &self.program).call_closure(closure, this, args)
+    }
+
+    // The tier threshold is never reached: nothing re-compiles here.
+    fn function_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction) {
+        // SAFETY: the runtime passes a live prototype.
+        unsafe { (*function).counter = 0 };
+    }
+
+    fn loop_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction, _block: u32) -> Option<OsrEntry> {
+        // SAFETY: the runtime passes a live prototype.
+        unsafe { (*function).counter = 0 };
+        None
+    }
+
+    fn deopt(&self, rt: &mut Runtime, function: *mut ObjFunction, state: u32, values: *const Value) -> Value {
+        let Some(&(version, local)) = self.states.get(state as usize) else {
+            return rt.raise_internal(format!("a guard named the unknown frame state {state}"));
+        };
+        let (id, func) = &self.versions[version as usize];
+        // The guess was wrong: from now on the function runs its baseline code.
+        let (code, entry) = self.baseline[id.index()];
+        // SAFETY: the guard passes its function's live prototype; the
+        // baseline code was compiled for it.
+        unsafe {
+            (*function).code = code;
+            (*function).entry = entry;
+            (*function).tier = tier::BASELINE;
+        }
+        // SAFETY: the guard passed every state's values, innermost state first.
+        unsafe { brine_interp::deopt::resume(rt, &self.program, *id, func, StateId(local), values) }
+    }
+
+    fn baseline_hot(&self, _rt: &mut Runtime, _function: *mut ObjFunction) {}
+
+    fn baseline_loop_hot(&self, _: &mut Runtime, _: *mut ObjFunction, _: u32, _: *const Value) -> Value {
+        Value::UNDEF
+    }
+}
+
+fn internal(message: String) -> PendingError {
+    PendingError { message, trace: Vec::new(), internal: true }
+}
+
+/// Runs an image that carries its module: decodes it, links the image to
+/// it and runs the script with an [`AotEngine`] installed.
+///
+/// # Safety
+/// As [`load_and_run`].
+unsafe fn run_optimized(rt: &mut Runtime, image: &Image) -> Result<(), PendingError> {
+    // SAFETY: the caller's contract: the image's tables are static data.
+    let (bytes, version_ids, functions) = unsafe {
+        let versions = if image.nversions == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(image.versions, image.nversions as usize)
+        };
+        (image.ir.bytes(), versions, std::slice::from_raw_parts(image.functions, image.nfunctions as usize))
+    };
+    let mut module = brine_ir::binary::decode(bytes).map_err(|e| {
+        internal(format!(
+            "this executable cannot start: its program is {e}; build it again with `brine build`"
+        ))
+    })?;
+    let n = image.nfunctions as usize;
+    if module.functions.len() != n + version_ids.len() {
+        return Err(internal("the program's IR does not match its code".into()));
+    }
+    let optimized = module.functions.split_off(n);
+    let versions: Vec<(FuncId, Function)> = version_ids.iter().map(|&id| FuncId(id)).zip(optimized).collect();
+    let mut states = Vec::new();
+    for (k, (_, f)) in versions.iter().enumerate() {
+        states.extend((0..f.states.len() as u32).map(|s| (k as u32, s)));
+    }
+    let mut program = Program::new();
+    program.module = module;
+    // SAFETY: the image's caches are zeroed data of this executable that
+    // only its code and this program use.
+    unsafe { program.use_caches(image.caches, image.ncaches as usize) };
+    program.sync(rt);
+    // SAFETY: the caller's contract; the module is the image's own.
+    unsafe { image::link_program(image, &program)? };
+    let baseline = functions.iter().map(|f| (f.baseline_code, f.baseline_entry)).collect();
+    let script = program.function_object(FuncId(image.script as u32));
+    let engine = Box::new(AotEngine { program, versions, states, baseline });
+    rt.engine = Some(&*engine as &dyn Engine as *const dyn Engine);
+    rt.deopt_countdown = deopt_stress();
+    // SAFETY: the code was compiled against this runtime; the engine lives
+    // until the run ends.
+    let result = unsafe {
+        stack::with_native_frames(rt, |rt| {
+            let marker = 0u8;
+            let here = std::ptr::addr_of!(marker) as usize;
+            rt.stack_limit = here.saturating_sub(STACK_SIZE - STACK_MARGIN);
+            let closure = rt.new_closure(script);
+            abi::call_closure(rt, closure, Value::NIL, std::ptr::null())
+        })
+    };
+    rt.engine = None;
+    drop(engine);
+    rt.out.flush();
+    match rt.take_error() {
+        Some(e) if result.is_error() => Err(e),
+        _ => Ok(()),
+    }
+}
+
+/// `BRINE_DEOPT_STRESS`, for code built with it compiled in (0: off).
+fn deopt_stress() -> u64 {
+    std::env::var("BRINE_DEOPT_STRESS").ok().and_then(|v| v.trim().parse().ok()).unwrap_or(0)
 }

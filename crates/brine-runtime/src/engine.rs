@@ -72,9 +72,8 @@ pub trait Engine {
 
     /// The loop whose header is `block` got hot in an activation of
     /// `function`'s ahead-of-time baseline code, at a back edge. `values`
-    /// holds the header's parameters (the back edge's arguments), then the
-    /// values live into the header, in value-number order
-    /// (`brine_ir::Liveness::live_in`). The engine sends the function to
+    /// holds what the frame holds at the header, in the order of
+    /// `brine_ir::Liveness::loop_entry_values`. The engine sends the function to
     /// the interpreter, as [`Engine::baseline_hot`] does, and finishes the
     /// activation there from the loop header: its result (or
     /// `Value::ERROR`, with this frame's trace line added), or

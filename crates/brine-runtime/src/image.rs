@@ -19,7 +19,7 @@ use crate::value::Value;
 use crate::{PendingError, Program, Runtime, abi, stack};
 
 /// Bumped whenever these layouts change.
-pub const IMAGE_VERSION: u64 = 2;
+pub const IMAGE_VERSION: u64 = 3;
 
 #[repr(C)]
 pub struct ImageBytes {
@@ -53,6 +53,10 @@ pub struct ImageFunction {
     pub code: *const u8,
     /// The array entry.
     pub entry: *const u8,
+    /// Its baseline code and array entry, for when a guard of optimized
+    /// code fails (the same as `code` and `entry` if it has none).
+    pub baseline_code: *const u8,
+    pub baseline_entry: *const u8,
 }
 
 #[repr(C)]
@@ -71,8 +75,12 @@ pub struct Image {
     /// The inline caches of the code, one per site (zeroed data).
     pub caches: *mut PropertyCache,
     pub ncaches: u64,
-    /// The module in the binary encoding (`--jit` builds; else empty).
+    /// The module in the binary encoding (`--jit` and `-O2` builds; else
+    /// empty). After its functions come the optimized versions.
     pub ir: ImageBytes,
+    /// The function id of each optimized version (`-O2`).
+    pub nversions: u64,
+    pub versions: *const u32,
 }
 
 /// Byte offsets of the fields, for the code generator.
@@ -87,6 +95,8 @@ pub mod layout {
     pub const FUNCTION_KIND: usize = offset_of!(ImageFunction, kind);
     pub const FUNCTION_CODE: usize = offset_of!(ImageFunction, code);
     pub const FUNCTION_ENTRY: usize = offset_of!(ImageFunction, entry);
+    pub const FUNCTION_BASELINE_CODE: usize = offset_of!(ImageFunction, baseline_code);
+    pub const FUNCTION_BASELINE_ENTRY: usize = offset_of!(ImageFunction, baseline_entry);
     pub const IMAGE_SIZE: usize = size_of::<Image>();
     pub const IMAGE_VERSION_AT: usize = offset_of!(Image, version);
     pub const IMAGE_NFUNCTIONS: usize = offset_of!(Image, nfunctions);
@@ -100,6 +110,8 @@ pub mod layout {
     pub const IMAGE_CACHES: usize = offset_of!(Image, caches);
     pub const IMAGE_NCACHES: usize = offset_of!(Image, ncaches);
     pub const IMAGE_IR: usize = offset_of!(Image, ir);
+    pub const IMAGE_NVERSIONS: usize = offset_of!(Image, nversions);
+    pub const IMAGE_VERSIONS: usize = offset_of!(Image, versions);
 }
 
 /// The bit of a function's kind word that marks the standard library's

@@ -23,6 +23,14 @@ pub struct BuildOptions {
     /// Carry the IR, the optimizer and the code generator, and re-compile
     /// hot functions at run time (`--jit`).
     pub jit: bool,
+    /// Optimize ahead of time from what the program shows without running
+    /// (`-O2`; `brine_opt::whole_program`): each function that the
+    /// optimizer takes gets optimized code, with its baseline code beside
+    /// it, and the executable carries the module, so that a failed guard
+    /// finishes its activation in the interpreter.
+    pub optimize: bool,
+    /// `BRINE_DEOPT_STRESS`: every Nth guard check fails (0: off).
+    pub deopt_stress: u64,
 }
 
 /// What a build made.
@@ -72,8 +80,25 @@ pub fn build_executable(
     options: &BuildOptions,
 ) -> Result<Built, BuildError> {
     let library = runtime_library(options.jit).map_err(BuildError::Io)?;
-    let object_options =
-        brine_codegen::object::ObjectOptions { ir: options.jit.then(|| brine_ir::binary::encode(module)) };
+    if options.jit && options.optimize {
+        return Err(BuildError::Io("-O2 with --jit is not supported yet: choose one".into()));
+    }
+    let versions = if options.optimize { optimize_ahead_of_time(module) } else { Vec::new() };
+    let ir = if options.jit || options.optimize {
+        // The optimized versions come after the functions (their frame states
+        // are what a failed guard resumes from).
+        let mut carried = module.clone();
+        carried.functions.extend(versions.iter().map(|(_, f)| f.clone()));
+        Some(brine_ir::binary::encode(&carried))
+    } else {
+        None
+    };
+    let object_options = brine_codegen::object::ObjectOptions {
+        ir,
+        tier_counters: options.jit,
+        versions,
+        deopt_stress: if options.optimize { options.deopt_stress } else { 0 },
+    };
     let ir_bytes = object_options.ir.as_ref().map_or(0, Vec::len);
     let object = brine_codegen::object::compile_object(module, script, &object_options)
         .map_err(BuildError::Internal)?;
@@ -121,6 +146,16 @@ fn gold_available() -> bool {
         std::env::var_os("PATH")
             .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join("ld.gold").is_file()))
     })
+}
+
+/// The optimized version of every function of `module` that the optimizer
+/// takes, specialized from what the whole program shows before it runs.
+fn optimize_ahead_of_time(module: &Module) -> Vec<(FuncId, brine_ir::Function)> {
+    let facts = brine_opt::whole_program::StaticFacts::analyze(module);
+    (0..module.functions.len())
+        .map(FuncId::new)
+        .filter_map(|id| Some((id, brine_opt::optimize(module, module.function(id), &facts).ok()?)))
+        .collect()
 }
 
 /// Where `brine build` keeps what it makes once for many builds:

@@ -622,16 +622,11 @@ impl Engine for Manager {
         let id = FuncId(unsafe { (*function).func_id });
         let func = program.module.function(id);
         let header = Block(block);
-        let slots = func
-            .block(header)
-            .params
-            .iter()
-            .copied()
-            .chain(brine_ir::Liveness::compute(func).live_in(header));
+        let slots = brine_ir::Liveness::compute(func).loop_entry_values(func, header);
         let base = rt.stack.len();
         rt.stack.resize(base + func.values.len(), Value::NIL);
-        for (i, slot) in slots.enumerate() {
-            // SAFETY: the code passed the header's parameters and live values, in this order.
+        for (i, slot) in slots.into_iter().enumerate() {
+            // SAFETY: the code passed these values, in this order.
             rt.stack[base + slot.index()] = unsafe { *values.add(i) };
         }
         let result = Interp::new(rt, program).resume(id, base, header, 0);
@@ -649,20 +644,9 @@ impl Engine for Manager {
             (v.id, Rc::clone(&v.func))
         };
         let program = self.program();
-        // The frames to rebuild, innermost first: each state's function and
-        // where its live values start in `values`.
-        let mut frames = Vec::new();
-        let mut offset = 0;
-        let mut s = Some(brine_ir::StateId(local));
-        while let Some(state) = s {
-            let fs = &func.states[state.index()];
-            frames.push((fs, fs.inlined.as_ref().map_or(id, |i| i.func), offset));
-            offset += fs.value_count();
-            s = fs.inlined.as_ref().map(|i| i.caller);
-        }
-        let (innermost, innermost_id, _) = frames[0];
-        let inner = program.module.function(innermost_id);
-        let inst = inner.block(innermost.block).insts[innermost.index as usize];
+        let state = brine_ir::StateId(local);
+        let (innermost, inst) = brine_interp::deopt::resume_point(program, id, &func, state);
+        let inner = program.module.function(innermost);
         let line = inner.inst(inst).kind.site().map_or(inner.line, |s| program.module.site_line(s));
         let why = deopt_reason(&inner.inst(inst).kind);
         self.with_stats(id, |s| match s.deopts.iter_mut().find(|(l, w, _)| *l == line && *w == why) {
@@ -670,105 +654,7 @@ impl Engine for Manager {
             None => s.deopts.push((line, why, 1)),
         });
         self.invalidate(function, id, version);
-        // The interpreter frames, outermost lowest on the stack, as calls
-        // would have made them: every slot each state lists.
-        let bottom = rt.stack.len();
-        // SAFETY: the guard passed every state's values (FrameState::values),
-        // innermost state first.
-        let passed = |i: usize| unsafe { *values.add(i) };
-        let objects = match materialize(rt, innermost, frames[0].2 + innermost.live.len(), &passed) {
-            Ok(objects) => objects,
-            Err(e) => return rt.raise_internal(e),
-        };
-        let mut bases = vec![0; frames.len()];
-        for (k, &(fs, fid, offset)) in frames.iter().enumerate().rev() {
-            let base = rt.stack.len();
-            bases[k] = base;
-            rt.stack.resize(base + program.module.function(fid).values.len(), Value::NIL);
-            for i in 0..fs.live.len() {
-                let value = objects.get(&fs.live[i]).copied().unwrap_or_else(|| passed(offset + i));
-                rt.stack[base + fs.slot(i).index()] = value;
-            }
-        }
-        for _ in 0..objects_rooted(innermost) {
-            rt.pop_root();
-        }
-        let mut result = Interp::new(rt, program).resume(
-            innermost_id,
-            bases[0],
-            innermost.block,
-            innermost.index as usize,
-        );
-        for (k, &(fs, fid, _)) in frames.iter().enumerate().skip(1) {
-            rt.stack.truncate(bases[k - 1]);
-            result = Interp::new(rt, program).resume_after_call(
-                fid,
-                bases[k],
-                fs.block,
-                fs.index as usize,
-                result,
-            );
-        }
-        rt.stack.truncate(bottom);
-        result
+        // SAFETY: the guard passed every state's values, innermost state first.
+        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values) }
     }
-}
-
-/// Makes the virtual objects of deoptimization state `fs` (whose class and
-/// field values `passed` gives from index `start` on, in
-/// `FrameState::values` order): returns the instance each alias stands
-/// for. The instances stay rooted until the caller pops
-/// [`objects_rooted`] roots.
-fn materialize(
-    rt: &mut Runtime,
-    fs: &brine_ir::FrameState,
-    start: usize,
-    passed: &dyn Fn(usize) -> Value,
-) -> Result<HashMap<brine_ir::Value, Value>, String> {
-    let mut made = HashMap::new();
-    let mut at = start;
-    let mut layout = Vec::new();
-    // Allocate every object first: their fields may refer to each other.
-    for o in &fs.objects {
-        let class = passed(at);
-        if !class.is_kind(brine_runtime::object::ObjKind::Class) {
-            for _ in &layout {
-                rt.pop_root();
-            }
-            return Err("a virtual object's class is not a class".into());
-        }
-        let instance = Value::object(rt.new_instance(class.as_ptr()));
-        rt.push_root(instance);
-        for &alias in &o.aliases {
-            made.insert(alias, instance);
-        }
-        layout.push((instance, at + 1));
-        at += 1 + o.fields.len();
-    }
-    for (o, &(instance, first)) in fs.objects.iter().zip(&layout) {
-        if o.shape == 0 {
-            continue;
-        }
-        // Its fields in the order they were added, as the transitions from
-        // a fresh instance's shape to `o.shape` name them.
-        let names = rt.shape_field_names(o.shape as *mut brine_runtime::object::ObjShape);
-        for (slot, name) in names.into_iter().enumerate() {
-            let offset = Runtime::inline_slot_offset(slot as u32);
-            let Some(k) = o.fields.iter().position(|&(off, _)| off == offset) else {
-                for _ in &layout {
-                    rt.pop_root();
-                }
-                return Err(format!("a virtual object has no value for its field at offset {offset}"));
-            };
-            let field = o.fields[k].1;
-            let value = made.get(&field).copied().unwrap_or_else(|| passed(first + k));
-            rt.instance_set_field(instance.as_ptr(), name, value);
-        }
-    }
-    Ok(made)
-}
-
-/// How many roots [`materialize`] pushed for state `fs`.
-fn objects_rooted(fs: &brine_ir::FrameState) -> usize {
-    fs.objects.len()
 }

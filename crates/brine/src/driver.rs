@@ -141,9 +141,10 @@ pub fn build(source: &[u8], output: &Path, options: &brine_tier::BuildOptions, v
                 let size = std::fs::metadata(output).map(|m| m.len()).unwrap_or(0);
                 let total = started.elapsed();
                 eprintln!(
-                    "brine: built '{}' ({}) in {} ms, {} ms of it linking: {} bytes \
+                    "brine: built '{}' ({} {}) in {} ms, {} ms of it linking: {} bytes \
                      (program object {} bytes, IR {} bytes)",
                     output.display(),
+                    if options.optimize { "-O2" } else { "-O0" },
                     if options.jit { "--jit" } else { "--no-jit" },
                     total.as_millis(),
                     built.link_time.as_millis(),

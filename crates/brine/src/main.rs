@@ -65,9 +65,12 @@ enum Command {
         /// Where to write the executable.
         #[arg(short, long)]
         output: PathBuf,
-        /// Optimization level: 0 (fast compile, baseline code; the only level so far).
-        #[arg(short = 'O', default_value_t = 0, value_parser = clap::value_parser!(u8).range(0..=0))]
-        opt_level: u8,
+        /// Optimization level: 0 (fast compile, baseline code) or 2
+        /// (optimized ahead of time from what the whole program shows; a
+        /// failed guard finishes its call in the interpreter the
+        /// executable carries).
+        #[arg(short = 'O', default_value = "0", value_parser = ["0", "2"])]
+        opt_level: String,
         /// Carry the program's IR, the optimizer and the code generator:
         /// the executable starts on its ahead-of-time code and re-compiles
         /// hot functions from the profile it gathers, as `brine run` does.
@@ -147,10 +150,22 @@ fn main() -> ExitCode {
                 Err(code) => code,
             }
         }
-        Some(Command::Build { file, output, opt_level: _, jit, no_jit: _, verbose }) => {
+        Some(Command::Build { file, output, opt_level, jit, no_jit: _, verbose }) => {
             match read_source(&file) {
                 Ok(source) => {
-                    let options = brine_tier::BuildOptions { jit };
+                    if jit && opt_level == "2" {
+                        eprintln!("brine: -O2 with --jit is not supported yet: choose one");
+                        return ExitCode::from(EXIT_USAGE);
+                    }
+                    // `BRINE_DEOPT_STRESS` is compiled into -O2 code.
+                    let deopt_stress = match Options::new(Mode::Tiered) {
+                        Ok(o) => o.deopt_stress,
+                        Err(e) => {
+                            eprintln!("brine: {e}");
+                            return ExitCode::from(EXIT_USAGE);
+                        }
+                    };
+                    let options = brine_tier::BuildOptions { jit, optimize: opt_level == "2", deopt_stress };
                     driver::on_big_stack(move || driver::build(&source, &output, &options, verbose))
                 }
                 Err(code) => code,

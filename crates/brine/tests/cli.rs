@@ -185,6 +185,18 @@ print wx;
     assert!(!exe_symbols.contains("cranelift"), "a built executable links no code generator");
     assert!(symbols(std::path::Path::new(env!("CARGO_BIN_EXE_brine"))).contains("cranelift"));
 
+    // Optimized ahead of time, it carries the interpreter (for failed
+    // guards) and its IR, but still no code generator, and maps nothing
+    // writable and executable.
+    let o2_exe = dir.join("wx-o2");
+    let out = brine(&["build", "-O2", src.to_str().unwrap(), "-o", o2_exe.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let run = Command::new(&o2_exe).output().unwrap();
+    assert_eq!(text(&run.stdout), "333283335000\ntrue\n0\n", "{}", text(&run.stderr));
+    let o2_symbols = symbols(&o2_exe);
+    assert!(o2_symbols.contains("brine_deopt"), "the -O2 executable has its symbols");
+    assert!(!o2_symbols.contains("cranelift"), "an -O2 executable links no code generator");
+
     // The same program built with the JIT has the code generator, and is
     // several times the size.
     let jit_exe = dir.join("wx-jit");
@@ -329,10 +341,14 @@ fn build_reports_compile_errors_and_a_missing_runtime_library() {
         .unwrap();
     assert_eq!(out.status.code(), Some(74));
     assert!(text(&out.stderr).contains("BRINE_RT_LIB"), "{}", text(&out.stderr));
-    assert_eq!(
-        brine(&["build", good.to_str().unwrap(), "-o", exe.to_str().unwrap(), "-O2"], "").status.code(),
-        Some(64)
-    );
+    // -O0 and -O2 are the levels; -O2 with --jit is not built yet.
+    for flags in [&["-O1"][..], &["-O2", "--jit"], &["--jit", "--no-jit"]] {
+        let mut args = vec!["build", good.to_str().unwrap(), "-o", exe.to_str().unwrap()];
+        args.extend_from_slice(flags);
+        let out = brine(&args, "");
+        assert_eq!(out.status.code(), Some(64), "{flags:?}: {}", text(&out.stderr));
+        assert!(!exe.exists());
+    }
 }
 
 /// A function called 3,000 times, twice an iteration of a loop of 5,000

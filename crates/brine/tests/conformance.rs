@@ -31,7 +31,7 @@
 //! Environment:
 //! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`):
 //!   `interp`, `jit`, `tiered`, `hot`, `eager`, `deopt`, `aot`, `aot-jit`,
-//!   `aot-jit-eager` (see [`Engine`]). The engines that run a built
+//!   `aot-jit-eager`, `aot-o2`, `aot-o2-deopt` (see [`Engine`]). The engines that run a built
 //!   executable share one build of each test file (see [`Build`]).
 //! - `BRINE_GC_STRESS_ENGINES`: the engines of the GC stress run (default:
 //!   those of `BRINE_ENGINES`).
@@ -93,6 +93,13 @@ enum Engine {
     /// As `aot-jit`, run with `BRINE_TIER=eager`: every function is
     /// optimized before its ahead-of-time code first runs.
     AotJitEager,
+    /// `brine build -O2 FILE -o EXE`, then `EXE`: optimized ahead of time,
+    /// no JIT.
+    AotO2,
+    /// As `aot-o2`, built and run with `BRINE_DEOPT_STRESS=3`: every third
+    /// guard check fails, so activations finish in the interpreter the
+    /// executable carries, everywhere.
+    AotO2Deopt,
 }
 
 impl Engine {
@@ -106,6 +113,8 @@ impl Engine {
         Engine::Aot,
         Engine::AotJit,
         Engine::AotJitEager,
+        Engine::AotO2,
+        Engine::AotO2Deopt,
     ];
 
     fn name(self) -> &'static str {
@@ -119,6 +128,8 @@ impl Engine {
             Engine::Aot => "aot",
             Engine::AotJit => "aot-jit",
             Engine::AotJitEager => "aot-jit-eager",
+            Engine::AotO2 => "aot-o2",
+            Engine::AotO2Deopt => "aot-o2-deopt",
         }
     }
 
@@ -126,13 +137,16 @@ impl Engine {
         Engine::ALL.iter().copied().find(|e| e.name() == name)
     }
 
-    /// The flags of the `brine build` whose executable this engine runs:
-    /// every engine with the same flags runs the same executable (one
-    /// build of each test file, see [`Build`]).
+    /// The flags of the `brine build` whose executable this engine runs
+    /// (each an argument, or `NAME=VALUE`, an environment variable of the
+    /// build): every engine with the same flags runs the same executable
+    /// (one build of each test file, see [`Build`]).
     fn build_flags(self) -> Option<&'static [&'static str]> {
         match self {
             Engine::Aot => Some(&[]),
             Engine::AotJit | Engine::AotJitEager => Some(&["--jit"]),
+            Engine::AotO2 => Some(&["-O2"]),
+            Engine::AotO2Deopt => Some(&["-O2", "BRINE_DEOPT_STRESS=3"]),
             _ => None,
         }
     }
@@ -157,8 +171,9 @@ impl Engine {
             Engine::Hot => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2")]),
             Engine::Eager => run(&["run"], &[("BRINE_TIER", "eager")]),
             Engine::Deopt => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2"), ("BRINE_DEOPT_STRESS", "3")]),
-            Engine::Aot | Engine::AotJit => built(&[]),
+            Engine::Aot | Engine::AotJit | Engine::AotO2 => built(&[]),
             Engine::AotJitEager => built(&[("BRINE_TIER", "eager")]),
+            Engine::AotO2Deopt => built(&[("BRINE_DEOPT_STRESS", "3")]),
         }
     }
 }
@@ -181,8 +196,10 @@ impl Build {
     fn executable(&self, file: &Path, config: &RunConfig) -> &Result<PathBuf, Outcome> {
         self.result.get_or_init(|| {
             let exe = self.dir.join("exe");
-            let args = [os("build")].into_iter().chain(self.flags.iter().map(|f| os(f)));
-            let step = Step::new(brine(), args.chain([file.into(), os("-o"), exe.clone().into()]));
+            let (env, flags): (Vec<&str>, Vec<&str>) = self.flags.iter().partition(|f| f.contains('='));
+            let args = [os("build")].into_iter().chain(flags.iter().map(|f| os(f)));
+            let mut step = Step::new(brine(), args.chain([file.into(), os("-o"), exe.clone().into()]));
+            step.env = env.iter().filter_map(|e| e.split_once('=')).map(|(k, v)| (os(k), os(v))).collect();
             // The compiler runs no Lox code: GC stress would not change it.
             let config = RunConfig { gc_stress: false, timeout: config.timeout };
             let outcome = std::fs::create_dir_all(&self.dir)

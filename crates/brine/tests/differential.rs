@@ -33,8 +33,9 @@
 //!
 //! Modes (see [`Mode`]): `interp` (the reference), `jit` (`--no-tier`),
 //! `tiered`, `hot` (threshold 2), `eager`, `deopt` (threshold 2, every third
-//! guard failing), and `aot` (`brine build`, then the executable) for every
-//! [`AOT_EVERY`]th program only, since linking is slow.
+//! guard failing), and `aot` (`brine build`, then the executable), `aot-o2`
+//! (`-O2`) and `aot-jit` (`--jit`, run at threshold 2) for some programs
+//! only, since linking is slow (see [`Mode::runs_program`]).
 //!
 //! Environment:
 //! - `BRINE_DIFF_CASES`: how many programs (default 40).
@@ -42,7 +43,7 @@
 //!   default fixed). Program `i` has seed `BRINE_DIFF_SEED + i`, so
 //!   `BRINE_DIFF_SEED=S BRINE_DIFF_CASES=1` reruns the program of seed `S`.
 //! - `BRINE_DIFF_MODES`: comma-separated modes to compare with `interp`
-//!   (default `jit,tiered,hot,eager,deopt,aot`; also `gc-eager` and
+//!   (default `jit,tiered,hot,eager,deopt,aot,aot-o2,aot-jit`; also `gc-eager` and
 //!   `gc-deopt`, those two under `BRINE_GC_STRESS=1`).
 //! - `BRINE_BIN`: the `brine` binary to test instead of the one cargo built.
 //!
@@ -2855,6 +2856,13 @@ enum Mode {
     Deopt,
     /// `brine build FILE -o EXE`, then `EXE`.
     Aot,
+    /// `brine build -O2 FILE -o EXE`, then `EXE`: optimized ahead of time,
+    /// its guards deoptimizing to the interpreter the executable carries.
+    AotO2,
+    /// `brine build --jit FILE -o EXE`, then `EXE` with
+    /// `BRINE_TIER_THRESHOLD=2`: its code hands hot functions to the
+    /// interpreter and the optimizer at once.
+    AotJit,
     /// `Eager` with `BRINE_GC_STRESS=1` (a collection at every
     /// allocation); only when `BRINE_DIFF_MODES` names it.
     GcEager,
@@ -2864,8 +2872,17 @@ enum Mode {
 
 impl Mode {
     /// The modes run by default.
-    const DEFAULT: &[Mode] =
-        &[Mode::Interp, Mode::Jit, Mode::Tiered, Mode::Hot, Mode::Eager, Mode::Deopt, Mode::Aot];
+    const DEFAULT: &[Mode] = &[
+        Mode::Interp,
+        Mode::Jit,
+        Mode::Tiered,
+        Mode::Hot,
+        Mode::Eager,
+        Mode::Deopt,
+        Mode::Aot,
+        Mode::AotO2,
+        Mode::AotJit,
+    ];
     const ALL: &[Mode] = &[
         Mode::Interp,
         Mode::Jit,
@@ -2874,6 +2891,8 @@ impl Mode {
         Mode::Eager,
         Mode::Deopt,
         Mode::Aot,
+        Mode::AotO2,
+        Mode::AotJit,
         Mode::GcEager,
         Mode::GcDeopt,
     ];
@@ -2887,8 +2906,23 @@ impl Mode {
             Mode::Eager => "eager",
             Mode::Deopt => "deopt",
             Mode::Aot => "aot",
+            Mode::AotO2 => "aot-o2",
+            Mode::AotJit => "aot-jit",
             Mode::GcEager => "gc-eager",
             Mode::GcDeopt => "gc-deopt",
+        }
+    }
+
+    /// Whether this mode runs program `index`: those that link an
+    /// executable, some programs each, since linking is slow (`aot` every
+    /// [`AOT_EVERY`]th, `aot-o2` twice as often, `aot-jit` as often as `aot`,
+    /// each on programs of its own).
+    fn runs_program(self, index: u64) -> bool {
+        match self {
+            Mode::Aot => index.is_multiple_of(AOT_EVERY),
+            Mode::AotO2 => index % (AOT_EVERY / 2) == 1,
+            Mode::AotJit => index % AOT_EVERY == 2,
+            _ => true,
         }
     }
 
@@ -2897,6 +2931,15 @@ impl Mode {
             let mut args: Vec<OsString> = args.iter().map(OsString::from).collect();
             args.push(file.into());
             vec![Step { program: brine(), args, env: env.to_vec() }]
+        };
+        let built = |flags: &[&str], env: &[(&'static str, &'static str)]| {
+            let mut args: Vec<OsString> = vec!["build".into()];
+            args.extend(flags.iter().map(OsString::from));
+            args.extend([file.into(), "-o".into(), exe.into()]);
+            vec![
+                Step { program: brine(), args, env: Vec::new() },
+                Step { program: exe.to_path_buf(), args: Vec::new(), env: env.to_vec() },
+            ]
         };
         match self {
             Mode::Interp => run(&["run", "--engine=interp"], &[]),
@@ -2910,14 +2953,9 @@ impl Mode {
                 &["run"],
                 &[("BRINE_TIER_THRESHOLD", "2"), ("BRINE_DEOPT_STRESS", "3"), ("BRINE_GC_STRESS", "1")],
             ),
-            Mode::Aot => vec![
-                Step {
-                    program: brine(),
-                    args: vec!["build".into(), file.into(), "-o".into(), exe.into()],
-                    env: Vec::new(),
-                },
-                Step { program: exe.to_path_buf(), args: Vec::new(), env: Vec::new() },
-            ],
+            Mode::Aot => built(&[], &[]),
+            Mode::AotO2 => built(&["-O2"], &[]),
+            Mode::AotJit => built(&["--jit"], &[("BRINE_TIER_THRESHOLD", "2")]),
         }
     }
 }
@@ -3222,13 +3260,13 @@ fn engines_agree_with_the_interpreter() {
     let mut jobs: Vec<(usize, Mode)> = Vec::new();
     for index in 0..programs.len() {
         for &mode in &config.modes {
-            if mode != Mode::Aot || (index as u64).is_multiple_of(AOT_EVERY) {
+            if mode.runs_program(index as u64) {
                 jobs.push((index, mode));
             }
         }
     }
     let results = in_parallel(&jobs, |&(index, mode)| {
-        let exe = dir.join(format!("seed-{}.exe", programs[index].seed));
+        let exe = dir.join(format!("seed-{}-{}.exe", programs[index].seed, mode.name()));
         execute(&mode.steps(&paths[index], &exe))
     });
 
