@@ -19,9 +19,11 @@ export PROPTEST_CASES="${PROPTEST_CASES:-2000}"
 # failing; aot: `brine build`; aot-jit: `brine build --jit`, whose
 # executables tier up as `brine run` does; aot-jit-eager: the same
 # executables with a tier threshold of zero; aot-o2: `brine build -O2`;
-# aot-o2-deopt: the same built and run with every third guard failing. The
-# engines that run built executables share one build of each test.
-export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot,aot-jit,aot-jit-eager,aot-o2,aot-o2-deopt}"
+# aot-o2-deopt: the same built and run with every third guard failing;
+# aot-o2-profile: `-O2 --use-profile` with the profile of a run without the
+# test's input. The engines that run built executables share one build of
+# each test.
+export BRINE_ENGINES="${BRINE_ENGINES:-interp,jit,tiered,hot,eager,deopt,aot,aot-jit,aot-jit-eager,aot-o2,aot-o2-deopt,aot-o2-profile}"
 # The conformance runner also runs the whole corpus under GC stress.
 export BRINE_GC_STRESS_TESTS="${BRINE_GC_STRESS_TESTS:-1}"
 export BRINE_GC_STRESS_ENGINES="${BRINE_GC_STRESS_ENGINES:-interp,eager,deopt,aot,aot-jit,aot-o2}"

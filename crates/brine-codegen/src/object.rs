@@ -13,12 +13,15 @@ use crate::translate::{
 use brine_ir::{FuncId, GlobalId, SiteId, StrId};
 use brine_runtime::ic::offsets::CACHE_SIZE;
 use brine_runtime::image::{IMAGE_VERSION, layout};
+use cranelift_codegen::control::ControlPlane;
 use cranelift_codegen::ir::{AbiParam, GlobalValue, InstBuilder, MemFlagsData, Signature, types};
 use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext};
-use cranelift_module::{DataDescription, DataId, FuncId as ClFuncId, Linkage, Module};
+use cranelift_module::{DataDescription, DataId, FuncId as ClFuncId, Linkage, Module, ModuleReloc};
 use cranelift_object::{ObjectBuilder, ObjectModule};
 use std::cell::Cell;
 use std::collections::HashMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// Loads from the link table: strings first, then functions, then globals.
 struct TableLinks {
@@ -155,6 +158,9 @@ pub fn compile_object(
     }
 
     let links = TableLinks { table: Cell::new(None), caches: Cell::new(None), nstrings: ns, nfunctions: nf };
+    // Every body is translated first (that declares into the module), then
+    // compiled on every core, then defined.
+    let mut translated = Vec::new();
     let mut ctx = module.make_context();
     let mut fbc = FunctionBuilderContext::new();
     for i in 0..nf {
@@ -180,15 +186,17 @@ pub fn compile_object(
                 tier_counters: options.tier_counters,
             };
             translate_function(&mut env, id, func, None, &mut ctx.func, &mut fbc);
-            module
-                .define_function(fast, &mut ctx)
-                .map_err(|e| format!("compiling {}: {e:?}", ir.function(id).display_name()))?;
-            module.clear_context(&mut ctx);
+            let body = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
+            translated.push((fast, id, body));
             ctx.func.signature = entry_signature(call_conv);
             translate_entry(&mut module, fast, arity, &mut ctx.func, &mut fbc);
-            module.define_function(array, &mut ctx).map_err(|e| format!("{e:?}"))?;
-            module.clear_context(&mut ctx);
+            let body = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
+            translated.push((array, id, body));
         }
+    }
+    for (cl_id, compiled) in translated.iter().map(|t| t.0).zip(compile_all(module.isa(), &translated)) {
+        let (alignment, bytes, relocs) = compiled?;
+        module.define_function_bytes(cl_id, alignment, &bytes, &relocs).map_err(err)?;
     }
 
     // The link table, filled at start-up.
@@ -207,6 +215,56 @@ pub fn compile_object(
     let image_id = define_image(&mut module, ir, script, &tables, options.ir.as_deref())?;
     define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;
     module.finish().emit().map_err(err)
+}
+
+/// Machine code of one function: its alignment, bytes and relocations.
+type Compiled = (u64, Vec<u8>, Vec<ModuleReloc>);
+
+/// Compiles the translated `bodies` (Cranelift function id, the IR function
+/// it comes from, its Cranelift IR) on as many threads as the machine has
+/// cores: Cranelift compiles one function without touching the module, so
+/// only defining the code is sequential. The results are in `bodies`'
+/// order.
+fn compile_all(
+    isa: &dyn cranelift_codegen::isa::TargetIsa,
+    bodies: &[(ClFuncId, FuncId, cranelift_codegen::ir::Function)],
+) -> Vec<Result<Compiled, String>> {
+    let next = AtomicUsize::new(0);
+    let results: Vec<Mutex<Option<Result<Compiled, String>>>> =
+        bodies.iter().map(|_| Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(bodies.len()).max(1);
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                let mut ctx = cranelift_codegen::Context::new();
+                loop {
+                    let k = next.fetch_add(1, Ordering::Relaxed);
+                    let Some((cl_id, id, body)) = bodies.get(k) else { break };
+                    ctx.clear();
+                    ctx.func = body.clone();
+                    let compiled = ctx
+                        .compile(isa, &mut ControlPlane::default())
+                        .map(|code| {
+                            let relocs = code
+                                .buffer
+                                .relocs()
+                                .iter()
+                                .map(|r| ModuleReloc::from_mach_reloc(r, body, *cl_id))
+                                .collect();
+                            (code.buffer.alignment as u64, code.code_buffer().to_vec(), relocs)
+                        })
+                        .map_err(|e| format!("compiling {id}: {:?}", e.inner));
+                    *results[k].lock().unwrap_or_else(|p| p.into_inner()) = Some(compiled);
+                }
+            });
+        }
+    });
+    results
+        .into_iter()
+        .map(|r| {
+            r.into_inner().unwrap_or_else(|p| p.into_inner()).unwrap_or_else(|| Err("not compiled".into()))
+        })
+        .collect()
 }
 
 /// What the image points at besides its own tables.

@@ -50,6 +50,75 @@ impl Kind {
     }
 }
 
+/// What a run observed of a program (`brine run --save-profile`), for
+/// optimizing it ahead of time from that (`brine build -O2
+/// --use-profile`): the operand kinds of its arithmetic and comparison
+/// sites, and the one function each call site called, if it called one.
+/// Only what names no runtime object: function ids, not shapes.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Profile {
+    /// A hash of the module the profile is of (`module_hash`).
+    pub module: u64,
+    pub operands: Vec<(SiteId, Operands)>,
+    pub calls: Vec<(SiteId, FuncId)>,
+}
+
+/// The first line of a profile's text.
+const PROFILE_HEADER: &str = "brine profile 1";
+
+impl Profile {
+    /// The profile as text: a header line, `module HASH`, then one line per
+    /// fact (`operands SITE NUMBERS OTHER`, `call SITE FUNCTION`).
+    pub fn to_text(&self) -> String {
+        let mut out = format!("{PROFILE_HEADER}\nmodule {:016x}\n", self.module);
+        for (site, o) in &self.operands {
+            out.push_str(&format!("operands {} {} {}\n", site.0, o.numbers as u8, o.other as u8));
+        }
+        for (site, func) in &self.calls {
+            out.push_str(&format!("call {} {}\n", site.0, func.0));
+        }
+        out
+    }
+
+    /// Reads a profile's text; an error says which line is wrong.
+    pub fn from_text(text: &str) -> Result<Profile, String> {
+        let mut lines = text.lines().enumerate();
+        if lines.next().map(|(_, l)| l) != Some(PROFILE_HEADER) {
+            return Err(format!("not a Brine profile (its first line is not `{PROFILE_HEADER}`)"));
+        }
+        let mut profile = Profile::default();
+        for (n, line) in lines {
+            let bad = || format!("line {}: malformed: `{line}`", n + 1);
+            let words: Vec<&str> = line.split_whitespace().collect();
+            let number = |i: usize| words.get(i).and_then(|w| w.parse::<u32>().ok()).ok_or_else(bad);
+            match words.first() {
+                Some(&"module") => {
+                    let hash = words.get(1).and_then(|w| u64::from_str_radix(w, 16).ok()).ok_or_else(bad)?;
+                    profile.module = hash;
+                }
+                Some(&"operands") => {
+                    let flag =
+                        |i: usize| number(i).and_then(|v| if v <= 1 { Ok(v == 1) } else { Err(bad()) });
+                    let operands = Operands { numbers: flag(2)?, other: flag(3)? };
+                    profile.operands.push((SiteId(number(1)?), operands));
+                }
+                Some(&"call") => profile.calls.push((SiteId(number(1)?), FuncId(number(2)?))),
+                None => {}
+                Some(_) => return Err(bad()),
+            }
+        }
+        Ok(profile)
+    }
+}
+
+/// The hash that ties a profile to its module: FNV-1a of the module's
+/// binary encoding (the same source compiled by the same Brine).
+pub fn module_hash(module: &Module) -> u64 {
+    brine_ir::binary::encode(module)
+        .iter()
+        .fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
+}
+
 /// The optimizer's oracle for code compiled ahead of time.
 pub struct StaticFacts {
     operands: HashMap<SiteId, Operands>,
@@ -57,6 +126,30 @@ pub struct StaticFacts {
 }
 
 impl StaticFacts {
+    /// Analyzes `module` and takes what `profile` (of the same module)
+    /// observed over what the analysis predicts: a site's observed operand
+    /// kinds replace its prediction (a site the run never reached keeps
+    /// it), and a call site that called one function calls it directly.
+    pub fn with_profile(module: &Module, profile: &Profile) -> StaticFacts {
+        let mut facts = StaticFacts::analyze(module);
+        for &(site, operands) in &profile.operands {
+            if operands.numbers || operands.other {
+                facts.operands.insert(site, operands);
+            }
+        }
+        for &(site, func) in &profile.calls {
+            let Some(f) = module.functions.get(func.index()) else { continue };
+            facts.callees.entry(site).or_insert(CallTarget::Function(Method {
+                shape: 0,
+                closure: 0,
+                function: brine_ir::symbol::function(func),
+                func,
+                arity: f.arity,
+            }));
+        }
+        facts
+    }
+
     /// Analyzes every function of `module`.
     pub fn analyze(module: &Module) -> StaticFacts {
         let constants = constant_functions(module);
@@ -359,6 +452,38 @@ block0(v0: val, v1: val, v2: val):
         assert!(!text.contains(" call ") && !text.contains("call_direct"), "sq is inlined:\n{text}");
         assert!(text.contains("fmul"), "{text}");
         assert!(!text.contains("= mul "), "{text}");
+    }
+
+    #[test]
+    fn a_profile_round_trips_as_text_and_overrides_the_predictions() {
+        let module = parse_module(PROGRAM).expect("the program parses");
+        let profile = Profile {
+            module: module_hash(&module),
+            // `x * x` saw strings, `total + ""` numbers (say); site 4 called f1.
+            operands: vec![
+                (SiteId(0), Operands { numbers: false, other: true }),
+                (SiteId(9), Operands { numbers: true, other: false }),
+            ],
+            calls: vec![(SiteId(4), FuncId(1))],
+        };
+        let text = profile.to_text();
+        assert!(text.starts_with("brine profile 1\nmodule "), "{text}");
+        assert!(text.contains("\noperands 0 0 1\n") && text.contains("\ncall 4 1\n"), "{text}");
+        assert_eq!(Profile::from_text(&text), Ok(profile.clone()));
+        let facts = StaticFacts::with_profile(&module, &profile);
+        assert_eq!(facts.operands(SiteId(0)), Operands { numbers: false, other: true });
+        assert_eq!(facts.operands(SiteId(9)), Operands { numbers: true, other: false });
+        // A site the profile does not name keeps its prediction.
+        assert_eq!(facts.operands(SiteId(1)), Operands { numbers: true, other: false });
+        assert!(matches!(facts.callee(SiteId(4)), Some(CallTarget::Function(m)) if m.func == FuncId(1)));
+
+        assert!(Profile::from_text("brine profile 2\n").is_err());
+        let bad = Profile::from_text("brine profile 1\noperands 3 2 0\n").unwrap_err();
+        assert!(bad.contains("line 2"), "{bad}");
+        assert_ne!(
+            module_hash(&module),
+            module_hash(&parse_module(&PROGRAM.replace("10.0", "11.0")).unwrap())
+        );
     }
 
     #[test]

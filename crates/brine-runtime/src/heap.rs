@@ -302,9 +302,11 @@ impl PageMeta {
         }
     }
 
-    /// Whether allocation can use this page (once swept).
+    /// Whether allocation can use this page (once swept). A page left
+    /// with a free list (GC stress leaves its page after every allocation)
+    /// has room though its `nfree` is not counted.
     fn has_room(&self) -> bool {
-        self.nfree > 0 || self.used < self.ncells
+        self.nfree > 0 || !self.free.is_null() || self.used < self.ncells
     }
 
     fn cell_size(&self) -> usize {

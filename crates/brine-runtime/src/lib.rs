@@ -129,8 +129,11 @@ pub struct Runtime {
     /// The one-byte strings, made on first use (`s[i]`, `chr`): nil until
     /// then. A root of the collector.
     pub byte_strings: Box<[Value; 256]>,
-    /// Collect at every allocation (`BRINE_GC_STRESS=1`).
+    /// Collect at every allocation (`BRINE_GC_STRESS=1`), while the live
+    /// heap is small (see [`STRESS_LIVE_BYTES`]).
     pub gc_stress: bool,
+    /// Under GC stress, the allocations left before the next collection.
+    pub(crate) gc_stress_skip: usize,
     /// Where the conservative scan of native frames stops ([`crate::stack`]): an
     /// address in a frame of this thread above every frame that runs native
     /// code, or 0 when no native frames are live (nothing is scanned).
@@ -210,6 +213,7 @@ impl Runtime {
             len_native: Value::NIL,
             byte_strings: Box::new([Value::NIL; 256]),
             gc_stress,
+            gc_stress_skip: 0,
             native_stack_base: 0,
             gray: Vec::new(),
             scratch: Vec::new(),
@@ -479,6 +483,11 @@ impl Runtime {
         gc::collect(self)
     }
 }
+
+/// Under GC stress, a live heap up to this size is collected at every
+/// allocation; a bigger one every `live / STRESS_LIVE_BYTES` (or one more)
+/// allocations.
+pub const STRESS_LIVE_BYTES: usize = 256 << 10;
 
 impl Default for Runtime {
     fn default() -> Self {

@@ -65,11 +65,28 @@ impl Runtime {
     #[cold]
     #[inline(never)]
     fn alloc_slow(&mut self, size: usize, kind: ObjKind, keep: &[Value]) -> *mut ObjHeader {
-        if self.gc_stress || self.heap.should_collect(size) {
+        let stress = self.gc_stress && {
+            let due = self.gc_stress_skip == 0;
+            self.gc_stress_skip = self.gc_stress_skip.saturating_sub(1);
+            due
+        };
+        if stress || self.heap.should_collect(size) {
             let depth = self.roots.len();
             self.roots.extend_from_slice(keep);
             self.collect_garbage();
             self.roots.truncate(depth);
+            if self.gc_stress {
+                // A collection per allocation while the live heap is small;
+                // past that, one per so many allocations that the marking
+                // per allocation stays about `STRESS_LIVE_BYTES` (so stress
+                // stays linear in a program's allocations). The count is
+                // odd or even by turns, so a loop's allocations do not
+                // always meet the collection at the same one.
+                let live = self.heap.stats().bytes_allocated;
+                let skip = live / crate::STRESS_LIVE_BYTES;
+                self.gc_stress_skip =
+                    if skip == 0 { 0 } else { skip + (self.heap.collections() as usize & 1) };
+            }
         }
         self.heap.alloc(size, kind)
     }

@@ -31,6 +31,9 @@ pub struct BuildOptions {
     pub optimize: bool,
     /// `BRINE_DEOPT_STRESS`: every Nth guard check fails (0: off).
     pub deopt_stress: u64,
+    /// What a run observed (`brine run --save-profile`), for `-O2` to
+    /// speculate from, over what the program shows without running.
+    pub profile: Option<brine_opt::whole_program::Profile>,
 }
 
 /// What a build made.
@@ -83,7 +86,17 @@ pub fn build_executable(
     if options.jit && options.optimize {
         return Err(BuildError::Io("-O2 with --jit is not supported yet: choose one".into()));
     }
-    let versions = if options.optimize { optimize_ahead_of_time(module) } else { Vec::new() };
+    if let Some(profile) = &options.profile
+        && profile.module != brine_opt::whole_program::module_hash(module)
+    {
+        return Err(BuildError::Io(
+            "the profile is of another program (or of this one compiled by another Brine): save it again \
+             with `brine run --save-profile`"
+                .into(),
+        ));
+    }
+    let versions =
+        if options.optimize { optimize_ahead_of_time(module, options.profile.as_ref()) } else { Vec::new() };
     let ir = if options.jit || options.optimize {
         // The optimized versions come after the functions (their frame states
         // are what a failed guard resumes from).
@@ -149,9 +162,16 @@ fn gold_available() -> bool {
 }
 
 /// The optimized version of every function of `module` that the optimizer
-/// takes, specialized from what the whole program shows before it runs.
-fn optimize_ahead_of_time(module: &Module) -> Vec<(FuncId, brine_ir::Function)> {
-    let facts = brine_opt::whole_program::StaticFacts::analyze(module);
+/// takes, specialized from what the whole program shows before it runs,
+/// and from what a run observed, if there is a profile.
+fn optimize_ahead_of_time(
+    module: &Module,
+    profile: Option<&brine_opt::whole_program::Profile>,
+) -> Vec<(FuncId, brine_ir::Function)> {
+    let facts = match profile {
+        Some(profile) => brine_opt::whole_program::StaticFacts::with_profile(module, profile),
+        None => brine_opt::whole_program::StaticFacts::analyze(module),
+    };
     (0..module.functions.len())
         .map(FuncId::new)
         .filter_map(|id| Some((id, brine_opt::optimize(module, module.function(id), &facts).ok()?)))

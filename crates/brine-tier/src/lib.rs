@@ -209,6 +209,44 @@ impl Session {
         out
     }
 
+    /// What this session's runs observed, as a profile of its module for
+    /// `brine build -O2 --use-profile`: every arithmetic and comparison
+    /// site's operand kinds, and the function of every call site that
+    /// called one.
+    pub fn saved_profile(&self) -> brine_opt::whole_program::Profile {
+        use brine_ir::InstKind;
+        use brine_opt::{CallTarget, Oracle};
+        let module = &self.program.module;
+        let observed = manager::Observations(&self.program);
+        let mut profile = brine_opt::whole_program::Profile {
+            module: brine_opt::whole_program::module_hash(module),
+            ..Default::default()
+        };
+        for f in &module.functions {
+            for &b in &f.layout {
+                for &i in &f.block(b).insts {
+                    match f.inst(i).kind {
+                        InstKind::Binary { site, .. } | InstKind::Unary { site, .. } => {
+                            let o = observed.operands(site);
+                            if o.numbers || o.other {
+                                profile.operands.push((site, o));
+                            }
+                        }
+                        InstKind::Call { site, .. } => {
+                            if let Some(CallTarget::Function(m)) = observed.callee(site) {
+                                profile.calls.push((site, m.func));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        profile.operands.sort_by_key(|&(site, _)| site.0);
+        profile.calls.sort_by_key(|&(site, _)| site.0);
+        profile
+    }
+
     /// The `--profile` report of everything run so far.
     pub fn profile_report(&self) -> String {
         profile::report(&self.program, &self.manager.stats.borrow())

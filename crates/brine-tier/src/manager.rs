@@ -161,7 +161,7 @@ fn field_of(entry: &IcEntry) -> Option<brine_opt::Field> {
 /// site's keys are shapes; an invoke's, shapes with closures as data; a
 /// super invoke's, classes with closures; a call's, function prototypes
 /// or classes, with closures or classes (`Runtime::record_call_target`).
-struct Observations<'a>(&'a Program);
+pub(crate) struct Observations<'a>(pub(crate) &'a Program);
 
 impl Observations<'_> {
     /// The entries the cache of `site` has filled: none once it has gone

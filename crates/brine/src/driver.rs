@@ -53,7 +53,9 @@ fn start(source: &[u8], options: Options) -> Result<(Session, brine_ir::FuncId),
     }
 }
 
-pub fn run_file(source: &[u8], options: Options) -> u8 {
+/// `brine run`; with `save_profile`, the run's profile is written there
+/// at exit (whatever the outcome), for `brine build -O2 --use-profile`.
+pub fn run_file(source: &[u8], options: Options, save_profile: Option<&Path>) -> u8 {
     let profile = options.profile;
     let (mut session, script) = match start(source, options) {
         Ok(started) => started,
@@ -62,6 +64,12 @@ pub fn run_file(source: &[u8], options: Options) -> u8 {
     let outcome = session.execute(script);
     if profile {
         eprint!("{}", session.profile_report());
+    }
+    if let Some(path) = save_profile
+        && let Err(e) = std::fs::write(path, session.saved_profile().to_text())
+    {
+        eprintln!("brine: cannot write the profile '{}': {e}", path.display());
+        return EXIT_IO;
     }
     exit_code(outcome)
 }

@@ -57,6 +57,10 @@ enum Command {
         /// compile time, on-stack replacements, and inline-cache states.
         #[arg(long)]
         profile: bool,
+        /// At exit, write what the run observed (operand kinds, call
+        /// targets) to FILE, for `brine build -O2 --use-profile FILE`.
+        #[arg(long, value_name = "FILE")]
+        save_profile: Option<PathBuf>,
     },
     /// Compile a Lox program to a standalone native executable.
     Build {
@@ -80,6 +84,10 @@ enum Command {
         /// no memory that is both writable and executable.
         #[arg(long)]
         no_jit: bool,
+        /// With -O2: speculate from what a run observed, as saved by
+        /// `brine run --save-profile FILE`.
+        #[arg(long, value_name = "FILE")]
+        use_profile: Option<PathBuf>,
         /// Report the compile and link times and the executable's size on stderr.
         #[arg(short, long)]
         verbose: bool,
@@ -126,7 +134,16 @@ fn main() -> ExitCode {
     };
     let code = match cli.command {
         None => driver::on_big_stack(repl::run),
-        Some(Command::Run { file, args, engine, no_tier, tier_threshold, perf_map, profile }) => {
+        Some(Command::Run {
+            file,
+            args,
+            engine,
+            no_tier,
+            tier_threshold,
+            perf_map,
+            profile,
+            save_profile,
+        }) => {
             let mode = match (engine, no_tier) {
                 (Engine::Interp, _) => Mode::Interp,
                 (Engine::Jit, true) => Mode::Baseline,
@@ -146,11 +163,13 @@ fn main() -> ExitCode {
                 }
             };
             match read_source(&file) {
-                Ok(source) => driver::on_big_stack(move || driver::run_file(&source, options)),
+                Ok(source) => {
+                    driver::on_big_stack(move || driver::run_file(&source, options, save_profile.as_deref()))
+                }
                 Err(code) => code,
             }
         }
-        Some(Command::Build { file, output, opt_level, jit, no_jit: _, verbose }) => {
+        Some(Command::Build { file, output, opt_level, jit, no_jit: _, use_profile, verbose }) => {
             match read_source(&file) {
                 Ok(source) => {
                     if jit && opt_level == "2" {
@@ -165,7 +184,28 @@ fn main() -> ExitCode {
                             return ExitCode::from(EXIT_USAGE);
                         }
                     };
-                    let options = brine_tier::BuildOptions { jit, optimize: opt_level == "2", deopt_stress };
+                    let profile = match use_profile {
+                        None => None,
+                        Some(_) if opt_level != "2" => {
+                            eprintln!("brine: --use-profile needs -O2");
+                            return ExitCode::from(EXIT_USAGE);
+                        }
+                        Some(path) => match std::fs::read_to_string(&path) {
+                            Ok(text) => match brine_opt::whole_program::Profile::from_text(&text) {
+                                Ok(profile) => Some(profile),
+                                Err(e) => {
+                                    eprintln!("brine: the profile '{}': {e}", path.display());
+                                    return ExitCode::from(EXIT_USAGE);
+                                }
+                            },
+                            Err(e) => {
+                                eprintln!("brine: cannot read the profile '{}': {e}", path.display());
+                                return ExitCode::from(EXIT_IO);
+                            }
+                        },
+                    };
+                    let options =
+                        brine_tier::BuildOptions { jit, optimize: opt_level == "2", deopt_stress, profile };
                     driver::on_big_stack(move || driver::build(&source, &output, &options, verbose))
                 }
                 Err(code) => code,

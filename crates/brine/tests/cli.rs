@@ -543,3 +543,58 @@ fn read_line_reads_what_is_piped_in() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "ONE\nTWO\nTHREE\n");
 }
+
+#[test]
+fn a_saved_profile_guides_an_o2_build_and_must_be_of_the_same_program() {
+    // `add` sees strings in the profiled run; the executable then runs
+    // with numbers too (its input differs), and must print what the
+    // interpreter prints.
+    let program: &[u8] = b"fun add(a, b) { return a + b; }\n\
+        var n = len(args());\n\
+        var s = \"\";\n\
+        for (var i = 0; i < 3000; i = i + 1) {\n\
+          if (n == 0) s = add(s, \"x\"); else s = add(i, 1);\n\
+        }\n\
+        print len(str(s));\n";
+    let src = temp_file("profiled.lox", program);
+    let profile = src.with_extension("profile");
+    let out = brine(&["run", "--save-profile", profile.to_str().unwrap(), src.to_str().unwrap()], "");
+    assert_eq!((text(&out.stdout), out.status.code()), ("3000\n".into(), Some(0)), "{}", text(&out.stderr));
+    let saved = std::fs::read_to_string(&profile).unwrap();
+    assert!(saved.starts_with("brine profile 1\nmodule "), "{saved}");
+    assert!(saved.lines().any(|l| l.starts_with("call ")), "the call of add is in the profile:\n{saved}");
+    assert!(saved.lines().any(|l| l.starts_with("operands ") && l.ends_with(" 0 1")), "{saved}");
+
+    let exe = src.with_extension("exe");
+    let (s, p, e) = (src.to_str().unwrap(), profile.to_str().unwrap(), exe.to_str().unwrap());
+    let out = brine(&["build", "-O2", "--use-profile", p, s, "-o", e], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let mut outputs = Vec::new();
+    for args in [&[][..], &["more"][..]] {
+        let mut reference = vec!["run", "--engine=interp", s];
+        reference.extend_from_slice(args);
+        let expected = text(&brine(&reference, "").stdout);
+        let run = Command::new(&exe).args(args).output().unwrap();
+        assert_eq!(
+            (text(&run.stdout), run.status.code()),
+            (expected.clone(), Some(0)),
+            "{}",
+            text(&run.stderr)
+        );
+        outputs.push(expected);
+    }
+    assert_ne!(outputs[0], outputs[1], "the two inputs take the program different ways");
+
+    // A profile of another program, a bad profile, or one without -O2.
+    let other = temp_file("other.lox", b"print 1;\n");
+    let out = brine(&["build", "-O2", "--use-profile", p, other.to_str().unwrap(), "-o", e], "");
+    assert_eq!(out.status.code(), Some(74));
+    assert!(text(&out.stderr).contains("the profile is of another program"), "{}", text(&out.stderr));
+    let bad = temp_file("bad.profile", b"brine profile 1\ncall x\n");
+    let out = brine(&["build", "-O2", "--use-profile", bad.to_str().unwrap(), s, "-o", e], "");
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).contains("line 2: malformed"), "{}", text(&out.stderr));
+    let out = brine(&["build", "--use-profile", p, s, "-o", e], "");
+    assert_eq!(out.status.code(), Some(64));
+    assert!(text(&out.stderr).contains("--use-profile needs -O2"), "{}", text(&out.stderr));
+}

@@ -31,7 +31,8 @@
 //! Environment:
 //! - `BRINE_ENGINES`: comma-separated engines to run (default `interp`):
 //!   `interp`, `jit`, `tiered`, `hot`, `eager`, `deopt`, `aot`, `aot-jit`,
-//!   `aot-jit-eager`, `aot-o2`, `aot-o2-deopt` (see [`Engine`]). The engines that run a built
+//!   `aot-jit-eager`, `aot-o2`, `aot-o2-deopt`, `aot-o2-profile` (see
+//!   [`Engine`]). The engines that run a built
 //!   executable share one build of each test file (see [`Build`]).
 //! - `BRINE_GC_STRESS_ENGINES`: the engines of the GC stress run (default:
 //!   those of `BRINE_ENGINES`).
@@ -100,6 +101,10 @@ enum Engine {
     /// guard check fails, so activations finish in the interpreter the
     /// executable carries, everywhere.
     AotO2Deopt,
+    /// `brine run --save-profile P FILE` with no input (not the test's
+    /// stdin), then `brine build -O2 --use-profile P FILE -o EXE`, then
+    /// `EXE`: optimized ahead of time from a profile of another run.
+    AotO2Profile,
 }
 
 impl Engine {
@@ -115,6 +120,7 @@ impl Engine {
         Engine::AotJitEager,
         Engine::AotO2,
         Engine::AotO2Deopt,
+        Engine::AotO2Profile,
     ];
 
     fn name(self) -> &'static str {
@@ -130,6 +136,7 @@ impl Engine {
             Engine::AotJitEager => "aot-jit-eager",
             Engine::AotO2 => "aot-o2",
             Engine::AotO2Deopt => "aot-o2-deopt",
+            Engine::AotO2Profile => "aot-o2-profile",
         }
     }
 
@@ -147,6 +154,8 @@ impl Engine {
             Engine::AotJit | Engine::AotJitEager => Some(&["--jit"]),
             Engine::AotO2 => Some(&["-O2"]),
             Engine::AotO2Deopt => Some(&["-O2", "BRINE_DEOPT_STRESS=3"]),
+            // The profile comes from a run of its own (see `Build`).
+            Engine::AotO2Profile => Some(&["-O2", "--use-profile"]),
             _ => None,
         }
     }
@@ -171,7 +180,7 @@ impl Engine {
             Engine::Hot => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2")]),
             Engine::Eager => run(&["run"], &[("BRINE_TIER", "eager")]),
             Engine::Deopt => run(&["run"], &[("BRINE_TIER_THRESHOLD", "2"), ("BRINE_DEOPT_STRESS", "3")]),
-            Engine::Aot | Engine::AotJit | Engine::AotO2 => built(&[]),
+            Engine::Aot | Engine::AotJit | Engine::AotO2 | Engine::AotO2Profile => built(&[]),
             Engine::AotJitEager => built(&[("BRINE_TIER", "eager")]),
             Engine::AotO2Deopt => built(&[("BRINE_DEOPT_STRESS", "3")]),
         }
@@ -197,7 +206,33 @@ impl Build {
         self.result.get_or_init(|| {
             let exe = self.dir.join("exe");
             let (env, flags): (Vec<&str>, Vec<&str>) = self.flags.iter().partition(|f| f.contains('='));
-            let args = [os("build")].into_iter().chain(flags.iter().map(|f| os(f)));
+            let mut args: Vec<OsString> = vec![os("build")];
+            for flag in flags {
+                if flag != "--use-profile" {
+                    args.push(os(flag));
+                } else {
+                    // A run with no input, which saves what it observed.
+                    let profile = self.dir.join("profile");
+                    let save = [os("run"), os("--save-profile"), profile.clone().into(), file.into()];
+                    let config = RunConfig { gc_stress: false, timeout: config.timeout };
+                    let made = std::fs::create_dir_all(&self.dir)
+                        .map_err(|e| e.to_string())
+                        .and_then(|_| run_process(&Step::new(brine(), save), &config, &self.dir, None));
+                    if let Err(e) = made {
+                        return Err(Outcome {
+                            stdout: String::new(),
+                            stderr: e,
+                            code: None,
+                            timed_out: false,
+                        });
+                    }
+                    // A program with compile errors saves none; its build reports them.
+                    if profile.is_file() {
+                        args.extend([os("--use-profile"), profile.into()]);
+                    }
+                }
+            }
+            let args = args.into_iter();
             let mut step = Step::new(brine(), args.chain([file.into(), os("-o"), exe.clone().into()]));
             step.env = env.iter().filter_map(|e| e.split_once('=')).map(|(k, v)| (os(k), os(v))).collect();
             // The compiler runs no Lox code: GC stress would not change it.
