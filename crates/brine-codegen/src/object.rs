@@ -8,7 +8,7 @@
 use crate::Links;
 use crate::jit::{Level, object_flags};
 use crate::translate::{
-    Env, entry_signature, helper_signature, lox_signature, translate_entry, translate_function,
+    Env, entry_signature, helper_signature, loop_headers, lox_signature, translate_entry, translate_function,
 };
 use brine_ir::{FuncId, GlobalId, SiteId, StrId};
 use brine_runtime::ic::offsets::CACHE_SIZE;
@@ -161,6 +161,8 @@ pub fn compile_object(
     // Every body is translated first (that declares into the module), then
     // compiled on every core, then defined.
     let mut translated = Vec::new();
+    // The on-stack-replacement entries: function, loop header, entry.
+    let mut osr = Vec::new();
     let mut ctx = module.make_context();
     let mut fbc = FunctionBuilderContext::new();
     for i in 0..nf {
@@ -193,6 +195,34 @@ pub fn compile_object(
             let body = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
             translated.push((array, id, body));
         }
+        // A function that may deoptimize may finish an activation in the
+        // interpreter, which enters its baseline code again at the next
+        // loop header it reaches (`Engine::loop_hot`).
+        if optimized[i].is_some() {
+            for header in loop_headers(ir.function(id)) {
+                let name = format!("brine_f{i}_osr{}", header.0);
+                let entry_id = module
+                    .declare_function(&name, Linkage::Local, &entry_signature(call_conv))
+                    .map_err(err)?;
+                ctx.func.signature = entry_signature(call_conv);
+                links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
+                links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
+                let mut env = Env {
+                    module: &mut module,
+                    ir,
+                    links: &links,
+                    helpers: &helpers,
+                    count_calls: false,
+                    first_state: 0,
+                    deopt_stress: 0,
+                    tier_counters: false,
+                };
+                translate_function(&mut env, id, ir.function(id), Some(header), &mut ctx.func, &mut fbc);
+                let body = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
+                translated.push((entry_id, id, body));
+                osr.push((id.0, header.0, entry_id));
+            }
+        }
     }
     for (cl_id, compiled) in translated.iter().map(|t| t.0).zip(compile_all(module.isa(), &translated)) {
         let (alignment, bytes, relocs) = compiled?;
@@ -210,8 +240,14 @@ pub fn compile_object(
     module.define_data(caches_id, &desc).map_err(err)?;
 
     let versions: Vec<u32> = options.versions.iter().map(|(id, _)| id.0).collect();
-    let tables =
-        Tables { links: links_id, caches: caches_id, code: &code, baseline: &baseline, versions: &versions };
+    let tables = Tables {
+        links: links_id,
+        caches: caches_id,
+        code: &code,
+        baseline: &baseline,
+        versions: &versions,
+        osr: &osr,
+    };
     let image_id = define_image(&mut module, ir, script, &tables, options.ir.as_deref())?;
     define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;
     module.finish().emit().map_err(err)
@@ -278,6 +314,9 @@ struct Tables<'a> {
     baseline: &'a [(ClFuncId, ClFuncId)],
     /// The function id of each optimized version.
     versions: &'a [u32],
+    /// The baseline on-stack-replacement entries: function id, loop
+    /// header, entry.
+    osr: &'a [(u32, u32, ClFuncId)],
 }
 
 /// Defines the bytes blob, the string, global and function tables and the
@@ -383,6 +422,24 @@ fn define_image(
         let gv = module.declare_data_in_data(id, &mut desc);
         desc.write_data_addr(layout::IMAGE_VERSIONS as u32, gv, 0);
         put_u64(&mut data, layout::IMAGE_NVERSIONS, tables.versions.len() as u64);
+    }
+    if !tables.osr.is_empty() {
+        let id = module.declare_data("brine_osr", Linkage::Local, false, false).map_err(err)?;
+        let mut od = DataDescription::new();
+        let mut bytes = vec![0u8; tables.osr.len() * layout::OSR_SIZE];
+        for (k, &(func, block, entry)) in tables.osr.iter().enumerate() {
+            let at = k * layout::OSR_SIZE;
+            put_u32(&mut bytes, at + layout::OSR_FUNCTION, func);
+            put_u32(&mut bytes, at + layout::OSR_BLOCK, block);
+            let reference = module.declare_func_in_data(entry, &mut od);
+            od.write_function_addr((at + layout::OSR_ENTRY) as u32, reference);
+        }
+        od.define(bytes.into_boxed_slice());
+        od.set_align(8);
+        module.define_data(id, &od).map_err(err)?;
+        let gv = module.declare_data_in_data(id, &mut desc);
+        desc.write_data_addr(layout::IMAGE_OSR as u32, gv, 0);
+        put_u64(&mut data, layout::IMAGE_NOSR, tables.osr.len() as u64);
     }
     if let Some((offset, len)) = encoded {
         let gv = module.declare_data_in_data(blob_id, &mut desc);

@@ -152,6 +152,15 @@ fn max_args(f: &ir::Function) -> usize {
         .unwrap_or(0)
 }
 
+/// The headers of `f`'s loops, each once, in order: where the interpreter
+/// may ask to enter native code (`Engine::loop_hot`).
+pub fn loop_headers(f: &ir::Function) -> Vec<ir::Block> {
+    let mut headers: Vec<ir::Block> = back_edges(f).collect();
+    headers.sort();
+    headers.dedup();
+    headers
+}
+
 /// The headers of `f`'s back edges: jumps to a block at or before their
 /// own (the interpreter's definition, see `Interp::back_edge`).
 fn back_edges(f: &ir::Function) -> impl Iterator<Item = ir::Block> + '_ {

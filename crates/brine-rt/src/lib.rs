@@ -24,6 +24,7 @@ use brine_runtime::image::{
 };
 use brine_runtime::object::{ObjClosure, ObjFunction};
 use brine_runtime::{PendingError, Program, Runtime, Value, abi, stack};
+use std::collections::HashMap;
 use std::io::Write;
 
 /// Runs the program described by `image` and returns the process exit code.
@@ -68,6 +69,8 @@ struct AotEngine {
     states: Vec<(u32, u32)>,
     /// Each function's baseline code and array entry.
     baseline: Vec<(*const u8, *const u8)>,
+    /// Entries into baseline code at loop headers, by function and header.
+    osr: HashMap<(u32, u32), OsrEntry>,
 }
 
 impl Engine for AotEngine {
@@ -81,10 +84,15 @@ impl Engine for AotEngine {
         unsafe { (*function).counter = 0 };
     }
 
-    fn loop_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction, _block: u32) -> Option<OsrEntry> {
+    /// A loop of an activation that a failed guard sent here: back to
+    /// native code, the function's baseline code, at the loop's header
+    /// (the threshold is 0: at the first back edge).
+    fn loop_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction, block: u32) -> Option<OsrEntry> {
         // SAFETY: the runtime passes a live prototype.
-        unsafe { (*function).counter = 0 };
-        None
+        unsafe {
+            (*function).counter = 0;
+            self.osr.get(&((*function).func_id, block)).copied()
+        }
     }
 
     fn deopt(&self, rt: &mut Runtime, function: *mut ObjFunction, state: u32, values: *const Value) -> Value {
@@ -155,9 +163,25 @@ unsafe fn run_optimized(rt: &mut Runtime, image: &Image) -> Result<(), PendingEr
     // SAFETY: the caller's contract; the module is the image's own.
     unsafe { image::link_program(image, &program)? };
     let baseline = functions.iter().map(|f| (f.baseline_code, f.baseline_entry)).collect();
+    // SAFETY: the caller's contract; each entry was compiled with the
+    // signature of `OsrEntry`.
+    let osr = unsafe {
+        let entries = if image.nosr == 0 {
+            &[][..]
+        } else {
+            std::slice::from_raw_parts(image.osr, image.nosr as usize)
+        };
+        entries
+            .iter()
+            .map(|e| ((e.function, e.block), std::mem::transmute::<*const u8, OsrEntry>(e.entry)))
+            .collect()
+    };
     let script = program.function_object(FuncId(image.script as u32));
-    let engine = Box::new(AotEngine { program, versions, states, baseline });
+    let engine = Box::new(AotEngine { program, versions, states, baseline, osr });
     rt.engine = Some(&*engine as &dyn Engine as *const dyn Engine);
+    // An interpreted activation (one a guard sent to the interpreter)
+    // returns to native code at its first back edge.
+    rt.tier_threshold = 0;
     rt.deopt_countdown = deopt_stress();
     // SAFETY: the code was compiled against this runtime; the engine lives
     // until the run ends.

@@ -19,7 +19,7 @@ use crate::value::Value;
 use crate::{PendingError, Program, Runtime, abi, stack};
 
 /// Bumped whenever these layouts change.
-pub const IMAGE_VERSION: u64 = 3;
+pub const IMAGE_VERSION: u64 = 4;
 
 #[repr(C)]
 pub struct ImageBytes {
@@ -81,6 +81,19 @@ pub struct Image {
     /// The function id of each optimized version (`-O2`).
     pub nversions: u64,
     pub versions: *const u32,
+    /// Entries into the baseline code of functions that may deoptimize,
+    /// at their loop headers (`-O2`).
+    pub nosr: u64,
+    pub osr: *const ImageOsr,
+}
+
+/// An on-stack-replacement entry into baseline code ([`crate::engine::OsrEntry`]).
+#[repr(C)]
+pub struct ImageOsr {
+    pub function: u32,
+    /// The loop header (an IR block number).
+    pub block: u32,
+    pub entry: *const u8,
 }
 
 /// Byte offsets of the fields, for the code generator.
@@ -112,6 +125,12 @@ pub mod layout {
     pub const IMAGE_IR: usize = offset_of!(Image, ir);
     pub const IMAGE_NVERSIONS: usize = offset_of!(Image, nversions);
     pub const IMAGE_VERSIONS: usize = offset_of!(Image, versions);
+    pub const IMAGE_NOSR: usize = offset_of!(Image, nosr);
+    pub const IMAGE_OSR: usize = offset_of!(Image, osr);
+    pub const OSR_SIZE: usize = size_of::<ImageOsr>();
+    pub const OSR_FUNCTION: usize = offset_of!(ImageOsr, function);
+    pub const OSR_BLOCK: usize = offset_of!(ImageOsr, block);
+    pub const OSR_ENTRY: usize = offset_of!(ImageOsr, entry);
 }
 
 /// The bit of a function's kind word that marks the standard library's
