@@ -45,6 +45,11 @@ use std::time::{Duration, Instant};
 /// next optimization no longer speculates where the guard failed.
 pub const MAX_OPTIMIZATIONS: u32 = 4;
 
+/// A function that got hot in ahead-of-time baseline code is profiled in
+/// the interpreter for the tier threshold divided by this many calls plus
+/// loop iterations.
+const PROFILE_AFTER_AOT: u32 = 4;
+
 /// What the manager records of one function, for `--profile`.
 #[derive(Clone, Debug, Default)]
 pub struct FunctionStats {
@@ -513,8 +518,11 @@ impl Manager {
     }
 
     /// Sends `function`, running ahead-of-time baseline code, to the
-    /// interpreter to be profiled and optimized, if this run optimizes.
-    fn profile_baseline(&self, function: *mut ObjFunction) -> bool {
+    /// interpreter to be profiled and optimized, if this run optimizes. Its
+    /// calls and loop iterations in baseline code already showed it is hot:
+    /// the interpreter runs a quarter of the threshold's (at least one)
+    /// before it is optimized, the observations the optimizer needs.
+    fn profile_baseline(&self, rt: &Runtime, function: *mut ObjFunction) -> bool {
         if self.opt_jit.is_none() || self.internal_error.borrow().is_some() {
             return false;
         }
@@ -522,6 +530,9 @@ impl Manager {
         let id = FuncId(unsafe { (*function).func_id });
         self.with_stats(id, |s| s.profiled_aot = true);
         self.to_interpreter(function);
+        let window = (rt.tier_threshold / PROFILE_AFTER_AOT).max(1);
+        // SAFETY: as above.
+        unsafe { (*function).counter = rt.tier_threshold.saturating_sub(window) };
         true
     }
 }
@@ -603,8 +614,8 @@ impl Engine for Manager {
         Some(entry)
     }
 
-    fn baseline_hot(&self, _rt: &mut Runtime, function: *mut ObjFunction) {
-        self.profile_baseline(function);
+    fn baseline_hot(&self, rt: &mut Runtime, function: *mut ObjFunction) {
+        self.profile_baseline(rt, function);
     }
 
     fn baseline_loop_hot(
@@ -614,7 +625,7 @@ impl Engine for Manager {
         block: u32,
         values: *const Value,
     ) -> Value {
-        if !self.profile_baseline(function) {
+        if !self.profile_baseline(rt, function) {
             return Value::UNDEF;
         }
         let program = self.program();
