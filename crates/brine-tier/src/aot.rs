@@ -208,6 +208,12 @@ fn prelinked(library: &Path) -> Option<PathBuf> {
     let dir = cache_dir()?;
     let cached = dir.join(format!("runtime-{hash:016x}.o"));
     if cached.is_file() {
+        // Marked as used, so that pruning (of what no build used for a
+        // day) leaves it.
+        let _ = std::fs::File::options()
+            .append(true)
+            .open(&cached)
+            .and_then(|f| f.set_modified(std::time::SystemTime::now()));
         return Some(cached);
     }
     std::fs::create_dir_all(&dir).ok()?;
@@ -226,22 +232,25 @@ fn prelinked(library: &Path) -> Option<PathBuf> {
     ok.then_some(cached)
 }
 
-/// Removes the pre-linked runtimes of the cache that were made more than a
-/// day ago (each library that is rebuilt leaves one behind; one still in
-/// use is made again when next needed).
+/// Removes the pre-linked runtimes of the cache that no build used for a
+/// day, and all but the [`CACHE_KEEP`] used last (each library that is
+/// rebuilt leaves one behind; one needed again is made again).
 fn prune(dir: &Path) {
     let Ok(entries) = std::fs::read_dir(dir) else { return };
-    for entry in entries.flatten() {
-        let name = entry.file_name();
-        let name = name.to_string_lossy();
-        let stale = entry
-            .metadata()
-            .and_then(|m| m.modified())
-            .ok()
-            .and_then(|t| t.elapsed().ok())
-            .is_some_and(|age| age > Duration::from_secs(24 * 3600));
-        if name.starts_with("runtime-") && stale {
-            let _ = std::fs::remove_file(entry.path());
+    let mut cached: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("runtime-"))
+        .filter_map(|e| Some((e.metadata().and_then(|m| m.modified()).ok()?, e.path())))
+        .collect();
+    cached.sort_by_key(|&(modified, _)| std::cmp::Reverse(modified));
+    for (k, (modified, path)) in cached.iter().enumerate() {
+        let stale = modified.elapsed().is_ok_and(|age| age > Duration::from_secs(24 * 3600));
+        if stale || k >= CACHE_KEEP {
+            let _ = std::fs::remove_file(path);
         }
     }
 }
+
+/// How many pre-linked runtimes the cache keeps at most: the release and
+/// debug builds of both libraries, and as many again.
+const CACHE_KEEP: usize = 8;
