@@ -243,15 +243,7 @@ fn jit_executables_start_on_their_own_code_tier_up_and_report_it() {
     let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
     assert_eq!(text(&run.stdout), "3000\n");
     let report = text(&run.stderr);
-    let row = |name: &str| {
-        report
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(name))
-            .unwrap_or_else(|| panic!("no row for {name} in:\n{report}"))
-            .split_whitespace()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let row = |name: &str| profile_row(&report, name);
     // function, line, calls, loops, tier, compile ms, osr, opts, deopts, inlined
     let hot = row("hot");
     // 1000 calls in its ahead-of-time code, 250 (a quarter of the
@@ -363,6 +355,18 @@ for (var i = 0; i < 5000; i = i + 1) {\n\
 }\n\
 print s;\n";
 
+/// The columns of function `name`'s row of a `--profile` report: function,
+/// line, calls, loops, tier, compile ms, osr, opts, deopts, inlined.
+fn profile_row(report: &str, name: &str) -> Vec<String> {
+    report
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(name))
+        .unwrap_or_else(|| panic!("no row for {name} in:\n{report}"))
+        .split_whitespace()
+        .map(str::to_string)
+        .collect()
+}
+
 #[test]
 fn profile_shows_tier_ups_and_on_stack_replacement() {
     let path = temp_file("hot.lox", HOT_PROGRAM);
@@ -370,15 +374,7 @@ fn profile_shows_tier_ups_and_on_stack_replacement() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
     assert_eq!(text(&out.stdout), "3000\n");
     let report = text(&out.stderr);
-    let row = |name: &str| {
-        report
-            .lines()
-            .find(|l| l.split_whitespace().next() == Some(name))
-            .unwrap_or_else(|| panic!("no row for {name} in:\n{report}"))
-            .split_whitespace()
-            .map(str::to_string)
-            .collect::<Vec<_>>()
-    };
+    let row = |name: &str| profile_row(&report, name);
     // function, line, calls, loops, tier, compile ms, osr, opts, deopts, inlined
     let hot = row("hot");
     // The interpreter's 1000 calls and the optimized code's until the
