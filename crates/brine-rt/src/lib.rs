@@ -23,7 +23,7 @@ use brine_runtime::image::{
     self, EXIT_INTERNAL, EXIT_RUNTIME, Image, STACK_MARGIN, STACK_SIZE, load_and_run,
 };
 use brine_runtime::object::{ObjClosure, ObjFunction};
-use brine_runtime::{PendingError, Program, Runtime, Value, abi, stack};
+use brine_runtime::{PendingError, Program, Runtime, Value};
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -183,24 +183,12 @@ unsafe fn run_optimized(rt: &mut Runtime, image: &Image) -> Result<(), PendingEr
     // returns to native code at its first back edge.
     rt.tier_threshold = 0;
     rt.deopt_countdown = deopt_stress();
-    // SAFETY: the code was compiled against this runtime; the engine lives
-    // until the run ends.
-    let result = unsafe {
-        stack::with_native_frames(rt, |rt| {
-            let marker = 0u8;
-            let here = std::ptr::addr_of!(marker) as usize;
-            rt.stack_limit = here.saturating_sub(STACK_SIZE - STACK_MARGIN);
-            let closure = rt.new_closure(script);
-            abi::call_closure(rt, closure, Value::NIL, std::ptr::null())
-        })
-    };
+    // SAFETY: the code was compiled against this runtime, this thread has
+    // STACK_SIZE bytes of stack, and the engine lives until the run ends.
+    let outcome = unsafe { image::run_script(rt, script, STACK_SIZE - STACK_MARGIN) };
     rt.engine = None;
     drop(engine);
-    rt.out.flush();
-    match rt.take_error() {
-        Some(e) if result.is_error() => Err(e),
-        _ => Ok(()),
-    }
+    outcome
 }
 
 /// `BRINE_DEOPT_STRESS`, for code built with it compiled in (0: off).

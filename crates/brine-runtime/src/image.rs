@@ -245,18 +245,36 @@ pub unsafe fn load_and_run(rt: &mut Runtime, image: &Image, stack_size: usize) -
             *links.add(ns + i) = proto as u64;
         }
         let script = *links.add(ns + image.script as usize) as *mut crate::object::ObjFunction;
-        let result = stack::with_native_frames(rt, |rt| {
+        run_script(rt, script, stack_size)
+    }
+}
+
+/// Runs a built program's script (prototype `script`, with native code)
+/// with the "Stack overflow." limit `stack_size` below this frame, then
+/// flushes stdout. Returns the pending error if the script failed.
+///
+/// # Safety
+/// `script` is a live prototype whose code was compiled against this
+/// runtime, and this thread has the stack `stack_size` says.
+pub unsafe fn run_script(
+    rt: &mut Runtime,
+    script: *mut crate::object::ObjFunction,
+    stack_size: usize,
+) -> Result<(), PendingError> {
+    // SAFETY: the caller's contract.
+    let result = unsafe {
+        stack::with_native_frames(rt, |rt| {
             let marker = 0u8;
             let here = std::ptr::addr_of!(marker) as usize;
             rt.stack_limit = here.saturating_sub(stack_size);
             let closure = rt.new_closure(script);
             abi::call_closure(rt, closure, Value::NIL, std::ptr::null())
-        });
-        rt.out.flush();
-        match rt.take_error() {
-            Some(e) if result.is_error() => Err(e),
-            _ => Ok(()),
-        }
+        })
+    };
+    rt.out.flush();
+    match rt.take_error() {
+        Some(e) if result.is_error() => Err(e),
+        _ => Ok(()),
     }
 }
 
