@@ -165,6 +165,35 @@ pub fn compile_object(
     let mut osr = Vec::new();
     let mut ctx = module.make_context();
     let mut fbc = FunctionBuilderContext::new();
+    // Translates `func` (function `id`'s IR, or a version of it) to a
+    // Cranelift function of signature `sig`: its body, or with `osr` an
+    // on-stack-replacement entry at that loop header (which counts nothing).
+    let translate = |module: &mut ObjectModule,
+                     ctx: &mut cranelift_codegen::Context,
+                     fbc: &mut FunctionBuilderContext,
+                     sig: Signature,
+                     id: FuncId,
+                     func: &brine_ir::Function,
+                     osr: Option<brine_ir::Block>,
+                     first_state: u32| {
+        ctx.func.signature = sig;
+        links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
+        links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
+        let counting = osr.is_none() && options.tier_counters;
+        let mut env = Env {
+            module,
+            ir,
+            links: &links,
+            helpers: &helpers,
+            // An executable that re-compiles itself reports calls (`BRINE_PROFILE`).
+            count_calls: counting,
+            first_state,
+            deopt_stress: if osr.is_none() { options.deopt_stress } else { 0 },
+            tier_counters: counting,
+        };
+        translate_function(&mut env, id, func, osr, &mut ctx.func, fbc);
+        std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new())
+    };
     for i in 0..nf {
         let id = FuncId::new(i);
         let arity = ir.function(id).arity as usize;
@@ -173,22 +202,8 @@ pub fn compile_object(
             bodies.push((&options.versions[k].1, first_state[k], code[i]));
         }
         for (func, first_state, (fast, array)) in bodies {
-            ctx.func.signature = lox_signature(call_conv, arity);
-            links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
-            links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
-            let mut env = Env {
-                module: &mut module,
-                ir,
-                links: &links,
-                helpers: &helpers,
-                // An executable that re-compiles itself reports calls (`BRINE_PROFILE`).
-                count_calls: options.tier_counters,
-                first_state,
-                deopt_stress: options.deopt_stress,
-                tier_counters: options.tier_counters,
-            };
-            translate_function(&mut env, id, func, None, &mut ctx.func, &mut fbc);
-            let body = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
+            let sig = lox_signature(call_conv, arity);
+            let body = translate(&mut module, &mut ctx, &mut fbc, sig, id, func, None, first_state);
             translated.push((fast, id, body));
             ctx.func.signature = entry_signature(call_conv);
             translate_entry(&mut module, fast, arity, &mut ctx.func, &mut fbc);
@@ -204,21 +219,9 @@ pub fn compile_object(
                 let entry_id = module
                     .declare_function(&name, Linkage::Local, &entry_signature(call_conv))
                     .map_err(err)?;
-                ctx.func.signature = entry_signature(call_conv);
-                links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
-                links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
-                let mut env = Env {
-                    module: &mut module,
-                    ir,
-                    links: &links,
-                    helpers: &helpers,
-                    count_calls: false,
-                    first_state: 0,
-                    deopt_stress: 0,
-                    tier_counters: false,
-                };
-                translate_function(&mut env, id, ir.function(id), Some(header), &mut ctx.func, &mut fbc);
-                let body = std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new());
+                let sig = entry_signature(call_conv);
+                let body =
+                    translate(&mut module, &mut ctx, &mut fbc, sig, id, ir.function(id), Some(header), 0);
                 translated.push((entry_id, id, body));
                 osr.push((id.0, header.0, entry_id));
             }
