@@ -354,6 +354,22 @@ pub unsafe extern "C" fn brine_class(rt: *mut Runtime, name: Value, fields: u64)
     }
 }
 
+/// Fills the link slots of `class`, which the script has just declared
+/// (see [`crate::image::link_class`]); returns nil.
+///
+/// # Safety
+/// See the module doc; `desc` is a class table of the running image.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_link_class(
+    rt: *mut Runtime,
+    class: Value,
+    desc: *const crate::image::ImageClass,
+) -> Value {
+    // SAFETY: see the module doc; the caller's contract.
+    unsafe { crate::image::link_class(&mut *rt, class, &*desc) };
+    Value::NIL
+}
+
 /// `class < superclass`; returns nil.
 ///
 /// # Safety
@@ -516,6 +532,7 @@ helper_table! {
     brine_array_get(*mut Runtime, Value, Value) -> Value;
     brine_array_set(*mut Runtime, Value, Value, Value) -> Value;
     brine_class(*mut Runtime, Value, u64) -> Value;
+    brine_link_class(*mut Runtime, Value, *const crate::image::ImageClass) -> Value;
     brine_inherit(*mut Runtime, Value, Value) -> Value;
     brine_method(*mut Runtime, Value, Value, Value) -> Value;
     brine_cell_new(*mut Runtime, Value) -> Value;

@@ -19,7 +19,7 @@ use crate::value::Value;
 use crate::{PendingError, Program, Runtime, abi, stack};
 
 /// Bumped whenever these layouts change.
-pub const IMAGE_VERSION: u64 = 4;
+pub const IMAGE_VERSION: u64 = 5;
 
 #[repr(C)]
 pub struct ImageBytes {
@@ -96,6 +96,87 @@ pub struct ImageOsr {
     pub entry: *const u8,
 }
 
+/// A class whose layout and methods code optimized ahead of time names by
+/// its link slots (`brine_ir::symbol::ClassLinks`): compiled code calls
+/// [`link_class`] (through `brine_link_class`) with the class once the
+/// script has declared it.
+#[repr(C)]
+pub struct ImageClass {
+    /// The link table: the string constants' values first.
+    pub links: *mut u64,
+    /// The index in `links` of the class's first slot.
+    pub first: u64,
+    pub npath: u32,
+    pub nmethods: u32,
+    /// String ids: the fields its initializer adds, in order.
+    pub path: *const u32,
+    /// String ids: the methods code calls directly.
+    pub methods: *const u32,
+}
+
+/// Fills the link slots of `class`, a class the script has just declared
+/// (with its methods), as `desc` describes them: the class value; the
+/// shape after each prefix of its initializer's fields, made now (the
+/// root first gets room for them all inline, as its first instance would);
+/// each method's closure. When the class is not what the code was
+/// compiled for (a method is missing, or the fields do not fit inline),
+/// the slots stay 0, which every guard of them fails.
+///
+/// The shapes are kept alive for the rest of the run (as constants): code
+/// compares shapes with them, and a shape freed and reused for another
+/// would pass such a guard.
+///
+/// # Safety
+/// `desc` must be a class table of the running image (its pointers valid
+/// for its counts, its string ids those of the link table's strings).
+pub unsafe fn link_class(rt: &mut Runtime, class: Value, desc: &ImageClass) {
+    if !class.is_kind(crate::object::ObjKind::Class) {
+        return;
+    }
+    let class_ptr = class.as_ptr::<crate::object::ObjClass>();
+    // SAFETY: the caller's contract: the tables are valid, and the string
+    // slots hold interned strings (constants, so live).
+    let (path, methods): (Vec<Value>, Vec<Value>) = unsafe {
+        let names = |ids: *const u32, n: u32| -> Vec<Value> {
+            (0..n as usize).map(|k| Value(*desc.links.add(*ids.add(k) as usize))).collect()
+        };
+        (names(desc.path, desc.npath), names(desc.methods, desc.nmethods))
+    };
+    let mut closures = Vec::with_capacity(methods.len());
+    for name in &methods {
+        // SAFETY: `class_ptr` is a live class (the caller holds it); its
+        // method table is valid.
+        match unsafe { (*(*class_ptr).methods).get(&name.as_ptr()) } {
+            Some(&closure) => closures.push(closure),
+            None => return,
+        }
+    }
+    rt.expect_fields(class_ptr, desc.npath);
+    let mut shape = rt.settle_root(class_ptr);
+    let mut shapes = vec![shape];
+    for name in &path {
+        // Each shape is reachable from the class (its root's transitions),
+        // which the caller holds, while the next is made.
+        // SAFETY: `shape` is live, with valid tables.
+        if unsafe { (*(*shape).slots).contains_key(&name.as_ptr()) } {
+            return;
+        }
+        shape = rt.shape_child(shape, name.as_ptr());
+        shapes.push(shape);
+    }
+    // SAFETY: `shape` is live.
+    if unsafe { (*shape).inline_cap } < desc.npath {
+        return;
+    }
+    let slots =
+        std::iter::once(class.0).chain(shapes.iter().map(|&s| s as u64)).chain(closures.iter().map(|c| c.0));
+    for (k, bits) in slots.enumerate() {
+        // SAFETY: the caller's contract: the class's slots are in the table.
+        unsafe { *desc.links.add(desc.first as usize + k) = bits };
+    }
+    rt.constants.extend(shapes.iter().map(|&s| Value::object(s)));
+}
+
 /// Byte offsets of the fields, for the code generator.
 pub mod layout {
     use super::*;
@@ -131,6 +212,13 @@ pub mod layout {
     pub const OSR_FUNCTION: usize = offset_of!(ImageOsr, function);
     pub const OSR_BLOCK: usize = offset_of!(ImageOsr, block);
     pub const OSR_ENTRY: usize = offset_of!(ImageOsr, entry);
+    pub const CLASS_SIZE: usize = size_of::<ImageClass>();
+    pub const CLASS_LINKS: usize = offset_of!(ImageClass, links);
+    pub const CLASS_FIRST: usize = offset_of!(ImageClass, first);
+    pub const CLASS_NPATH: usize = offset_of!(ImageClass, npath);
+    pub const CLASS_NMETHODS: usize = offset_of!(ImageClass, nmethods);
+    pub const CLASS_PATH: usize = offset_of!(ImageClass, path);
+    pub const CLASS_METHODS: usize = offset_of!(ImageClass, methods);
 }
 
 /// The bit of a function's kind word that marks the standard library's

@@ -194,20 +194,39 @@ impl Runtime {
         (std::mem::size_of::<ObjInstance>() + 8 * index as usize) as u32
     }
 
-    pub(crate) fn new_instance_impl(&mut self, class: *mut ObjClass) -> *mut ObjInstance {
+    /// The root shape a new instance of `class` gets: a new one when its
+    /// fields no longer fit the current root's inline slots (slack
+    /// tracking: instances of the class have had more fields than fit
+    /// inline, or it was told to expect more). Earlier instances keep
+    /// their shapes (and overflow arrays).
+    pub(crate) fn settle_root(&mut self, class: *mut ObjClass) -> *mut ObjShape {
         // SAFETY: `class` is a live class with a root shape.
-        let (hint, mut shape) = unsafe { ((*class).inline_hint, (*class).root_shape) };
+        let (hint, shape) = unsafe { ((*class).inline_hint, (*class).root_shape) };
         let wanted = hint.clamp(MIN_INLINE_SLOTS, MAX_INLINE_SLOTS);
         // SAFETY: as above.
-        if wanted > unsafe { (*shape).inline_cap } {
-            // Slack tracking: instances of this class have had more fields
-            // than fit inline; later ones get a new root shape with room for
-            // them. Earlier instances keep their shapes (and overflow arrays).
-            shape = self.new_shape(class, ptr::null_mut(), ptr::null_mut(), wanted);
-            // SAFETY: `new_shape` kept the class alive.
-            unsafe { (*class).root_shape = shape };
-            refresh_alloc_class(class);
+        if wanted <= unsafe { (*shape).inline_cap } {
+            return shape;
         }
+        let shape = self.new_shape(class, ptr::null_mut(), ptr::null_mut(), wanted);
+        // SAFETY: `new_shape` kept the class alive.
+        unsafe { (*class).root_shape = shape };
+        refresh_alloc_class(class);
+        shape
+    }
+
+    /// The shape that adding field `key` to an instance of `shape` gives
+    /// (which `shape` must not have): its transition, made if it is new.
+    pub(crate) fn shape_child(&mut self, shape: *mut ObjShape, key: *mut ObjString) -> *mut ObjShape {
+        // SAFETY: `shape` is a live shape with valid tables.
+        match unsafe { (*(*shape).transitions).get(&key) } {
+            Some(&child) => child,
+            // SAFETY: as above; `new_shape` keeps class, parent and key alive.
+            None => self.new_shape(unsafe { (*shape).class }, shape, key, 0),
+        }
+    }
+
+    pub(crate) fn new_instance_impl(&mut self, class: *mut ObjClass) -> *mut ObjInstance {
+        let shape = self.settle_root(class);
         // SAFETY: `shape` is live.
         let inline_cap = unsafe { (*shape).inline_cap };
         let size = size_of::<ObjInstance>() + inline_cap as usize * 8;
@@ -245,7 +264,7 @@ impl Runtime {
                 None => {
                     let depth = self.roots.len();
                     self.roots.extend_from_slice(&[Value::object(instance), value]);
-                    let child = self.new_shape((*shape).class, shape, key, 0);
+                    let child = self.shape_child(shape, key);
                     self.roots.truncate(depth);
                     child
                 }
