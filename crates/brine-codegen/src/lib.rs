@@ -2,7 +2,8 @@
 //!
 //! It owns the translation of IR functions to Cranelift IR ([`translate`])
 //! and the back ends that turn them into running code: [`jit`] (machine code
-//! in memory, for `brine run`) and, later, an object file for `brine build`.
+//! in memory, for `brine run`) and [`object`] (an object file, for `brine
+//! build`).
 //! Compiled code calls into the runtime only through the `extern "C"`
 //! helpers of `brine_runtime::abi`, and reads runtime structures only at the
 //! offsets that module publishes.
@@ -15,15 +16,16 @@ pub mod object;
 pub mod osr;
 pub mod translate;
 
-use brine_ir::{FuncId, GlobalId, SiteId, StrId};
+use brine_ir::{FuncId, GlobalId, Inst, SiteId, StrId};
 use cranelift_codegen::ir::{InstBuilder, MemFlagsData, types};
 use cranelift_frontend::FunctionBuilder;
 
 type ClValue = cranelift_codegen::ir::Value;
 
 /// How compiled code refers to the module's constants: interned strings,
-/// function prototypes and global slots. The JIT embeds their addresses;
-/// an object file would load them from a table filled at start-up.
+/// function prototypes and global slots (and, in code optimized ahead of
+/// time, class links). The JIT embeds their addresses; an object file
+/// loads them from a table filled at start-up.
 pub trait Links {
     /// The string constant `id` as a value.
     fn string(&self, b: &mut FunctionBuilder, id: StrId) -> ClValue;
@@ -34,6 +36,25 @@ pub trait Links {
     fn cache(&self, b: &mut FunctionBuilder, site: SiteId) -> ClValue;
     /// The runtime slot index of global `id`.
     fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> ClValue;
+    /// Class link slot `slot` (`brine_ir::symbol::link`): only code
+    /// compiled ahead of time names them.
+    fn class_link(&self, b: &mut FunctionBuilder, slot: u32) -> ClValue {
+        let _ = (b, slot);
+        unreachable!("only code compiled ahead of time names class links")
+    }
+    /// If instruction `inst` of function `func` completes the declaration
+    /// of a class with link slots (`brine_ir::symbol::ClassLinks`): the
+    /// IR value of the class, and the address of its class table
+    /// (`brine_runtime::image::ImageClass`).
+    fn class_declared(
+        &self,
+        b: &mut FunctionBuilder,
+        func: FuncId,
+        inst: Inst,
+    ) -> Option<(brine_ir::Value, ClValue)> {
+        let _ = (b, func, inst);
+        None
+    }
     /// The address of global `id`'s slot, given the runtime pointer.
     fn global_addr(&self, b: &mut FunctionBuilder, rt: ClValue, id: GlobalId) -> ClValue {
         let base = b.ins().load(

@@ -23,13 +23,20 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// Loads from the link table: strings first, then functions, then globals.
+/// Loads from the link table: strings first, then functions, then
+/// globals, then class links.
 struct TableLinks {
     table: Cell<Option<GlobalValue>>,
     /// The inline caches, one per site (zero-initialized data).
     caches: Cell<Option<GlobalValue>>,
+    /// The class tables (`ImageClass`), one per class with links.
+    classes: Cell<Option<GlobalValue>>,
     nstrings: usize,
     nfunctions: usize,
+    nglobals: usize,
+    /// The instruction after which each class with links is declared: its
+    /// IR value and its index in the class tables.
+    declared: HashMap<(FuncId, brine_ir::Inst), (brine_ir::Value, usize)>,
 }
 
 impl TableLinks {
@@ -49,6 +56,20 @@ impl Links for TableLinks {
     }
     fn global_slot(&self, b: &mut FunctionBuilder, id: GlobalId) -> cranelift_codegen::ir::Value {
         self.entry(b, self.nstrings + self.nfunctions + id.index())
+    }
+    fn class_link(&self, b: &mut FunctionBuilder, slot: u32) -> cranelift_codegen::ir::Value {
+        self.entry(b, self.nstrings + self.nfunctions + self.nglobals + slot as usize)
+    }
+    fn class_declared(
+        &self,
+        b: &mut FunctionBuilder,
+        func: FuncId,
+        inst: brine_ir::Inst,
+    ) -> Option<(brine_ir::Value, cranelift_codegen::ir::Value)> {
+        let &(value, k) = self.declared.get(&(func, inst))?;
+        let gv = self.classes.get().expect("class tables declared in the function");
+        let base = b.ins().symbol_value(types::I64, gv);
+        Some((value, b.ins().iadd_imm_u(base, (k * layout::CLASS_SIZE) as i64)))
     }
     fn cache(&self, b: &mut FunctionBuilder, site: SiteId) -> cranelift_codegen::ir::Value {
         let gv = self.caches.get().expect("caches declared in the function");
@@ -100,6 +121,9 @@ pub struct ObjectOptions {
     pub versions: Vec<(FuncId, brine_ir::Function)>,
     /// `BRINE_DEOPT_STRESS` compiled in: every Nth guard check fails.
     pub deopt_stress: u64,
+    /// The classes whose runtime objects the versions name by class
+    /// links, which the code fills once the script has declared them.
+    pub classes: Vec<brine_ir::symbol::ClassLinks>,
 }
 
 /// Compiles `ir` (whose script is `script`) to a relocatable object file
@@ -126,6 +150,8 @@ pub fn compile_object(
     let (ns, nf, ng) = (ir.strings.len(), ir.functions.len(), ir.globals.len());
     let links_id = module.declare_data("brine_links", Linkage::Local, true, false).map_err(err)?;
     let caches_id = module.declare_data("brine_caches", Linkage::Local, true, false).map_err(err)?;
+    let classes_id = module.declare_data("brine_classes", Linkage::Local, false, false).map_err(err)?;
+    let nlinks: usize = options.classes.iter().map(|c| c.slots() as usize).sum();
 
     // Each function's code and array entry, then (when it has an optimized
     // version) its baseline code and entry.
@@ -157,7 +183,20 @@ pub fn compile_object(
         states += f.states.len() as u32;
     }
 
-    let links = TableLinks { table: Cell::new(None), caches: Cell::new(None), nstrings: ns, nfunctions: nf };
+    let links = TableLinks {
+        table: Cell::new(None),
+        caches: Cell::new(None),
+        classes: Cell::new(None),
+        nstrings: ns,
+        nfunctions: nf,
+        nglobals: ng,
+        declared: options
+            .classes
+            .iter()
+            .enumerate()
+            .map(|(k, c)| ((script, c.after), (c.value, k)))
+            .collect(),
+    };
     // Every body is translated first (that declares into the module), then
     // compiled on every core, then defined.
     let mut translated = Vec::new();
@@ -179,6 +218,7 @@ pub fn compile_object(
         ctx.func.signature = sig;
         links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
         links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
+        links.classes.set(Some(module.declare_data_in_func(classes_id, &mut ctx.func)));
         let counting = osr.is_none() && options.tier_counters;
         let mut env = Env {
             module,
@@ -234,9 +274,10 @@ pub fn compile_object(
 
     // The link table, filled at start-up.
     let mut desc = DataDescription::new();
-    desc.define_zeroinit(8 * (ns + nf + ng).max(1));
+    desc.define_zeroinit(8 * (ns + nf + ng + nlinks).max(1));
     desc.set_align(8);
     module.define_data(links_id, &desc).map_err(err)?;
+    define_classes(&mut module, classes_id, links_id, ns + nf + ng, &options.classes)?;
     let mut desc = DataDescription::new();
     desc.define_zeroinit(CACHE_SIZE * ir.sites.len().max(1));
     desc.set_align(8);
@@ -254,6 +295,43 @@ pub fn compile_object(
     let image_id = define_image(&mut module, ir, script, &tables, options.ir.as_deref())?;
     define_main(&mut module, image_id, call_conv, &mut ctx, &mut fbc)?;
     module.finish().emit().map_err(err)
+}
+
+/// Defines the class tables (`ImageClass`, one per class of `classes`,
+/// whose link slots come after the table's first `first_link` words), and
+/// the string ids they point at.
+fn define_classes(
+    module: &mut ObjectModule,
+    id: DataId,
+    links_id: DataId,
+    first_link: usize,
+    classes: &[brine_ir::symbol::ClassLinks],
+) -> Result<(), String> {
+    let names_id = module.declare_data("brine_class_names", Linkage::Local, false, false).map_err(err)?;
+    let mut names: Vec<u8> = Vec::new();
+    let mut data = vec![0u8; (classes.len() * layout::CLASS_SIZE).max(8)];
+    let mut desc = DataDescription::new();
+    let links_gv = module.declare_data_in_data(links_id, &mut desc);
+    let names_gv = module.declare_data_in_data(names_id, &mut desc);
+    for (k, c) in classes.iter().enumerate() {
+        let at = k * layout::CLASS_SIZE;
+        desc.write_data_addr((at + layout::CLASS_LINKS) as u32, links_gv, 0);
+        put_u64(&mut data, at + layout::CLASS_FIRST, (first_link + c.first as usize) as u64);
+        put_u32(&mut data, at + layout::CLASS_NPATH, c.path.len() as u32);
+        put_u32(&mut data, at + layout::CLASS_NMETHODS, c.methods.len() as u32);
+        for (field, ids) in [(layout::CLASS_PATH, &c.path), (layout::CLASS_METHODS, &c.methods)] {
+            desc.write_data_addr((at + field) as u32, names_gv, names.len() as i64);
+            names.extend(ids.iter().flat_map(|s| s.0.to_le_bytes()));
+        }
+    }
+    desc.define(data.into_boxed_slice());
+    desc.set_align(8);
+    module.define_data(id, &desc).map_err(err)?;
+    let mut nd = DataDescription::new();
+    names.resize(names.len().max(8), 0);
+    nd.define(names.into_boxed_slice());
+    nd.set_align(8);
+    module.define_data(names_id, &nd).map_err(err)
 }
 
 /// Machine code of one function: its alignment, bytes and relocations.

@@ -299,13 +299,26 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         vs.iter().map(|&v| self.val(v)).collect()
     }
 
-    /// A function prototype that specialized IR names: by its address, or,
-    /// in code compiled ahead of time, by its symbol (`brine_ir::symbol`),
-    /// which the links resolve.
-    fn prototype(&mut self, bits: u64) -> ClValue {
-        match ir::symbol::as_function(bits) {
-            Some(id) => self.env.links.function(&mut self.b, id),
-            None => self.iconst(bits as i64),
+    /// A runtime object that specialized IR names (a prototype, a shape, a
+    /// value's bits): by its address, or, in code compiled ahead of time,
+    /// by its symbol (`brine_ir::symbol`), which the links resolve.
+    fn object_bits(&mut self, bits: u64) -> ClValue {
+        if let Some(id) = ir::symbol::as_function(bits) {
+            return self.env.links.function(&mut self.b, id);
+        }
+        if let Some(slot) = ir::symbol::as_link(bits) {
+            return self.env.links.class_link(&mut self.b, slot);
+        }
+        self.iconst(bits as i64)
+    }
+
+    /// Whether the word `v` is the object `bits` names ([`Self::object_bits`]).
+    fn is_object(&mut self, v: ClValue, bits: u64) -> ClValue {
+        if ir::symbol::as_function(bits).is_some() || ir::symbol::as_link(bits).is_some() {
+            let o = self.object_bits(bits);
+            self.b.ins().icmp(IntCC::Equal, v, o)
+        } else {
+            self.b.ins().icmp_imm_s(IntCC::Equal, v, bits as i64)
         }
     }
 
@@ -593,7 +606,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// is an instance of shape `shape`.
     fn check_shape(&mut self, word: ClValue, shape: u64, decline: ClBlock) -> ClValue {
         let (ptr, s) = self.instance_shape(word, decline);
-        let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, shape as i64);
+        let same = self.is_object(s, shape);
         let cont = self.b.create_block();
         self.b.ins().brif(same, cont, &[], decline, &[]);
         self.b.switch_to_block(cont);
@@ -663,6 +676,13 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 if let Some(var) = self.vars[r.index()] {
                     self.b.def_var(var, v);
                 }
+            }
+            // The script has declared a class whose layout optimized code
+            // predicts: the runtime fills its link slots.
+            if let Some((class, desc)) = self.env.links.class_declared(&mut self.b, self.id, inst) {
+                let rt = self.rt();
+                let class = self.val(class);
+                self.call_helper("brine_link_class", &[rt, class, desc]);
             }
         }
     }
@@ -923,7 +943,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let c = self.val(*c);
                 self.bool_value(c)
             }
-            InstKind::Object(bits) => self.iconst(*bits as i64),
+            InstKind::Object(bits) => self.object_bits(*bits),
             InstKind::GuardIndex { index, len, state } => {
                 let (index, len) = (self.val(*index), self.val(*len));
                 let exit = self.b.create_block();
@@ -941,7 +961,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let exit = self.b.create_block();
                 let cont = self.b.create_block();
                 self.stress_check(exit);
-                let same = self.b.ins().icmp_imm_s(IntCC::Equal, v, *bits as i64);
+                let same = self.is_object(v, *bits);
                 self.b.ins().brif(same, cont, &[], exit, &[]);
                 self.b.switch_to_block(exit);
                 self.deopt_exit(*state);
@@ -960,7 +980,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 self.b.switch_to_block(closure);
                 let f =
                     self.b.ins().load(types::I64, MemFlagsData::trusted(), ptr, offsets::CLOSURE_FUNCTION);
-                let function = self.prototype(*function);
+                let function = self.object_bits(*function);
                 let same = self.b.ins().icmp(IntCC::Equal, f, function);
                 self.b.ins().brif(same, cont, &[], exit, &[]);
                 self.b.switch_to_block(exit);
@@ -978,7 +998,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let merge = self.b.create_block();
                 let r = self.b.append_block_param(merge, types::I8);
                 let (_, s) = self.instance_shape(v, no);
-                let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, *shape as i64);
+                let same = self.is_object(s, *shape);
                 self.b.ins().jump(merge, &[BlockArg::Value(same)]);
                 self.b.switch_to_block(no);
                 let f = self.b.ins().iconst(types::I8, 0);
@@ -1000,7 +1020,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             InstKind::CallDirect { function, callee, this, args, site } => {
                 let (callee, this) = (self.val(*callee), self.val(*this));
                 let args = self.vals(args);
-                let function = self.prototype(*function);
+                let function = self.object_bits(*function);
                 let r = self.call_code(function, callee, this, &args);
                 self.check_error(r, self.line(*site));
                 r
@@ -1020,7 +1040,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             }
             InstKind::StoreShape { obj, shape } => {
                 let p = self.val(*obj);
-                let s = self.iconst(*shape as i64);
+                let s = self.object_bits(*shape);
                 self.b.ins().store(MemFlagsData::trusted(), s, p, ic::INSTANCE_SHAPE);
                 return None;
             }
@@ -1050,7 +1070,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let cont = self.b.create_block();
         self.stress_check(exit);
         let (ptr, s) = self.instance_shape(v, exit);
-        let same = self.b.ins().icmp_imm_s(IntCC::Equal, s, shape as i64);
+        let same = self.is_object(s, shape);
         self.b.ins().brif(same, cont, &[], exit, &[]);
         self.b.switch_to_block(exit);
         self.deopt_exit(state);
