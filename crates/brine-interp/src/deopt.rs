@@ -27,7 +27,9 @@ pub fn resume_point(program: &Program, id: FuncId, func: &Function, state: State
 /// its states describe (making the objects that escape analysis removed),
 /// resumes the innermost in the interpreter, then each caller after its
 /// call, and returns the activation's result (or `Value::ERROR`, with the
-/// trace lines added).
+/// trace lines added). `shape` gives the shape a virtual object's state
+/// names (its address, or what code compiled ahead of time names by a
+/// symbol).
 ///
 /// # Safety
 /// `values` holds the values of every state of the chain, innermost state
@@ -39,6 +41,7 @@ pub unsafe fn resume(
     func: &Function,
     state: StateId,
     values: *const Value,
+    shape: &dyn Fn(u64) -> u64,
 ) -> Value {
     // The frames to rebuild, innermost first: each state's function and
     // where its live values start in `values`.
@@ -57,7 +60,7 @@ pub unsafe fn resume(
     let bottom = rt.stack.len();
     // SAFETY: the caller's contract.
     let passed = |i: usize| unsafe { *values.add(i) };
-    let objects = match materialize(rt, innermost, frames[0].2 + innermost.live.len(), &passed) {
+    let objects = match materialize(rt, innermost, frames[0].2 + innermost.live.len(), &passed, shape) {
         Ok(objects) => objects,
         Err(e) => return rt.raise_internal(e),
     };
@@ -95,6 +98,7 @@ fn materialize(
     fs: &FrameState,
     start: usize,
     passed: &dyn Fn(usize) -> Value,
+    shape: &dyn Fn(u64) -> u64,
 ) -> Result<HashMap<brine_ir::Value, Value>, String> {
     let mut made = HashMap::new();
     let mut at = start;
@@ -120,9 +124,16 @@ fn materialize(
         if o.shape == 0 {
             continue;
         }
+        let o_shape = shape(o.shape);
+        if o_shape == 0 {
+            for _ in &layout {
+                rt.pop_root();
+            }
+            return Err("a virtual object's shape is not linked".into());
+        }
         // Its fields in the order they were added, as the transitions from
         // a fresh instance's shape to `o.shape` name them.
-        let names = rt.shape_field_names(o.shape as *mut ObjShape);
+        let names = rt.shape_field_names(o_shape as *mut ObjShape);
         for (slot, name) in names.into_iter().enumerate() {
             let offset = Runtime::inline_slot_offset(slot as u32);
             let Some(k) = o.fields.iter().position(|&(off, _)| off == offset) else {

@@ -11,6 +11,7 @@
 //! after them) and links the interpreter: a guard of optimized code that
 //! fails finishes its activation there ([`AotEngine`]), and the function
 //! goes on with its baseline code, which the executable has too.
+//! `BRINE_PROFILE=1` reports where guards failed, at exit.
 //!
 //! It must not know the compiler: nothing of the front end, the IR's
 //! passes or the code generator is linked into an executable, and nothing
@@ -24,6 +25,7 @@ use brine_runtime::image::{
 };
 use brine_runtime::object::{ObjClosure, ObjFunction};
 use brine_runtime::{PendingError, Program, Runtime, Value};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
 
@@ -71,6 +73,30 @@ struct AotEngine {
     baseline: Vec<(*const u8, *const u8)>,
     /// Entries into baseline code at loop headers, by function and header.
     osr: HashMap<(u32, u32), OsrEntry>,
+    /// The class link slots (`brine_ir::symbol::link`) of the image's
+    /// link table.
+    class_links: *const u64,
+    /// With `BRINE_PROFILE=1`: each failed guard's function and line (of
+    /// the operation it resumed), and how many times.
+    deopts: Option<RefCell<Vec<(FuncId, u32, u32)>>>,
+}
+
+impl AotEngine {
+    /// The `BRINE_PROFILE` report: where guards failed.
+    fn report(&self) -> String {
+        let Some(deopts) = &self.deopts else { return String::new() };
+        let mut deopts = deopts.borrow().clone();
+        deopts.sort_by(|a, b| b.2.cmp(&a.2).then(a.0.cmp(&b.0)).then(a.1.cmp(&b.1)));
+        let total: u32 = deopts.iter().map(|d| d.2).sum();
+        let mut out =
+            format!("== brine profile (-O2): {total} guards failed, in {} places ==\n", deopts.len());
+        for (id, line, n) in deopts {
+            let name = self.program.module.function(id).display_name();
+            out.push_str(&format!("{name:<28} line {line:>5}  {n} x\n"));
+        }
+        out.push_str("(a function whose guard failed runs its baseline code from then on)\n");
+        out
+    }
 }
 
 impl Engine for AotEngine {
@@ -100,6 +126,16 @@ impl Engine for AotEngine {
             return rt.raise_internal(format!("a guard named the unknown frame state {state}"));
         };
         let (id, func) = &self.versions[version as usize];
+        if let Some(deopts) = &self.deopts {
+            let (fid, inst) = brine_interp::deopt::resume_point(&self.program, *id, func, StateId(local));
+            let f = self.program.module.function(fid);
+            let line = f.inst(inst).kind.site().map_or(f.line, |site| self.program.module.site_line(site));
+            let mut deopts = deopts.borrow_mut();
+            match deopts.iter_mut().find(|d| (d.0, d.1) == (fid, line)) {
+                Some(d) => d.2 += 1,
+                None => deopts.push((fid, line, 1)),
+            }
+        }
         // The guess was wrong: from now on the function runs its baseline code.
         let (code, entry) = self.baseline[id.index()];
         // SAFETY: the guard passes its function's live prototype; the
@@ -109,8 +145,14 @@ impl Engine for AotEngine {
             (*function).entry = entry;
             (*function).tier = tier::BASELINE;
         }
+        // A shape the code names by a class link is in its slot.
+        let shape = |bits: u64| match brine_ir::symbol::as_link(bits) {
+            // SAFETY: the code names only slots of the table.
+            Some(slot) => unsafe { *self.class_links.add(slot as usize) },
+            None => bits,
+        };
         // SAFETY: the guard passed every state's values, innermost state first.
-        unsafe { brine_interp::deopt::resume(rt, &self.program, *id, func, StateId(local), values) }
+        unsafe { brine_interp::deopt::resume(rt, &self.program, *id, func, StateId(local), values, &shape) }
     }
 
     fn baseline_hot(&self, _rt: &mut Runtime, _function: *mut ObjFunction) {}
@@ -177,7 +219,12 @@ unsafe fn run_optimized(rt: &mut Runtime, image: &Image) -> Result<(), PendingEr
             .collect()
     };
     let script = program.function_object(FuncId(image.script as u32));
-    let engine = Box::new(AotEngine { program, versions, states, baseline, osr });
+    // SAFETY: the class links follow the strings, functions and globals.
+    let class_links =
+        unsafe { image.links.add((image.nstrings + image.nfunctions + image.nglobals) as usize) };
+    let report = std::env::var_os("BRINE_PROFILE").is_some_and(|v| !v.is_empty() && v != "0");
+    let deopts = report.then(|| RefCell::new(Vec::new()));
+    let engine = Box::new(AotEngine { program, versions, states, baseline, osr, class_links, deopts });
     rt.engine = Some(&*engine as &dyn Engine as *const dyn Engine);
     // An interpreted activation (one a guard sent to the interpreter)
     // returns to native code at its first back edge.
@@ -187,6 +234,9 @@ unsafe fn run_optimized(rt: &mut Runtime, image: &Image) -> Result<(), PendingEr
     // STACK_SIZE bytes of stack, and the engine lives until the run ends.
     let outcome = unsafe { image::run_script(rt, script, STACK_SIZE - STACK_MARGIN) };
     rt.engine = None;
+    if report {
+        let _ = std::io::stderr().lock().write_all(engine.report().as_bytes());
+    }
     drop(engine);
     outcome
 }

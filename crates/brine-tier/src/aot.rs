@@ -95,8 +95,11 @@ pub fn build_executable(
                 .into(),
         ));
     }
-    let versions =
-        if options.optimize { optimize_ahead_of_time(module, options.profile.as_ref()) } else { Vec::new() };
+    let (versions, classes) = if options.optimize {
+        optimize_ahead_of_time(module, options.profile.as_ref())
+    } else {
+        (Vec::new(), Vec::new())
+    };
     let ir = if options.jit || options.optimize {
         // The optimized versions come after the functions (their frame states
         // are what a failed guard resumes from).
@@ -111,6 +114,7 @@ pub fn build_executable(
         tier_counters: options.jit,
         versions,
         deopt_stress: if options.optimize { options.deopt_stress } else { 0 },
+        classes,
     };
     let ir_bytes = object_options.ir.as_ref().map_or(0, Vec::len);
     let object = brine_codegen::object::compile_object(module, script, &object_options)
@@ -163,19 +167,23 @@ fn gold_available() -> bool {
 
 /// The optimized version of every function of `module` that the optimizer
 /// takes, specialized from what the whole program shows before it runs,
-/// and from what a run observed, if there is a profile.
+/// and from what a run observed, if there is a profile; and the classes
+/// whose runtime objects they name by class links.
 fn optimize_ahead_of_time(
     module: &Module,
     profile: Option<&brine_opt::whole_program::Profile>,
-) -> Vec<(FuncId, brine_ir::Function)> {
+) -> (Vec<(FuncId, brine_ir::Function)>, Vec<brine_ir::symbol::ClassLinks>) {
+    use brine_opt::whole_program::StaticFacts;
+    let slot = brine_runtime::Runtime::inline_slot_offset;
     let facts = match profile {
-        Some(profile) => brine_opt::whole_program::StaticFacts::with_profile(module, profile),
-        None => brine_opt::whole_program::StaticFacts::analyze(module),
+        Some(profile) => StaticFacts::with_profile(module, profile, slot),
+        None => StaticFacts::analyze(module, slot),
     };
-    (0..module.functions.len())
+    let versions = (0..module.functions.len())
         .map(FuncId::new)
         .filter_map(|id| Some((id, brine_opt::optimize(module, module.function(id), &facts).ok()?)))
-        .collect()
+        .collect();
+    (versions, facts.class_links().to_vec())
 }
 
 /// Where `brine build` keeps what it makes once for many builds:

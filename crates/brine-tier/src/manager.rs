@@ -666,6 +666,6 @@ impl Engine for Manager {
         });
         self.invalidate(function, id, version);
         // SAFETY: the guard passed every state's values, innermost state first.
-        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values) }
+        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values, &|shape| shape) }
     }
 }

@@ -9,120 +9,56 @@
 //!   predicted to call that function: a guarded direct call, which the
 //!   inliner may inline. The function is named by a symbol
 //!   ([`brine_ir::symbol`]): its prototype does not exist yet.
-//! - **Kinds of values**, by a forward analysis of each function, and of
-//!   the globals of the whole program (a global is a number if every value
-//!   stored in it is): numbers, strings, other values, or unknown. An
+//! - **Constant classes** ([`classes`]), declared the same way. Their
+//!   methods are known (class hierarchy analysis: inherited ones too, and
+//!   what `super` means in each method), and so is what each one's
+//!   initializer adds to a fresh instance, in order: the class's shapes
+//!   are predicted from its constructor. A call of the class is predicted
+//!   to make an instance and call its `init` directly; a property of an
+//!   instance of it to be at the field's fixed slot; an invoke of a
+//!   method, to call that method. The class, its shapes and its method
+//!   closures are named by *class links*, which the executable fills
+//!   when the script has declared the class ([`brine_ir::symbol::ClassLinks`]).
+//! - **Kinds of values** ([`kinds`]), by an analysis of the whole program:
+//!   numbers, strings, instances of some of those classes, other values,
+//!   or unknown, through globals, parameters, results and fields. An
 //!   arithmetic or comparison site whose operands may be numbers is
 //!   predicted to see numbers (`+` of a string, or `==` of anything but
-//!   two numbers, is not).
+//!   two numbers, is not). A property site of instances of up to
+//!   [`MAX_SHAPES`] of the classes is predicted to see their shapes.
 //!
 //! A prediction is only a prediction: the code guards it, and a guard that
 //! fails deoptimizes to the interpreter the executable carries.
 
+mod classes;
+mod kinds;
+mod profile;
+
+pub use profile::{Profile, module_hash};
+
 use crate::{CallTarget, Field, IndexTarget, Method, Operands, Oracle};
-use brine_ir::{BinaryOp, FuncId, Function, GlobalId, InstKind, Module, SiteId, UnaryOp, Value, ValueDef};
-use std::collections::HashMap;
+use brine_ir::symbol::ClassLinks;
+use brine_ir::{
+    BinaryOp, FuncId, Function, GlobalId, InstKind, Module, SiteId, StrId, UnaryOp, Value, ValueDef,
+};
+use classes::Classes;
+use kinds::Kind;
+use std::collections::{HashMap, HashSet};
 
-/// What the analysis knows of a value: a lattice whose bottom is
-/// `Unseen` (no definition reaches it yet) and top `Any`.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-enum Kind {
-    Unseen,
-    Number,
-    String,
-    /// A value that is neither a number nor a string (nil, a boolean).
-    Other,
-    Any,
-}
-
-impl Kind {
-    fn join(self, other: Kind) -> Kind {
-        match (self, other) {
-            (Kind::Unseen, k) | (k, Kind::Unseen) => k,
-            (a, b) if a == b => a,
-            _ => Kind::Any,
-        }
-    }
-
-    /// Whether the value may be a number.
-    fn may_be_number(self) -> bool {
-        matches!(self, Kind::Number | Kind::Any | Kind::Unseen)
-    }
-}
-
-/// What a run observed of a program (`brine run --save-profile`), for
-/// optimizing it ahead of time from that (`brine build -O2
-/// --use-profile`): the operand kinds of its arithmetic and comparison
-/// sites, and the one function each call site called, if it called one.
-/// Only what names no runtime object: function ids, not shapes.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Profile {
-    /// A hash of the module the profile is of (`module_hash`).
-    pub module: u64,
-    pub operands: Vec<(SiteId, Operands)>,
-    pub calls: Vec<(SiteId, FuncId)>,
-}
-
-/// The first line of a profile's text.
-const PROFILE_HEADER: &str = "brine profile 1";
-
-impl Profile {
-    /// The profile as text: a header line, `module HASH`, then one line per
-    /// fact (`operands SITE NUMBERS OTHER`, `call SITE FUNCTION`).
-    pub fn to_text(&self) -> String {
-        let mut out = format!("{PROFILE_HEADER}\nmodule {:016x}\n", self.module);
-        for (site, o) in &self.operands {
-            out.push_str(&format!("operands {} {} {}\n", site.0, o.numbers as u8, o.other as u8));
-        }
-        for (site, func) in &self.calls {
-            out.push_str(&format!("call {} {}\n", site.0, func.0));
-        }
-        out
-    }
-
-    /// Reads a profile's text; an error says which line is wrong.
-    pub fn from_text(text: &str) -> Result<Profile, String> {
-        let mut lines = text.lines().enumerate();
-        if lines.next().map(|(_, l)| l) != Some(PROFILE_HEADER) {
-            return Err(format!("not a Brine profile (its first line is not `{PROFILE_HEADER}`)"));
-        }
-        let mut profile = Profile::default();
-        for (n, line) in lines {
-            let bad = || format!("line {}: malformed: `{line}`", n + 1);
-            let words: Vec<&str> = line.split_whitespace().collect();
-            let number = |i: usize| words.get(i).and_then(|w| w.parse::<u32>().ok()).ok_or_else(bad);
-            match words.first() {
-                Some(&"module") => {
-                    let hash = words.get(1).and_then(|w| u64::from_str_radix(w, 16).ok()).ok_or_else(bad)?;
-                    profile.module = hash;
-                }
-                Some(&"operands") => {
-                    let flag =
-                        |i: usize| number(i).and_then(|v| if v <= 1 { Ok(v == 1) } else { Err(bad()) });
-                    let operands = Operands { numbers: flag(2)?, other: flag(3)? };
-                    profile.operands.push((SiteId(number(1)?), operands));
-                }
-                Some(&"call") => profile.calls.push((SiteId(number(1)?), FuncId(number(2)?))),
-                None => {}
-                Some(_) => return Err(bad()),
-            }
-        }
-        Ok(profile)
-    }
-}
-
-/// The hash that ties a profile to its module: FNV-1a of the module's
-/// binary encoding (the same source compiled by the same Brine).
-pub fn module_hash(module: &Module) -> u64 {
-    brine_ir::binary::encode(module)
-        .iter()
-        .fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ b as u64).wrapping_mul(0x0100_0000_01b3))
-}
+/// A property or invoke site of instances of more classes than this is
+/// not predicted (the optimizer tests each shape in turn).
+pub const MAX_SHAPES: usize = 4;
 
 /// The optimizer's oracle for code compiled ahead of time.
 pub struct StaticFacts {
     operands: HashMap<SiteId, Operands>,
     callees: HashMap<SiteId, CallTarget>,
+    /// One field per shape a property site is predicted to see.
+    fields: HashMap<SiteId, Vec<Field>>,
+    /// One method per shape an invoke site is predicted to see.
+    methods: HashMap<SiteId, Vec<Method>>,
+    supers: HashMap<SiteId, (u64, Method)>,
+    links: Vec<ClassLinks>,
 }
 
 impl StaticFacts {
@@ -130,8 +66,9 @@ impl StaticFacts {
     /// observed over what the analysis predicts: a site's observed operand
     /// kinds replace its prediction (a site the run never reached keeps
     /// it), and a call site that called one function calls it directly.
-    pub fn with_profile(module: &Module, profile: &Profile) -> StaticFacts {
-        let mut facts = StaticFacts::analyze(module);
+    /// `slot_offset` is where an instance's inline field slot lies.
+    pub fn with_profile(module: &Module, profile: &Profile, slot_offset: fn(u32) -> u32) -> StaticFacts {
+        let mut facts = StaticFacts::analyze(module, slot_offset);
         for &(site, operands) in &profile.operands {
             if operands.numbers || operands.other {
                 facts.operands.insert(site, operands);
@@ -150,61 +87,120 @@ impl StaticFacts {
         facts
     }
 
-    /// Analyzes every function of `module`.
-    pub fn analyze(module: &Module) -> StaticFacts {
-        let constants = constant_functions(module);
-        let mut globals = vec![Kind::Unseen; module.globals.len()];
-        // Globals the module never defines are natives (or undefined).
-        let mut defined = vec![false; module.globals.len()];
+    /// Analyzes every function of `module`; `slot_offset` is where an
+    /// instance's inline field slot lies (its byte offset).
+    pub fn analyze(module: &Module, slot_offset: fn(u32) -> u32) -> StaticFacts {
+        let mut defines = vec![0u32; module.globals.len()];
+        let mut assigned = vec![false; module.globals.len()];
         for f in &module.functions {
-            for_each_inst(f, |kind| {
-                if let InstKind::DefineGlobal { global, .. } | InstKind::SetGlobal { global, .. } = kind {
-                    defined[global.index()] = true;
-                }
+            for_each_inst(f, |kind| match *kind {
+                InstKind::DefineGlobal { global, .. } => defines[global.index()] += 1,
+                InstKind::SetGlobal { global, .. } => assigned[global.index()] = true,
+                _ => {}
             });
         }
-        for (g, d) in globals.iter_mut().zip(&defined) {
-            if !d {
-                *g = Kind::Any;
+        let constants = constant_functions(module, &defines, &assigned);
+        let only_called = only_called(module, &constants);
+        let classes = Classes::find(module, &defines, &assigned);
+        let cx =
+            kinds::Context { module, classes: &classes, constants: &constants, only_called: &only_called };
+        let kinds = kinds::analyze(&cx);
+        let mut links = Vec::new();
+        let mut first = 0;
+        let mut link_of = vec![None; classes.list.len()];
+        for (c, class) in classes.list.iter().enumerate() {
+            if classes.of_global(class.global) != Some(c) {
+                continue;
             }
+            let l = ClassLinks {
+                global: class.global,
+                value: class.value,
+                after: class.after,
+                first,
+                path: class.path.clone(),
+                methods: class.method_names(),
+            };
+            first += l.slots();
+            link_of[c] = Some(links.len());
+            links.push(l);
         }
-        // The kinds of the globals and those of each function's values
-        // depend on each other: iterate until the globals settle (each
-        // global only rises in the lattice).
-        let mut kinds: Vec<Vec<Kind>>;
-        loop {
-            kinds = module.functions.iter().map(|f| value_kinds(f, &globals)).collect();
-            let mut next = globals.clone();
-            for (f, k) in module.functions.iter().zip(&kinds) {
-                for_each_inst(f, |kind| {
-                    if let InstKind::DefineGlobal { global, value }
-                    | InstKind::SetGlobal { global, value, .. } = kind
-                    {
-                        let g = &mut next[global.index()];
-                        *g = g.join(k[value.index()]);
-                    }
-                });
-            }
-            if next == globals {
-                break;
-            }
-            globals = next;
+        let mut facts = StaticFacts {
+            operands: HashMap::new(),
+            callees: HashMap::new(),
+            fields: HashMap::new(),
+            methods: HashMap::new(),
+            supers: HashMap::new(),
+            links: Vec::new(),
+        };
+        let predictor = Predictor { cx: &cx, kinds: &kinds, links: &links, link_of: &link_of, slot_offset };
+        for (i, f) in module.functions.iter().enumerate() {
+            for_each_inst(f, |kind| predictor.predict(&mut facts, FuncId::new(i), kind));
         }
-        let mut facts = StaticFacts { operands: HashMap::new(), callees: HashMap::new() };
-        for (f, k) in module.functions.iter().zip(&kinds) {
-            for_each_inst(f, |kind| facts.predict(module, f, k, &constants, kind));
-        }
+        facts.links = links;
         facts
     }
 
-    fn predict(
-        &mut self,
-        module: &Module,
-        f: &Function,
-        kinds: &[Kind],
-        constants: &HashMap<GlobalId, FuncId>,
-        inst: &InstKind,
-    ) {
+    /// The classes whose runtime objects the predictions name by class
+    /// links (for the code generator).
+    pub fn class_links(&self) -> &[ClassLinks] {
+        &self.links
+    }
+}
+
+/// Turns the analyses into the oracle's answers.
+struct Predictor<'a> {
+    cx: &'a kinds::Context<'a>,
+    kinds: &'a kinds::Kinds,
+    links: &'a [ClassLinks],
+    /// Each class's index in `links`, if it has links.
+    link_of: &'a [Option<usize>],
+    slot_offset: fn(u32) -> u32,
+}
+
+impl Predictor<'_> {
+    fn classes(&self) -> &Classes {
+        self.cx.classes
+    }
+
+    /// The links of class `c`, if it has a complete constructor path.
+    fn complete(&self, c: usize) -> Option<&ClassLinks> {
+        self.classes().list[c].complete.then_some(())?;
+        self.links.get(self.link_of[c]?)
+    }
+
+    /// The classes of an instance of `kind` (not a fresh one still in its
+    /// initializer: not the receiver of an initializer), if up to
+    /// [`MAX_SHAPES`] classes.
+    fn instance_classes(&self, f: &Function, kind: Kind, obj: Value) -> Option<Vec<usize>> {
+        let Kind::Instance(mask) = kind else { return None };
+        if f.kind == brine_ir::FunctionKind::Initializer && f.block(f.entry()).params.get(1) == Some(&obj) {
+            return None;
+        }
+        let classes: Vec<usize> = (0..64).filter(|c| mask & (1 << c) != 0).collect();
+        (!classes.is_empty() && classes.len() <= MAX_SHAPES).then_some(classes)
+    }
+
+    /// The method `name` of class `c` (an instance's, so not shadowed by
+    /// a field of its complete shape) as the oracle describes it.
+    fn method(&self, c: usize, name: StrId, shape: bool) -> Option<Method> {
+        let l = self.complete(c).or_else(|| self.links.get(self.link_of[c]?).filter(|_| !shape))?;
+        if shape && l.path.contains(&name) {
+            return None;
+        }
+        let func = *self.classes().list[c].methods.get(&name)?;
+        let k = l.methods.iter().position(|&n| n == name)?;
+        Some(Method {
+            shape: if shape { l.shape(l.path.len()) } else { 0 },
+            closure: l.method(k),
+            function: brine_ir::symbol::function(func),
+            func,
+            arity: self.cx.module.function(func).arity,
+        })
+    }
+
+    fn predict(&self, facts: &mut StaticFacts, id: FuncId, inst: &InstKind) {
+        let f = self.cx.module.function(id);
+        let kinds = &self.kinds.values[id.index()];
         let numbers = Operands { numbers: true, other: false };
         let generic = Operands { numbers: false, other: true };
         match *inst {
@@ -214,28 +210,79 @@ impl StaticFacts {
                     BinaryOp::Eq | BinaryOp::Ne => l == Kind::Number && r == Kind::Number,
                     _ => l.may_be_number() && r.may_be_number(),
                 };
-                self.operands.insert(site, if predicted { numbers } else { generic });
+                facts.operands.insert(site, if predicted { numbers } else { generic });
             }
             InstKind::Unary { op: UnaryOp::Neg, arg, site } => {
                 let predicted = kinds[arg.index()].may_be_number();
-                self.operands.insert(site, if predicted { numbers } else { generic });
+                facts.operands.insert(site, if predicted { numbers } else { generic });
             }
             InstKind::Call { callee, ref args, site } => {
-                let ValueDef::Result(def) = f.values[callee.index()].def else { return };
-                let InstKind::GetGlobal { global, .. } = f.inst(def).kind else { return };
-                let Some(&func) = constants.get(&global) else { return };
-                let arity = module.function(func).arity;
-                if arity as usize == args.len() {
-                    self.callees.insert(
-                        site,
-                        CallTarget::Function(Method {
-                            shape: 0,
-                            closure: 0,
-                            function: brine_ir::symbol::function(func),
-                            func,
-                            arity,
-                        }),
-                    );
+                let Some(g) = classes::global_read(f, callee) else { return };
+                if let Some(&func) = self.cx.constants.get(&g) {
+                    let arity = self.cx.module.function(func).arity;
+                    if arity as usize == args.len() {
+                        let function = brine_ir::symbol::function(func);
+                        let m = Method { shape: 0, closure: 0, function, func, arity };
+                        facts.callees.insert(site, CallTarget::Function(m));
+                    }
+                } else if let Some(c) = self.classes().of_global(g)
+                    && let Some(l) = self.link_of[c].map(|k| &self.links[k])
+                {
+                    let init = self.cx.module.strings.iter().position(|s| s == b"init").map(StrId::new);
+                    let init = init
+                        .filter(|n| self.classes().list[c].methods.contains_key(n))
+                        .map(|name| self.method(c, name, false));
+                    // An `init` the links do not name is not predicted.
+                    if let Some(None) = init {
+                        return;
+                    }
+                    facts.callees.insert(site, CallTarget::Class { class: l.class(), init: init.flatten() });
+                }
+            }
+            InstKind::Invoke { obj, name, site, .. } => {
+                let Some(classes) = self.instance_classes(f, kinds[obj.index()], obj) else { return };
+                let methods: Option<Vec<Method>> =
+                    classes.iter().map(|&c| self.method(c, name, true)).collect();
+                if let Some(methods) = methods {
+                    facts.methods.insert(site, methods);
+                }
+            }
+            InstKind::SuperInvoke { name, site, .. } => {
+                let Some((s, _)) = self.classes().super_method(id, name) else { return };
+                let Some(l) = self.link_of[s].map(|k| &self.links[k]) else { return };
+                if let Some(m) = self.method(s, name, false) {
+                    facts.supers.insert(site, (l.class(), m));
+                }
+            }
+            InstKind::GetProp { obj, name, site } | InstKind::SetProp { obj, name, site, .. } => {
+                let set = matches!(inst, InstKind::SetProp { .. });
+                // A fresh instance in the initializer of its class.
+                if let Some(&(c, step)) = self.classes().steps.get(&site)
+                    && let Some(l) = self.link_of[c].map(|k| &self.links[k])
+                {
+                    let field = Field {
+                        shape: l.shape(step.before),
+                        offset: (self.slot_offset)(step.slot as u32),
+                        shape_after: l.shape(step.after),
+                    };
+                    facts.fields.insert(site, vec![field]);
+                    return;
+                }
+                let Some(classes) = self.instance_classes(f, kinds[obj.index()], obj) else { return };
+                if set && classes.len() > 1 {
+                    return;
+                }
+                let fields: Option<Vec<Field>> = classes
+                    .iter()
+                    .map(|&c| {
+                        let l = self.complete(c)?;
+                        let slot = l.path.iter().position(|&n| n == name)?;
+                        let shape = l.shape(l.path.len());
+                        Some(Field { shape, offset: (self.slot_offset)(slot as u32), shape_after: shape })
+                    })
+                    .collect();
+                if let Some(fields) = fields {
+                    facts.fields.insert(site, fields);
                 }
             }
             _ => {}
@@ -243,7 +290,7 @@ impl StaticFacts {
     }
 }
 
-fn for_each_inst(f: &Function, mut visit: impl FnMut(&InstKind)) {
+pub(crate) fn for_each_inst(f: &Function, mut visit: impl FnMut(&InstKind)) {
     for &b in &f.layout {
         for &i in &f.block(b).insts {
             visit(&f.inst(i).kind);
@@ -254,119 +301,88 @@ fn for_each_inst(f: &Function, mut visit: impl FnMut(&InstKind)) {
 /// The globals defined once, by a function declaration (the closure of a
 /// function without captures, in the script), and never assigned: the
 /// function each one holds.
-fn constant_functions(module: &Module) -> HashMap<GlobalId, FuncId> {
-    let mut defines: HashMap<GlobalId, (u32, Option<FuncId>)> = HashMap::new();
-    let mut assigned = vec![false; module.globals.len()];
+fn constant_functions(module: &Module, defines: &[u32], assigned: &[bool]) -> HashMap<GlobalId, FuncId> {
+    let mut constants = HashMap::new();
     for f in &module.functions {
-        let script = f.kind == brine_ir::FunctionKind::Script;
-        for_each_inst(f, |kind| match *kind {
-            InstKind::DefineGlobal { global, value } => {
-                let entry = defines.entry(global).or_insert((0, None));
-                entry.0 += 1;
-                entry.1 = match f.values[value.index()].def {
-                    ValueDef::Result(i) if script => match f.inst(i).kind {
-                        InstKind::Closure { func, ref captures } if captures.is_empty() => Some(func),
-                        _ => None,
-                    },
-                    _ => None,
-                };
+        if f.kind != brine_ir::FunctionKind::Script {
+            continue;
+        }
+        for_each_inst(f, |kind| {
+            if let InstKind::DefineGlobal { global, value } = *kind
+                && defines[global.index()] == 1
+                && !assigned[global.index()]
+                && let Some(InstKind::Closure { func, captures }) = classes::def(f, value)
+                && captures.is_empty()
+            {
+                constants.insert(global, *func);
             }
-            InstKind::SetGlobal { global, .. } => assigned[global.index()] = true,
-            _ => {}
         });
     }
-    defines
-        .into_iter()
-        .filter_map(|(g, (n, func))| (n == 1 && !assigned[g.index()]).then_some((g, func?)))
-        .collect()
+    constants
 }
 
-/// The kind of each value of `f`, given the kinds of the globals.
-fn value_kinds(f: &Function, globals: &[Kind]) -> Vec<Kind> {
-    let mut kinds = vec![Kind::Unseen; f.values.len()];
-    // Parameters of the entry block (callee, this, arguments) are unknown.
-    for &p in &f.block(f.entry()).params {
-        kinds[p.index()] = Kind::Any;
-    }
-    let order = brine_ir::verifier::reverse_postorder(f);
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for &b in &order {
-            for &i in &f.block(b).insts {
-                let inst = f.inst(i);
-                // Arguments flow into the parameters of the blocks they jump to.
-                let mut flow = |dest: brine_ir::Block, args: &[Value], kinds: &mut Vec<Kind>| {
-                    for (&p, &a) in f.block(dest).params.iter().zip(args) {
-                        let joined = kinds[p.index()].join(kinds[a.index()]);
-                        if joined != kinds[p.index()] {
-                            kinds[p.index()] = joined;
-                            changed = true;
-                        }
-                    }
-                };
-                match &inst.kind {
-                    InstKind::Jump { dest, args } => flow(*dest, args, &mut kinds),
-                    InstKind::Branch { then_dest, then_args, else_dest, else_args, .. } => {
-                        flow(*then_dest, then_args, &mut kinds);
-                        flow(*else_dest, else_args, &mut kinds);
-                    }
-                    _ => {}
-                }
-                let Some(r) = inst.result else { continue };
-                let joined = kinds[r.index()].join(result_kind(&inst.kind, &kinds, globals));
-                if joined != kinds[r.index()] {
-                    kinds[r.index()] = joined;
-                    changed = true;
-                }
+/// The constant functions whose global is only ever read to be called
+/// (and so whose every call is known).
+fn only_called(module: &Module, constants: &HashMap<GlobalId, FuncId>) -> HashSet<FuncId> {
+    let mut escaping: HashSet<GlobalId> = HashSet::new();
+    for f in &module.functions {
+        // The reads of constant function globals, and their uses as callees.
+        let mut reads: HashMap<Value, GlobalId> = HashMap::new();
+        for (v, data) in f.values.iter().enumerate() {
+            if let ValueDef::Result(i) = data.def
+                && let InstKind::GetGlobal { global, .. } = f.inst(i).kind
+                && constants.contains_key(&global)
+            {
+                reads.insert(Value::new(v), global);
             }
         }
+        if reads.is_empty() {
+            continue;
+        }
+        for_each_inst(f, |kind| {
+            let callee = match kind {
+                InstKind::Call { callee, .. } => Some(*callee),
+                _ => None,
+            };
+            let mut first_is_callee = callee.is_some();
+            kind.for_each_arg(|a| {
+                // `for_each_arg` gives a call's callee first.
+                if std::mem::replace(&mut first_is_callee, false) && Some(a) == callee {
+                    return;
+                }
+                if let Some(&g) = reads.get(&a) {
+                    escaping.insert(g);
+                }
+            });
+        });
     }
-    kinds
-}
-
-/// The kind of the value an instruction makes.
-fn result_kind(inst: &InstKind, kinds: &[Kind], globals: &[Kind]) -> Kind {
-    match *inst {
-        InstKind::Number(_) => Kind::Number,
-        InstKind::Str(_) => Kind::String,
-        InstKind::Nil | InstKind::Bool(_) => Kind::Other,
-        InstKind::Binary { op, lhs, rhs, .. } => match op {
-            // A `+` that does not fail adds two numbers or joins two strings.
-            BinaryOp::Add => match (kinds[lhs.index()], kinds[rhs.index()]) {
-                (Kind::Number, _) | (_, Kind::Number) => Kind::Number,
-                (Kind::String, _) | (_, Kind::String) => Kind::String,
-                (Kind::Unseen, Kind::Unseen) => Kind::Unseen,
-                _ => Kind::Any,
-            },
-            BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod => Kind::Number,
-            _ => Kind::Other,
-        },
-        InstKind::Unary { op: UnaryOp::Neg, .. } => Kind::Number,
-        InstKind::Unary { op: UnaryOp::Not, .. } => Kind::Other,
-        InstKind::GetGlobal { global, .. } => globals[global.index()],
-        _ => Kind::Any,
-    }
+    constants.iter().filter(|(g, _)| !escaping.contains(g)).map(|(_, &f)| f).collect()
 }
 
 impl Oracle for StaticFacts {
     fn operands(&self, site: SiteId) -> Operands {
         self.operands.get(&site).copied().unwrap_or_default()
     }
-    fn field(&self, _: SiteId) -> Option<Field> {
-        None
+    fn field(&self, site: SiteId) -> Option<Field> {
+        match self.fields.get(&site)?.as_slice() {
+            [field] => Some(*field),
+            _ => None,
+        }
     }
-    fn method(&self, _: SiteId) -> Option<Method> {
-        None
+    fn method(&self, site: SiteId) -> Option<Method> {
+        match self.methods.get(&site)?.as_slice() {
+            [method] => Some(*method),
+            _ => None,
+        }
     }
-    fn fields(&self, _: SiteId) -> Vec<Field> {
-        Vec::new()
+    fn fields(&self, site: SiteId) -> Vec<Field> {
+        self.fields.get(&site).filter(|f| f.len() > 1).cloned().unwrap_or_default()
     }
-    fn methods(&self, _: SiteId) -> Vec<Method> {
-        Vec::new()
+    fn methods(&self, site: SiteId) -> Vec<Method> {
+        self.methods.get(&site).filter(|m| m.len() > 1).cloned().unwrap_or_default()
     }
-    fn super_method(&self, _: SiteId) -> Option<(u64, Method)> {
-        None
+    fn super_method(&self, site: SiteId) -> Option<(u64, Method)> {
+        self.supers.get(&site).copied()
     }
     fn callee(&self, site: SiteId) -> Option<CallTarget> {
         self.callees.get(&site).copied()
@@ -380,6 +396,11 @@ impl Oracle for StaticFacts {
 mod tests {
     use super::*;
     use brine_ir::parser::parse_module;
+
+    /// Where the tests' instances keep inline slot `k`.
+    fn slot(k: u32) -> u32 {
+        32 + 8 * k
+    }
 
     /// `fun sq(x) { return x * x; }  var total = 0;
     /// for (var i = 0; i < 10; i = i + 1) total = total + sq(i);
@@ -429,7 +450,7 @@ block0(v0: val, v1: val, v2: val):
     #[test]
     fn a_constant_function_is_called_directly_and_numbers_are_predicted_where_they_may_be() {
         let module = parse_module(PROGRAM).expect("the program parses");
-        let facts = StaticFacts::analyze(&module);
+        let facts = StaticFacts::analyze(&module, slot);
         let numbers = Operands { numbers: true, other: false };
         let generic = Operands { numbers: false, other: true };
         // `i < 10`, `total + sq(i)` (total holds numbers only), `i + 1`, `x * x`.
@@ -470,7 +491,7 @@ block0(v0: val, v1: val, v2: val):
         assert!(text.starts_with("brine profile 1\nmodule "), "{text}");
         assert!(text.contains("\noperands 0 0 1\n") && text.contains("\ncall 4 1\n"), "{text}");
         assert_eq!(Profile::from_text(&text), Ok(profile.clone()));
-        let facts = StaticFacts::with_profile(&module, &profile);
+        let facts = StaticFacts::with_profile(&module, &profile, slot);
         assert_eq!(facts.operands(SiteId(0)), Operands { numbers: false, other: true });
         assert_eq!(facts.operands(SiteId(9)), Operands { numbers: true, other: false });
         // A site the profile does not name keeps its prediction.
@@ -486,6 +507,160 @@ block0(v0: val, v1: val, v2: val):
         );
     }
 
+    /// `brine emit ir` of:
+    ///
+    /// ```lox
+    /// class Point {
+    ///   init(x, y) { this.x = x; this.y = y; }
+    ///   sum() { return this.x + this.y; }
+    /// }
+    /// class Point3 < Point {
+    ///   init(x, y, z) { super.init(x, y); this.z = z; }
+    ///   sum() { return super.sum() + this.z; }
+    /// }
+    /// var p = Point3(1, 2, 3);
+    /// print p.sum() + p.z;
+    /// ```
+    const CLASSES: &str = r#"strings "Point", "x", "y", "init", "sum", "Point3", "z"
+globals "Point", "Point3", "p"
+sites 2, 2, 3, 3, 3, 5, 5, 6, 6, 7, 7, 7, 9, 9, 10, 10, 10, 10, 10
+
+function f0 ""(arity 0, captures 0, script, line 1) {
+block0(v0: val, v1: val):
+    v2 = class "Point", fields 2
+    define_global "Point", v2
+    v3 = closure f1[]
+    method v2, "init", v3
+    v4 = closure f2[]
+    method v2, "sum", v4
+    v5 = class "Point3", fields 1
+    define_global "Point3", v5
+    v6 = get_global "Point" @5  ; line 5
+    inherit v5, v6 @6  ; line 5
+    v7 = closure f3[v6]
+    method v5, "init", v7
+    v8 = closure f4[v6]
+    method v5, "sum", v8
+    v9 = get_global "Point3" @12  ; line 9
+    v10 = number 1.0
+    v11 = number 2.0
+    v12 = number 3.0
+    v13 = call v9(v10, v11, v12) @13  ; line 9
+    define_global "p", v13
+    v14 = get_global "p" @14  ; line 10
+    v15 = invoke v14, "sum"() @15  ; line 10
+    v16 = get_global "p" @16  ; line 10
+    v17 = get_prop v16, "z" @17  ; line 10
+    v18 = add v15, v17 @18  ; line 10
+    print v18
+    v19 = nil
+    return v19
+}
+
+function f1 "init"(arity 2, captures 0, initializer, line 2) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    set_prop v1, "x", v2 @0  ; line 2
+    set_prop v1, "y", v3 @1  ; line 2
+    return v1
+}
+
+function f2 "sum"(arity 0, captures 0, method, line 3) {
+block0(v0: val, v1: val):
+    v2 = get_prop v1, "x" @2  ; line 3
+    v3 = get_prop v1, "y" @3  ; line 3
+    v4 = add v2, v3 @4  ; line 3
+    return v4
+}
+
+function f3 "init"(arity 3, captures 1, initializer, line 6) {
+block0(v0: val, v1: val, v2: val, v3: val, v4: val):
+    v5 = load_capture 0
+    v6 = super_invoke v1, v5, "init"(v2, v3) @7  ; line 6
+    set_prop v1, "z", v4 @8  ; line 6
+    return v1
+}
+
+function f4 "sum"(arity 0, captures 1, method, line 7) {
+block0(v0: val, v1: val):
+    v2 = load_capture 0
+    v3 = super_invoke v1, v2, "sum"() @9  ; line 7
+    v4 = get_prop v1, "z" @10  ; line 7
+    v5 = add v3, v4 @11  ; line 7
+    return v5
+}
+"#;
+
+    #[test]
+    fn classes_that_hold_still_have_their_methods_and_shapes_predicted() {
+        use brine_ir::symbol::link;
+        let module = parse_module(CLASSES).expect("the program parses");
+        let facts = StaticFacts::analyze(&module, slot);
+        // Point: the class, its shapes with 0, 1 and 2 fields (x, y), then
+        // its methods init and sum; Point3's from slot 6, with z.
+        let links = facts.class_links();
+        assert_eq!(links.len(), 2);
+        assert_eq!((links[0].first, links[0].slots(), links[1].first, links[1].slots()), (0, 6, 6, 7));
+        assert_eq!(links[1].path.len(), 3, "Point3's initializer adds x and y through super.init, then z");
+        let (point, point3) = (link(0), link(6));
+        let point3_shape = link(10);
+        let method = |closure, func: u32, arity| Method {
+            shape: 0,
+            closure,
+            function: brine_ir::symbol::function(FuncId(func)),
+            func: FuncId(func),
+            arity,
+        };
+        // `Point3(1, 2, 3)`: a new instance, and Point3's init called directly.
+        assert_eq!(
+            facts.callee(SiteId(13)),
+            Some(CallTarget::Class { class: point3, init: Some(method(link(11), 3, 3)) })
+        );
+        // In Point3's init, `this.z = z` adds z to a fresh instance with x and y.
+        assert_eq!(
+            facts.field(SiteId(8)),
+            Some(Field { shape: link(9), offset: slot(2), shape_after: point3_shape })
+        );
+        // Point's init runs on instances of both classes: not predicted.
+        assert_eq!((facts.field(SiteId(0)), facts.fields(SiteId(0))), (None, Vec::new()));
+        // `p.sum()` and `p.z`, of the global that holds a Point3.
+        assert_eq!(facts.method(SiteId(15)), Some(Method { shape: point3_shape, ..method(link(12), 4, 0) }));
+        assert_eq!(
+            facts.field(SiteId(17)),
+            Some(Field { shape: point3_shape, offset: slot(2), shape_after: point3_shape })
+        );
+        // `this.x` in Point's sum, which Point3's sum calls through super:
+        // instances of either class.
+        let x = |shape| Field { shape, offset: slot(0), shape_after: shape };
+        assert_eq!(facts.fields(SiteId(2)), vec![x(link(3)), x(point3_shape)]);
+        // `super.init(x, y)` and `super.sum()`: Point's methods.
+        assert_eq!(facts.super_method(SiteId(7)), Some((point, method(link(4), 1, 2))));
+        assert_eq!(facts.super_method(SiteId(9)), Some((point, method(link(5), 2, 0))));
+
+        // The script, optimized: no dynamic property access or call is left.
+        let optimized = crate::optimize(&module, module.function(FuncId(0)), &facts).expect("optimized");
+        let mut m = module.clone();
+        m.functions = vec![optimized];
+        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        for op in [" invoke ", " get_prop ", " call "] {
+            assert!(!text.contains(op), "{op} is left:\n{text}");
+        }
+        assert!(text.contains("guard_is"), "{text}");
+    }
+
+    #[test]
+    fn a_class_assigned_or_with_an_unknown_superclass_is_not_predicted() {
+        let assigned = CLASSES.replace(
+            "    define_global \"p\", v13\n",
+            "    define_global \"p\", v13\n    set_global \"Point\", v13 @14  ; line 10\n",
+        );
+        let module = parse_module(&assigned).expect("the program parses");
+        let facts = StaticFacts::analyze(&module, slot);
+        // Point is not constant, so neither is Point3, its subclass.
+        assert!(facts.class_links().is_empty());
+        assert_eq!(facts.callee(SiteId(13)), None);
+        assert_eq!(facts.method(SiteId(15)), None);
+    }
+
     #[test]
     fn a_global_assigned_anywhere_or_defined_twice_is_not_constant() {
         let assigned = PROGRAM.replace(
@@ -493,12 +668,12 @@ block0(v0: val, v1: val, v2: val):
             "    set_global \"total\", v12 @6  ; line 3\n    set_global \"sq\", v12 @6  ; line 3",
         );
         let module = parse_module(&assigned).expect("the program parses");
-        assert_eq!(StaticFacts::analyze(&module).callee(SiteId(4)), None);
+        assert_eq!(StaticFacts::analyze(&module, slot).callee(SiteId(4)), None);
         let twice = PROGRAM.replace(
             "    define_global \"sq\", v2\n",
             "    define_global \"sq\", v2\n    define_global \"sq\", v2\n",
         );
         let module = parse_module(&twice).expect("the program parses");
-        assert_eq!(StaticFacts::analyze(&module).callee(SiteId(4)), None);
+        assert_eq!(StaticFacts::analyze(&module, slot).callee(SiteId(4)), None);
     }
 }
