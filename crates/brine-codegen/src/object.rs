@@ -194,7 +194,7 @@ pub fn compile_object(
             .classes
             .iter()
             .enumerate()
-            .map(|(k, c)| ((script, c.after), (c.value, k)))
+            .map(|(k, c)| ((c.func, c.after), (c.value, k)))
             .collect(),
     };
     // Every body is translated first (that declares into the module), then

@@ -45,8 +45,9 @@ pub fn as_link(bits: u64) -> Option<u32> {
 
 /// The runtime objects of one class that optimized code names before they
 /// exist: the class a top-level declaration makes once (global `global`),
-/// which the script has complete after instruction `after` (its last
-/// `method`, `inherit` or `define_global`), as IR value `value`.
+/// which script `func` (the program's, or the standard library's) has
+/// complete after instruction `after` (its last `method`, `inherit` or
+/// `define_global`), as IR value `value`.
 ///
 /// Its slots, from `first` on: the class value; its shape after each
 /// prefix of `path` (the fields its initializer adds, in order: the
@@ -57,6 +58,7 @@ pub fn as_link(bits: u64) -> Option<u32> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClassLinks {
     pub global: GlobalId,
+    pub func: FuncId,
     pub value: Value,
     pub after: Inst,
     pub first: u32,

@@ -19,6 +19,8 @@ pub(super) const MAX_CLASSES: usize = 64;
 /// `global`, which nothing assigns.
 pub(super) struct Class {
     pub global: GlobalId,
+    /// The script that declares it.
+    pub func: FuncId,
     /// Its value in the script, complete (with its methods) after `after`.
     pub value: Value,
     pub after: Inst,
@@ -89,7 +91,7 @@ impl Classes {
         let mut list: Vec<Class> = Vec::new();
         let mut by_global = HashMap::new();
         let mut declared_in = HashMap::new();
-        for f in &module.functions {
+        for (id, f) in module.functions.iter().enumerate() {
             if f.kind != FunctionKind::Script {
                 continue;
             }
@@ -108,6 +110,7 @@ impl Classes {
                             by_global.insert(global, list.len());
                             list.push(Class {
                                 global,
+                                func: FuncId::new(id),
                                 value,
                                 after: i,
                                 superclass: None,

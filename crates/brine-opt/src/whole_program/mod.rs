@@ -114,6 +114,7 @@ impl StaticFacts {
             }
             let l = ClassLinks {
                 global: class.global,
+                func: class.func,
                 value: class.value,
                 after: class.after,
                 first,
