@@ -12,12 +12,14 @@
 # workspace in release mode, and runs the harness (crates/brine-bench) with
 # Brine's engines interp, tiered (`brine run`, the baseline of the ratios),
 # jit (`brine run --no-tier`: baseline code only), aot (the executable of
-# `brine build`), aot-o2 (of `brine build -O2`, optimized ahead of time) and
+# `brine build`), aot-o2 (of `brine build -O2`, optimized ahead of time),
+# aot-o2-profile (of `brine build -O2 --use-profile`, from the profile that a
+# `brine run --save-profile` of the program saved first, untimed) and
 # aot-jit (the executable of `brine build --jit`, which carries the JIT and
 # tiers up as `brine run` does), and every peer found on
 # PATH: luajit-joff (LuaJIT's interpreter), luajit, lua5.4 and node, plus the
 # start-up time of an empty program in each. After the tables comes the build
-# section: the time of each aot, aot-o2 and aot-jit build and the size of the
+# section: the time of each aot build and the size of the
 # executable, and the build of a generated 10,000-line program with and
 # without --jit (--build-large; the median of 3 builds each). Without a C
 # compiler there are no aot engines and no large build. Peers that are not
@@ -30,7 +32,7 @@ cd "$(dirname "$0")/.."
 say() { echo "scripts/bench.sh: $*" >&2; }
 
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$PWD/target-bench}"
-engines="interp,tiered=jit,jit=jit:--no-tier,aot,aot-o2=aot:-O2,aot-jit=aot:--jit"
+engines="interp,tiered=jit,jit=jit:--no-tier,aot,aot-o2=aot:-O2,aot-o2-profile=aot:-O2 --use-profile {profile},aot-jit=aot:--jit"
 # The build of a generated 10,000-line program, timed with and without --jit.
 large=(--build-large 10000)
 

@@ -6,7 +6,10 @@
 //!   `jit`, `jit:--no-tier`.
 //! - `aot[:FLAGS]`: `brine build FLAGS FILE -o EXE` once (timed on its
 //!   own, for the build section, with the executable's size), then `EXE` is
-//!   timed, e.g. `aot`, `aot:--jit`, `aot:-O2 --jit`.
+//!   timed, e.g. `aot`, `aot:--jit`, `aot:-O2 --jit`. A flag `{profile}`
+//!   stands for a profile file that `brine run --save-profile` writes from
+//!   a run of the program first (not timed), e.g. `aot:-O2 --use-profile
+//!   {profile}`.
 //! - `cmd:PROGRAM ARGS...`: an external program, e.g. another Lox
 //!   implementation (`cmd:/opt/clox`) or a peer language running a port of the
 //!   program (`cmd:luajit {dir}/lua/{stem}.lua`). `{file}` is the `.lox` path,
@@ -139,9 +142,11 @@ pub struct Program {
 pub enum Plan {
     /// Run this command line, timed.
     Run(Vec<String>),
-    /// First build with `build` (once, not one of the timed runs), which
-    /// writes the executable `exe`, then time `run`.
-    BuildThenRun { build: Vec<String>, exe: PathBuf, run: Vec<String> },
+    /// First run `profile`, if any (once, not timed: the run that saves
+    /// the profile the build reads), then build with `build` (once, not
+    /// one of the timed runs), which writes the executable `exe`, then
+    /// time `run`.
+    BuildThenRun { profile: Option<Vec<String>>, build: Vec<String>, exe: PathBuf, run: Vec<String> },
     /// This engine has nothing to run for the program (a peer without a port).
     Skip(String),
 }
@@ -187,10 +192,22 @@ impl Engine {
                     std::env::consts::EXE_SUFFIX
                 ));
                 let exe_arg = path_string(&exe);
+                let profile_path =
+                    ctx.scratch_dir.join(format!("{}-{}.profile", program.stem, sanitize(&self.label)));
+                let profile = flags.iter().any(|f| f == "{profile}").then(|| {
+                    let saved = path_string(&profile_path);
+                    vec![brine.clone(), "run".to_owned(), "--save-profile".to_owned(), saved, file.clone()]
+                });
                 let mut build = vec![brine, "build".to_owned()];
-                build.extend(flags.iter().cloned());
+                build.extend(
+                    flags.iter().map(
+                        |f| {
+                            if f == "{profile}" { path_string(&profile_path) } else { f.clone() }
+                        },
+                    ),
+                );
                 build.extend([file, "-o".to_owned(), exe_arg.clone()]);
-                Plan::BuildThenRun { build, exe, run: vec![exe_arg] }
+                Plan::BuildThenRun { profile, build, exe, run: vec![exe_arg] }
             }
             EngineKind::External { argv } => {
                 let has_placeholder = |a: &String| PLACEHOLDERS.iter().any(|p| a.contains(p));
@@ -310,6 +327,7 @@ mod tests {
         assert_eq!(
             plan,
             Plan::BuildThenRun {
+                profile: None,
                 build: vec![
                     "/b/brine".into(),
                     "build".into(),
@@ -318,6 +336,31 @@ mod tests {
                     "-o".into(),
                     exe.clone()
                 ],
+                exe: exe_path,
+                run: vec![exe],
+            }
+        );
+        // A profile-guided build: the profiling run first, then the build
+        // that reads what it saved.
+        let plan = Engine::parse("o2p=aot:-O2 --use-profile {profile}").unwrap().plan(&fib, &ctx);
+        let profile = path_string(&scratch.join("fib-o2p.profile"));
+        let exe_path = scratch.join(format!("fib-o2p{}", std::env::consts::EXE_SUFFIX));
+        let exe = path_string(&exe_path);
+        let strings = |items: &[&str]| items.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            plan,
+            Plan::BuildThenRun {
+                profile: Some(strings(&["/b/brine", "run", "--save-profile", &profile, "/bench/fib.lox"])),
+                build: strings(&[
+                    "/b/brine",
+                    "build",
+                    "-O2",
+                    "--use-profile",
+                    &profile,
+                    "/bench/fib.lox",
+                    "-o",
+                    &exe
+                ]),
                 exe: exe_path,
                 run: vec![exe],
             }

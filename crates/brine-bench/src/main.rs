@@ -357,12 +357,25 @@ fn bench_cell(
     let (argv, build) = match engine.plan(program, ctx) {
         Plan::Skip(reason) => return (Cell::Skipped { reason }, None),
         Plan::Run(argv) => (argv, None),
-        Plan::BuildThenRun { build, exe, run } => match build_once(&build, &exe, options, ctx) {
-            Ok(built) => (run, Some(built)),
-            Err(reason) => return (failed("BUILD FAIL", reason), None),
-        },
+        Plan::BuildThenRun { profile, build, exe, run } => {
+            match save_profile(profile.as_deref(), options, ctx)
+                .and_then(|()| build_once(&build, &exe, options, ctx))
+            {
+                Ok(built) => (run, Some(built)),
+                Err(reason) => return (failed("BUILD FAIL", reason), None),
+            }
+        }
     };
     (run_cell(&argv, engine, options, reference), build)
+}
+
+/// Runs `profile`, the run that saves the profile a build reads, if any.
+fn save_profile(profile: Option<&[String]>, options: &Options, ctx: &Context<'_>) -> Result<(), String> {
+    let Some(argv) = profile else { return Ok(()) };
+    fs::create_dir_all(ctx.scratch_dir)
+        .map_err(|e| format!("cannot create {}: {e}", ctx.scratch_dir.display()))?;
+    let outcome = process::run(argv, options.timeout).map_err(|e| e.to_string())?;
+    if outcome.success() { Ok(()) } else { Err(run_failure(argv, &outcome)) }
 }
 
 /// Runs `build` (timed, once) and reads the size of the executable it

@@ -141,6 +141,17 @@ pub fn describe_engine(engine: &Engine, detection: Option<&Detection>) -> String
             };
             format!("{what}: `brine run --engine={name}{} bench/NAME.lox`", flags(f))
         }
+        EngineKind::Aot { flags: f } if f.iter().any(|x| x == "{profile}") => {
+            let f: Vec<String> =
+                f.iter().map(|x| if x == "{profile}" { "PROFILE".into() } else { x.clone() }).collect();
+            format!(
+                "Brine's ahead-of-time compiler, guided by a profile: the executable that `brine build{} \
+                 bench/NAME.lox -o EXE` made before timing, from the PROFILE that `brine run --save-profile \
+                 PROFILE bench/NAME.lox` saved first (neither is part of the timed runs; the build's time and \
+                 the executable's size are in the build section)",
+                flags(&f)
+            )
+        }
         EngineKind::Aot { flags: f } => format!(
             "Brine's ahead-of-time compiler: the executable that `brine build{} bench/NAME.lox \
              -o EXE` made before timing (the build is not part of the timed runs; its time and the \
@@ -227,6 +238,9 @@ mod tests {
         assert!(describe("jit:--no-tier").starts_with("Brine's baseline JIT only"));
         assert!(describe("tiered=jit:--tier").ends_with("`brine run --engine=jit --tier bench/NAME.lox`"));
         assert!(describe("aot:-O2").contains("`brine build -O2 bench/NAME.lox -o EXE`"));
+        let guided = describe("aot:-O2 --use-profile {profile}");
+        assert!(guided.contains("`brine build -O2 --use-profile PROFILE bench/NAME.lox -o EXE`"), "{guided}");
+        assert!(guided.contains("`brine run --save-profile PROFILE bench/NAME.lox`"), "{guided}");
         assert_eq!(
             describe("luajit-joff=cmd:/usr/bin/luajit -joff {dir}/lua/{stem}.lua"),
             format!("{}: `luajit -joff bench/lua/NAME.lua`", PEERS[0].description)
