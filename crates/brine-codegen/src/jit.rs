@@ -26,6 +26,10 @@ pub struct JitLinks<'a> {
     pub globals: &'a [u32],
     /// The inline cache of each site.
     pub caches: &'a [*mut brine_runtime::ic::PropertyCache],
+    /// The class link slots of an executable optimized ahead of time
+    /// (`-O2 --jit`), whose versions name them (an on-stack-replacement
+    /// entry into one is compiled here); null elsewhere.
+    pub class_links: *const u64,
 }
 
 impl Links for JitLinks<'_> {
@@ -40,6 +44,13 @@ impl Links for JitLinks<'_> {
     }
     fn cache(&self, b: &mut FunctionBuilder, site: SiteId) -> cranelift_codegen::ir::Value {
         b.ins().iconst(types::I64, self.caches[site.index()] as i64)
+    }
+    fn class_link(&self, b: &mut FunctionBuilder, slot: u32) -> cranelift_codegen::ir::Value {
+        assert!(!self.class_links.is_null(), "only code optimized ahead of time names class links");
+        // Loaded when the code runs: the script fills the slot when it
+        // declares the class.
+        let address = b.ins().iconst(types::I64, self.class_links as i64 + 8 * slot as i64);
+        b.ins().load(types::I64, cranelift_codegen::ir::MemFlagsData::trusted(), address, 0)
     }
 }
 

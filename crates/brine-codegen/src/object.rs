@@ -214,7 +214,8 @@ pub fn compile_object(
                      id: FuncId,
                      func: &brine_ir::Function,
                      osr: Option<brine_ir::Block>,
-                     first_state: u32| {
+                     first_state: u32,
+                     version: bool| {
         ctx.func.signature = sig;
         links.table.set(Some(module.declare_data_in_func(links_id, &mut ctx.func)));
         links.caches.set(Some(module.declare_data_in_func(caches_id, &mut ctx.func)));
@@ -229,7 +230,9 @@ pub fn compile_object(
             count_calls: counting,
             first_state,
             deopt_stress: if osr.is_none() { options.deopt_stress } else { 0 },
-            tier_counters: counting,
+            // Optimized code is not re-compiled for being hot (only once
+            // its guard has failed, from the interpreter's profile).
+            tier_counters: counting && !version,
         };
         translate_function(&mut env, id, func, osr, &mut ctx.func, fbc);
         std::mem::replace(&mut ctx.func, cranelift_codegen::ir::Function::new())
@@ -237,13 +240,13 @@ pub fn compile_object(
     for i in 0..nf {
         let id = FuncId::new(i);
         let arity = ir.function(id).arity as usize;
-        let mut bodies = vec![(ir.function(id), 0, baseline[i])];
+        let mut bodies = vec![(ir.function(id), 0, baseline[i], false)];
         if let Some(k) = optimized[i] {
-            bodies.push((&options.versions[k].1, first_state[k], code[i]));
+            bodies.push((&options.versions[k].1, first_state[k], code[i], true));
         }
-        for (func, first_state, (fast, array)) in bodies {
+        for (func, first_state, (fast, array), version) in bodies {
             let sig = lox_signature(call_conv, arity);
-            let body = translate(&mut module, &mut ctx, &mut fbc, sig, id, func, None, first_state);
+            let body = translate(&mut module, &mut ctx, &mut fbc, sig, id, func, None, first_state, version);
             translated.push((fast, id, body));
             ctx.func.signature = entry_signature(call_conv);
             translate_entry(&mut module, fast, arity, &mut ctx.func, &mut fbc);
@@ -260,8 +263,17 @@ pub fn compile_object(
                     .declare_function(&name, Linkage::Local, &entry_signature(call_conv))
                     .map_err(err)?;
                 let sig = entry_signature(call_conv);
-                let body =
-                    translate(&mut module, &mut ctx, &mut fbc, sig, id, ir.function(id), Some(header), 0);
+                let body = translate(
+                    &mut module,
+                    &mut ctx,
+                    &mut fbc,
+                    sig,
+                    id,
+                    ir.function(id),
+                    Some(header),
+                    0,
+                    false,
+                );
                 translated.push((entry_id, id, body));
                 osr.push((id.0, header.0, entry_id));
             }

@@ -8,7 +8,10 @@
 //! does but starting on that code: its baseline code counts calls and loop
 //! iterations, and when a function gets hot it goes to the interpreter to
 //! be profiled, then to the optimizer, Cranelift and on-stack replacement.
-//! The environment tunes it as it tunes `brine run`: `BRINE_TIER`,
+//! An executable also optimized ahead of time (`-O2 --jit`) starts on its
+//! optimized versions; the tier manager takes them as its own, so a guard
+//! that fails sends the function to the interpreter to be profiled and
+//! optimized again. The environment tunes it as it tunes `brine run`: `BRINE_TIER`,
 //! `BRINE_TIER_THRESHOLD`, `BRINE_DEOPT_STRESS`, and `BRINE_PROFILE=1`
 //! prints the `--profile` report to stderr at exit.
 //!
@@ -73,11 +76,32 @@ fn run(image: &Image) -> i32 {
             return EXIT_INTERNAL;
         }
     };
+    // An executable optimized ahead of time (`-O2 --jit`) carries its
+    // optimized versions after the functions.
+    let mut module = module;
+    let n = image.nfunctions as usize;
+    if module.functions.len() != n + image.nversions as usize {
+        eprintln!("brine: internal error: the program's IR does not match its code");
+        return EXIT_INTERNAL;
+    }
+    let optimized = module.functions.split_off(n);
     session.program.module = module;
     // SAFETY: this executable's image, compiled from the module just decoded.
     if let Err(e) = unsafe { session.link_image(image) } {
         eprintln!("brine: internal error: {e}");
         return EXIT_INTERNAL;
+    }
+    if !optimized.is_empty() {
+        // SAFETY: the image's tables are static data of this executable.
+        let ids = unsafe { std::slice::from_raw_parts(image.versions, image.nversions as usize) };
+        let versions = ids.iter().map(|&id| FuncId(id)).zip(optimized).collect();
+        // SAFETY: the image's versions, compiled from this module; its
+        // class links follow the strings, functions and globals of its
+        // link table.
+        unsafe {
+            let class_links = image.links.add((image.nstrings + image.nfunctions + image.nglobals) as usize);
+            session.adopt_versions(versions, class_links);
+        }
     }
     let outcome = session.execute(FuncId(image.script as u32));
     if profile {

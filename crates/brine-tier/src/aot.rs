@@ -27,7 +27,8 @@ pub struct BuildOptions {
     /// (`-O2`; `brine_opt::whole_program`): each function that the
     /// optimizer takes gets optimized code, with its baseline code beside
     /// it, and the executable carries the module, so that a failed guard
-    /// finishes its activation in the interpreter.
+    /// finishes its activation in the interpreter (and, with `jit`, the
+    /// function is profiled there and optimized again at run time).
     pub optimize: bool,
     /// `BRINE_DEOPT_STRESS`: every Nth guard check fails (0: off).
     pub deopt_stress: u64,
@@ -83,9 +84,6 @@ pub fn build_executable(
     options: &BuildOptions,
 ) -> Result<Built, BuildError> {
     let library = runtime_library(options.jit).map_err(BuildError::Io)?;
-    if options.jit && options.optimize {
-        return Err(BuildError::Io("-O2 with --jit is not supported yet: choose one".into()));
-    }
     if let Some(profile) = &options.profile
         && profile.module != brine_opt::whole_program::module_hash(module)
     {

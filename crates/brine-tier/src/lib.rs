@@ -190,6 +190,23 @@ impl Session {
         Ok(())
     }
 
+    /// Takes the optimized versions of an executable built with `-O2
+    /// --jit` (after [`Session::link_image`]), whose code the image gives
+    /// its functions: a failed guard of one deoptimizes as one this
+    /// session compiled would.
+    ///
+    /// # Safety
+    /// `versions` are the image's, in its order, compiled from this
+    /// session's module; `class_links` points at the image's class link
+    /// slots.
+    pub unsafe fn adopt_versions(
+        &mut self,
+        versions: Vec<(FuncId, brine_ir::Function)>,
+        class_links: *const u64,
+    ) {
+        self.manager.adopt(&self.program, versions, class_links);
+    }
+
     /// What the tier manager recorded of each function, by function id.
     pub fn function_stats(&self) -> Vec<FunctionStats> {
         self.manager.stats.borrow().clone()
@@ -237,6 +254,25 @@ impl Session {
                                 profile.calls.push((site, m.func));
                             }
                         }
+                        InstKind::GetProp { site, .. }
+                        | InstKind::SetProp { site, .. }
+                        | InstKind::Invoke { site, .. } => {
+                            let shapes: Vec<u64> = match f.inst(i).kind {
+                                InstKind::Invoke { .. } => match observed.method(site) {
+                                    Some(m) => vec![m.shape],
+                                    None => observed.methods(site).iter().map(|m| m.shape).collect(),
+                                },
+                                _ => match observed.field(site) {
+                                    Some(field) => vec![field.shape],
+                                    None => observed.fields(site).iter().map(|field| field.shape).collect(),
+                                },
+                            };
+                            let described: Option<Vec<_>> =
+                                shapes.iter().map(|&shape| self.describe_shape(shape)).collect();
+                            for (global, fields) in described.unwrap_or_default() {
+                                profile.shapes.push((site, global, fields));
+                            }
+                        }
                         _ => {}
                     }
                 }
@@ -244,7 +280,28 @@ impl Session {
         }
         profile.operands.sort_by_key(|&(site, _)| site.0);
         profile.calls.sort_by_key(|&(site, _)| site.0);
+        profile.shapes.sort_by_key(|(site, _, _)| site.0);
         profile
+    }
+
+    /// A shape (its address, from an inline cache) as a profile names it:
+    /// the global that holds its class, and its fields in order; None if
+    /// no global holds the class or a field's name is none of the
+    /// module's strings.
+    fn describe_shape(&self, shape: u64) -> Option<(brine_ir::GlobalId, Vec<brine_ir::StrId>)> {
+        let shape = shape as *mut brine_runtime::object::ObjShape;
+        // SAFETY: the caches' shapes are live (see `manager::Observations`).
+        let class = Value::object(unsafe { (*shape).class });
+        let slots = self.program.global_slots();
+        let global = slots.iter().position(|&slot| self.rt.globals.get(slot as usize) == Some(&class))?;
+        let strings = self.program.strings();
+        let fields = self
+            .rt
+            .shape_field_names(shape)
+            .into_iter()
+            .map(|name| strings.iter().position(|&s| s == name).map(brine_ir::StrId::new))
+            .collect::<Option<Vec<_>>>()?;
+        Some((brine_ir::GlobalId::new(global), fields))
     }
 
     /// The `--profile` report of everything run so far.
@@ -290,6 +347,7 @@ pub fn emit(program: &mut Program, stage: Stage) -> Result<String, String> {
         functions: program.function_objects(),
         globals: program.global_slots(),
         caches: program.caches(),
+        class_links: std::ptr::null(),
     };
     match stage {
         Stage::Clif => brine_codegen::emit::clif_text(&program.module, &links),

@@ -99,6 +99,10 @@ pub(crate) struct Manager {
     /// Every frame state of optimized code, by the number its guards pass
     /// to `brine_deopt`: (version, state index).
     states: RefCell<Vec<(u32, u32)>>,
+    /// The class link slots of an executable optimized ahead of time
+    /// (`-O2 --jit`), which its versions' frame states name shapes by
+    /// (`brine_ir::symbol::link`); null otherwise.
+    class_links: Cell<*const u64>,
     pub stats: RefCell<Vec<FunctionStats>>,
     /// The first internal error (a compilation that failed), reported when
     /// the run ends.
@@ -301,6 +305,7 @@ impl Manager {
             versions: RefCell::new(Vec::new()),
             current: RefCell::new(HashMap::new()),
             states: RefCell::new(Vec::new()),
+            class_links: Cell::new(std::ptr::null()),
             stats: RefCell::new(Vec::new()),
             internal_error: RefCell::new(None),
             perf_map,
@@ -313,6 +318,31 @@ impl Manager {
         // manager is installed, and that program outlives the run (the
         // session owns both; nothing changes the program during a run).
         unsafe { &*self.program.get() }
+    }
+
+    /// Takes the versions an executable optimized ahead of time carries
+    /// (`-O2 --jit`), whose code its functions' code slots hold, as if
+    /// this manager had compiled them, before any other: their frame
+    /// states are numbered from 0 in this order, as their guards pass
+    /// them. A failed guard then finishes in the interpreter, which
+    /// profiles the function for the optimizer, as for code compiled here.
+    /// `class_links` are the executable's class link slots.
+    pub fn adopt(&self, program: &Program, versions: Vec<(FuncId, Function)>, class_links: *const u64) {
+        debug_assert!(self.versions.borrow().is_empty(), "adopted versions come first");
+        self.class_links.set(class_links);
+        for (id, func) in versions {
+            let version = self.versions.borrow().len() as u32;
+            let first_state = self.states.borrow().len() as u32;
+            self.states.borrow_mut().extend((0..func.states.len() as u32).map(|s| (version, s)));
+            self.versions.borrow_mut().push(Version { id, func: Rc::new(func), first_state });
+            self.current.borrow_mut().insert(id.0, version);
+            // SAFETY: the program's prototypes are live (its constants).
+            unsafe { (*program.function_object(id)).tier = tier::OPTIMIZED };
+            self.with_stats(id, |s| {
+                s.tier = tier::OPTIMIZED;
+                s.optimizations += 1;
+            });
+        }
     }
 
     /// Points the code slot of every function loaded since the last call at
@@ -343,12 +373,13 @@ impl Manager {
         self.internal_error.borrow_mut().get_or_insert(message);
     }
 
-    fn links(program: &Program) -> JitLinks<'_> {
+    fn links<'p>(&self, program: &'p Program) -> JitLinks<'p> {
         JitLinks {
             strings: program.strings(),
             functions: program.function_objects(),
             globals: program.global_slots(),
             caches: program.caches(),
+            class_links: self.class_links.get(),
         }
     }
 
@@ -410,7 +441,7 @@ impl Manager {
             Err("a fault injected by BRINE_FAULT".to_string())
         } else {
             let func = program.module.function(id);
-            jit.borrow_mut().compile_function(&program.module, &Self::links(program), id, func, 0)
+            jit.borrow_mut().compile_function(&program.module, &self.links(program), id, func, 0)
         };
         match compiled {
             Ok(code) => {
@@ -451,7 +482,7 @@ impl Manager {
         let first_state = self.states.borrow().len() as u32;
         let compiled = opt_jit.borrow_mut().compile_function(
             &program.module,
-            &Self::links(program),
+            &self.links(program),
             id,
             &func,
             first_state,
@@ -585,7 +616,7 @@ impl Engine for Manager {
                     }
                     None => (self.jit.as_ref()?, original, 0),
                 };
-                let links = Self::links(program);
+                let links = self.links(program);
                 let compiled = jit.borrow_mut().compile_osr(
                     &program.module,
                     &links,
@@ -666,6 +697,14 @@ impl Engine for Manager {
         });
         self.invalidate(function, id, version);
         // SAFETY: the guard passed every state's values, innermost state first.
-        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values, &|shape| shape) }
+        // A version compiled ahead of time names shapes by class links.
+        let links = self.class_links.get();
+        let shape = |bits: u64| match brine_ir::symbol::as_link(bits) {
+            // SAFETY: such a version names only slots of the table.
+            Some(slot) if !links.is_null() => unsafe { *links.add(slot as usize) },
+            _ => bits,
+        };
+        // SAFETY: the guard passed every state's values, innermost state first.
+        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values, &shape) }
     }
 }

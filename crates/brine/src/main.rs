@@ -172,10 +172,6 @@ fn main() -> ExitCode {
         Some(Command::Build { file, output, opt_level, jit, no_jit: _, use_profile, verbose }) => {
             match read_source(&file) {
                 Ok(source) => {
-                    if jit && opt_level == "2" {
-                        eprintln!("brine: -O2 with --jit is not supported yet: choose one");
-                        return ExitCode::from(EXIT_USAGE);
-                    }
                     // `BRINE_DEOPT_STRESS` is compiled into -O2 code.
                     let deopt_stress = match Options::new(Mode::Tiered) {
                         Ok(o) => o.deopt_stress,

@@ -270,6 +270,33 @@ fn jit_executables_start_on_their_own_code_tier_up_and_report_it() {
 }
 
 #[test]
+fn an_o2_jit_executable_starts_optimized_and_optimizes_again_after_a_failed_guard() {
+    // The analysis predicts numbers for `add`'s `+`, inlined in the
+    // script's loop; at the 2000th iteration it joins strings.
+    let program: &[u8] = b"fun add(a, b) { return a + b; }\n\
+        var s = 0;\n\
+        for (var i = 0; i < 6000; i = i + 1) {\n\
+          if (i < 2000) s = add(s, 1); else s = add(str(s), \"\");\n\
+        }\n\
+        print s;\n";
+    let exe = build("o2-jit", program, &["-O2", "--jit"]);
+    let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
+    assert_eq!((text(&run.stdout), run.status.code()), ("2000\n".into(), Some(0)), "{}", text(&run.stderr));
+    let report = text(&run.stderr);
+    // function, line, calls, loops, tier, compile ms, osr, opts, deopts, inlined:
+    // the script started on its version optimized ahead of time, whose
+    // guard failed once; the interpreter then profiled its loop, and the
+    // JIT optimized it again (entered by on-stack replacement).
+    let script = profile_row(&report, "script");
+    assert_eq!(
+        (script[4].as_str(), script[6].as_str(), script[7].as_str(), script[8].as_str()),
+        ("optimized", "1", "2", "1"),
+        "{report}"
+    );
+    assert!(report.contains("== deoptimizations =="), "{report}");
+}
+
+#[test]
 fn a_jit_executable_refuses_ir_of_another_version_at_start_up() {
     let exe = build("version", HOT_PROGRAM, &["--jit"]);
     // The executable carries exactly the encoding of the program's module.
@@ -334,8 +361,8 @@ fn build_reports_compile_errors_and_a_missing_runtime_library() {
         .unwrap();
     assert_eq!(out.status.code(), Some(74));
     assert!(text(&out.stderr).contains("BRINE_RT_LIB"), "{}", text(&out.stderr));
-    // -O0 and -O2 are the levels; -O2 with --jit is not built yet.
-    for flags in [&["-O1"][..], &["-O2", "--jit"], &["--jit", "--no-jit"]] {
+    // -O0 and -O2 are the levels; --jit and --no-jit exclude each other.
+    for flags in [&["-O1"][..], &["--jit", "--no-jit"]] {
         let mut args = vec!["build", good.to_str().unwrap(), "-o", exe.to_str().unwrap()];
         args.extend_from_slice(flags);
         let out = brine(&args, "");
@@ -547,20 +574,30 @@ fn a_saved_profile_guides_an_o2_build_and_must_be_of_the_same_program() {
     // with numbers too (its input differs), and must print what the
     // interpreter prints.
     let program: &[u8] = b"fun add(a, b) { return a + b; }\n\
+        class Box { init(v) { this.v = v; } }\n\
         var n = len(args());\n\
+        var box = Box(n);\n\
         var s = \"\";\n\
         for (var i = 0; i < 3000; i = i + 1) {\n\
           if (n == 0) s = add(s, \"x\"); else s = add(i, 1);\n\
         }\n\
-        print len(str(s));\n";
+        print len(str(s)) + box.v - n;\n";
     let src = temp_file("profiled.lox", program);
     let profile = src.with_extension("profile");
     let out = brine(&["run", "--save-profile", profile.to_str().unwrap(), src.to_str().unwrap()], "");
     assert_eq!((text(&out.stdout), out.status.code()), ("3000\n".into(), Some(0)), "{}", text(&out.stderr));
     let saved = std::fs::read_to_string(&profile).unwrap();
-    assert!(saved.starts_with("brine profile 1\nmodule "), "{saved}");
+    assert!(saved.starts_with("brine profile 2\nmodule "), "{saved}");
     assert!(saved.lines().any(|l| l.starts_with("call ")), "the call of add is in the profile:\n{saved}");
     assert!(saved.lines().any(|l| l.starts_with("operands ") && l.ends_with(" 0 1")), "{saved}");
+    // `box.v` saw Box's shape with its field v; `this.v = v` the shape
+    // without it (`shape SITE GLOBAL FIELD...`).
+    let shapes: Vec<Vec<&str>> =
+        saved.lines().filter(|l| l.starts_with("shape ")).map(|l| l.split(' ').skip(2).collect()).collect();
+    assert!(
+        shapes.iter().any(|with_v| with_v.len() == 2 && shapes.contains(&vec![with_v[0]])),
+        "Box's shapes, before and after v, are in the profile:\n{saved}"
+    );
 
     let exe = src.with_extension("exe");
     let (s, p, e) = (src.to_str().unwrap(), profile.to_str().unwrap(), exe.to_str().unwrap());
@@ -587,7 +624,7 @@ fn a_saved_profile_guides_an_o2_build_and_must_be_of_the_same_program() {
     let out = brine(&["build", "-O2", "--use-profile", p, other.to_str().unwrap(), "-o", e], "");
     assert_eq!(out.status.code(), Some(74));
     assert!(text(&out.stderr).contains("the profile is of another program"), "{}", text(&out.stderr));
-    let bad = temp_file("bad.profile", b"brine profile 1\ncall x\n");
+    let bad = temp_file("bad.profile", b"brine profile 2\ncall x\n");
     let out = brine(&["build", "-O2", "--use-profile", bad.to_str().unwrap(), s, "-o", e], "");
     assert_eq!(out.status.code(), Some(64));
     assert!(text(&out.stderr).contains("line 2: malformed"), "{}", text(&out.stderr));

@@ -34,8 +34,9 @@
 //! Modes (see [`Mode`]): `interp` (the reference), `jit` (`--no-tier`),
 //! `tiered`, `hot` (threshold 2), `eager`, `deopt` (threshold 2, every third
 //! guard failing), and `aot` (`brine build`, then the executable), `aot-o2`
-//! (`-O2`) and `aot-jit` (`--jit`, run at threshold 2) for some programs
-//! only, since linking is slow (see [`Mode::runs_program`]).
+//! (`-O2`), `aot-jit` (`--jit`, run at threshold 2) and `aot-o2-jit`
+//! (`-O2 --jit`, run at threshold 2) for some programs only, since linking
+//! is slow (see [`Mode::runs_program`]).
 //!
 //! Environment:
 //! - `BRINE_DIFF_CASES`: how many programs (default 40).
@@ -43,7 +44,7 @@
 //!   default fixed). Program `i` has seed `BRINE_DIFF_SEED + i`, so
 //!   `BRINE_DIFF_SEED=S BRINE_DIFF_CASES=1` reruns the program of seed `S`.
 //! - `BRINE_DIFF_MODES`: comma-separated modes to compare with `interp`
-//!   (default `jit,tiered,hot,eager,deopt,aot,aot-o2,aot-jit`; also `gc-eager` and
+//!   (default `jit,tiered,hot,eager,deopt,aot,aot-o2,aot-jit,aot-o2-jit`; also `gc-eager` and
 //!   `gc-deopt`, those two under `BRINE_GC_STRESS=1`).
 //! - `BRINE_BIN`: the `brine` binary to test instead of the one cargo built.
 //!
@@ -2863,6 +2864,10 @@ enum Mode {
     /// `BRINE_TIER_THRESHOLD=2`: its code hands hot functions to the
     /// interpreter and the optimizer at once.
     AotJit,
+    /// `brine build -O2 --jit FILE -o EXE`, then `EXE` with
+    /// `BRINE_TIER_THRESHOLD=2`: optimized ahead of time, and optimized
+    /// again at run time after a guard fails.
+    AotO2Jit,
     /// `Eager` with `BRINE_GC_STRESS=1` (a collection at every
     /// allocation); only when `BRINE_DIFF_MODES` names it.
     GcEager,
@@ -2882,6 +2887,7 @@ impl Mode {
         Mode::Aot,
         Mode::AotO2,
         Mode::AotJit,
+        Mode::AotO2Jit,
     ];
     const ALL: &[Mode] = &[
         Mode::Interp,
@@ -2893,6 +2899,7 @@ impl Mode {
         Mode::Aot,
         Mode::AotO2,
         Mode::AotJit,
+        Mode::AotO2Jit,
         Mode::GcEager,
         Mode::GcDeopt,
     ];
@@ -2908,6 +2915,7 @@ impl Mode {
             Mode::Aot => "aot",
             Mode::AotO2 => "aot-o2",
             Mode::AotJit => "aot-jit",
+            Mode::AotO2Jit => "aot-o2-jit",
             Mode::GcEager => "gc-eager",
             Mode::GcDeopt => "gc-deopt",
         }
@@ -2915,13 +2923,14 @@ impl Mode {
 
     /// Whether this mode runs program `index`: those that link an
     /// executable, some programs each, since linking is slow (`aot` every
-    /// [`AOT_EVERY`]th, `aot-o2` twice as often, `aot-jit` as often as `aot`,
-    /// each on programs of its own).
+    /// [`AOT_EVERY`]th, `aot-o2` twice as often, `aot-jit` and `aot-o2-jit`
+    /// as often as `aot`, each on programs of its own).
     fn runs_program(self, index: u64) -> bool {
         match self {
             Mode::Aot => index.is_multiple_of(AOT_EVERY),
             Mode::AotO2 => index % (AOT_EVERY / 2) == 1,
             Mode::AotJit => index % AOT_EVERY == 2,
+            Mode::AotO2Jit => index % AOT_EVERY == 3,
             _ => true,
         }
     }
@@ -2956,6 +2965,7 @@ impl Mode {
             Mode::Aot => built(&[], &[]),
             Mode::AotO2 => built(&["-O2"], &[]),
             Mode::AotJit => built(&["--jit"], &[("BRINE_TIER_THRESHOLD", "2")]),
+            Mode::AotO2Jit => built(&["-O2", "--jit"], &[("BRINE_TIER_THRESHOLD", "2")]),
         }
     }
 }

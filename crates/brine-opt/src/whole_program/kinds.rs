@@ -27,6 +27,11 @@ pub(super) enum Kind {
     /// An instance of one of these classes (bit `c`: class `c` of
     /// [`Classes`]).
     Instance(u64),
+    /// One of those, or an `Other` value (a variable that holds nil until
+    /// it holds an instance, the end of a linked list): its property sites
+    /// are predicted as an instance's (on nil they fail, with or without
+    /// the guard).
+    MaybeInstance(u64),
     Any,
 }
 
@@ -35,6 +40,11 @@ impl Kind {
         match (self, other) {
             (Kind::Unseen, k) | (k, Kind::Unseen) => k,
             (Kind::Instance(a), Kind::Instance(b)) => Kind::Instance(a | b),
+            (Kind::Instance(a) | Kind::MaybeInstance(a), Kind::Instance(b) | Kind::MaybeInstance(b)) => {
+                Kind::MaybeInstance(a | b)
+            }
+            (Kind::Instance(a) | Kind::MaybeInstance(a), Kind::Other)
+            | (Kind::Other, Kind::Instance(a) | Kind::MaybeInstance(a)) => Kind::MaybeInstance(a),
             (a, b) if a == b => a,
             _ => Kind::Any,
         }
@@ -43,6 +53,14 @@ impl Kind {
     /// Whether the value may be a number.
     pub fn may_be_number(self) -> bool {
         matches!(self, Kind::Number | Kind::Any | Kind::Unseen)
+    }
+
+    /// The classes of the instance the value is, if it is one (or nil).
+    pub fn classes(self) -> Option<u64> {
+        match self {
+            Kind::Instance(mask) | Kind::MaybeInstance(mask) => Some(mask),
+            _ => None,
+        }
     }
 
     /// An instance of class `c`.
@@ -243,7 +261,7 @@ fn result_kind(cx: &Context, s: &Summaries, id: FuncId, inst: &InstKind, kinds: 
         },
         InstKind::Invoke { obj, name, .. } => match kinds[obj.index()] {
             Kind::Unseen => Kind::Unseen,
-            Kind::Instance(mask) => {
+            Kind::Instance(mask) | Kind::MaybeInstance(mask) => {
                 let mut k = Kind::Unseen;
                 for (c, method) in cx.methods(mask, name) {
                     // A field of that name is called instead of the method.
@@ -263,7 +281,7 @@ fn result_kind(cx: &Context, s: &Summaries, id: FuncId, inst: &InstKind, kinds: 
         },
         InstKind::GetProp { obj, name, .. } => match kinds[obj.index()] {
             Kind::Unseen => Kind::Unseen,
-            Kind::Instance(mask) => {
+            Kind::Instance(mask) | Kind::MaybeInstance(mask) => {
                 let mut k = s.any_fields.get(&name).copied().unwrap_or(Kind::Unseen);
                 for (c, method) in cx.methods(mask, name) {
                     k = k.join(match s.fields.get(&(c, name)) {
@@ -312,7 +330,7 @@ fn tell(cx: &Context, id: FuncId, kinds: &[Kind], next: &mut Summaries) {
         },
         InstKind::Invoke { obj, name, ref args, .. } => match kinds[obj.index()] {
             Kind::Unseen => {}
-            Kind::Instance(mask) => {
+            Kind::Instance(mask) | Kind::MaybeInstance(mask) => {
                 for (_, method) in cx.methods(mask, name) {
                     if let Some(func) = method {
                         pass(next, func, args);
@@ -333,7 +351,7 @@ fn tell(cx: &Context, id: FuncId, kinds: &[Kind], next: &mut Summaries) {
         InstKind::GetProp { obj, name, .. } => {
             let bound = match kinds[obj.index()] {
                 Kind::Unseen => false,
-                Kind::Instance(mask) => cx
+                Kind::Instance(mask) | Kind::MaybeInstance(mask) => cx
                     .methods(mask, name)
                     .any(|(c, method)| method.is_some() && !next.fields.contains_key(&(c, name))),
                 _ => true,
@@ -347,7 +365,7 @@ fn tell(cx: &Context, id: FuncId, kinds: &[Kind], next: &mut Summaries) {
         }
         InstKind::SetProp { obj, name, value, .. } => match kinds[obj.index()] {
             Kind::Unseen => {}
-            Kind::Instance(mask) => {
+            Kind::Instance(mask) | Kind::MaybeInstance(mask) => {
                 for c in (0..MAX_CLASSES).filter(|c| mask & (1 << c) != 0) {
                     join(next.fields.entry((c, name)).or_insert(Kind::Unseen), kinds[value.index()]);
                 }

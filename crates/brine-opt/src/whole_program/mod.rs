@@ -67,8 +67,11 @@ impl StaticFacts {
     /// kinds replace its prediction (a site the run never reached keeps
     /// it), and a call site that called one function calls it directly.
     /// `slot_offset` is where an instance's inline field slot lies.
+    /// A property or invoke site whose cache held the shapes of classes
+    /// that hold still is predicted to see those shapes (when each is one
+    /// its class's initializer makes).
     pub fn with_profile(module: &Module, profile: &Profile, slot_offset: fn(u32) -> u32) -> StaticFacts {
-        let mut facts = StaticFacts::analyze(module, slot_offset);
+        let mut facts = StaticFacts::build(module, slot_offset, Some(profile));
         for &(site, operands) in &profile.operands {
             if operands.numbers || operands.other {
                 facts.operands.insert(site, operands);
@@ -90,6 +93,11 @@ impl StaticFacts {
     /// Analyzes every function of `module`; `slot_offset` is where an
     /// instance's inline field slot lies (its byte offset).
     pub fn analyze(module: &Module, slot_offset: fn(u32) -> u32) -> StaticFacts {
+        StaticFacts::build(module, slot_offset, None)
+    }
+
+    /// The analyses, and the shapes `profile` observed, if any.
+    fn build(module: &Module, slot_offset: fn(u32) -> u32, profile: Option<&Profile>) -> StaticFacts {
         let mut defines = vec![0u32; module.globals.len()];
         let mut assigned = vec![false; module.globals.len()];
         for f in &module.functions {
@@ -137,6 +145,9 @@ impl StaticFacts {
         for (i, f) in module.functions.iter().enumerate() {
             for_each_inst(f, |kind| predictor.predict(&mut facts, FuncId::new(i), kind));
         }
+        if let Some(profile) = profile {
+            predictor.observed(&mut facts, &profile.shapes);
+        }
         facts.links = links;
         facts
     }
@@ -173,7 +184,7 @@ impl Predictor<'_> {
     /// initializer: not the receiver of an initializer), if up to
     /// [`MAX_SHAPES`] classes.
     fn instance_classes(&self, f: &Function, kind: Kind, obj: Value) -> Option<Vec<usize>> {
-        let Kind::Instance(mask) = kind else { return None };
+        let mask = kind.classes()?;
         if f.kind == brine_ir::FunctionKind::Initializer && f.block(f.entry()).params.get(1) == Some(&obj) {
             return None;
         }
@@ -197,6 +208,86 @@ impl Predictor<'_> {
             func,
             arity: self.cx.module.function(func).arity,
         })
+    }
+
+    /// Replaces the predictions of the property and invoke sites whose
+    /// shapes a profile observed (`shapes`, by site in cache order) by
+    /// those shapes, when each is a shape of a class with links that its
+    /// initializer makes (its fields a prefix of the constructor path).
+    fn observed(&self, facts: &mut StaticFacts, shapes: &[(SiteId, GlobalId, Vec<StrId>)]) {
+        let mut by_site: HashMap<SiteId, Vec<(GlobalId, &[StrId])>> = HashMap::new();
+        for (site, global, fields) in shapes {
+            by_site.entry(*site).or_default().push((*global, fields));
+        }
+        let module = self.cx.module;
+        for f in &module.functions {
+            for_each_inst(f, |inst| {
+                let (site, name) = match *inst {
+                    InstKind::GetProp { site, name, .. }
+                    | InstKind::SetProp { site, name, .. }
+                    | InstKind::Invoke { site, name, .. } => (site, name),
+                    _ => return,
+                };
+                let Some(seen) = by_site.get(&site) else { return };
+                if seen.len() > MAX_SHAPES || matches!(inst, InstKind::SetProp { .. }) && seen.len() > 1 {
+                    return;
+                }
+                // Each observed shape as the class and its number of fields.
+                let shapes: Option<Vec<(usize, usize)>> = seen
+                    .iter()
+                    .map(|&(global, fields)| {
+                        let c = self.classes().of_global(global)?;
+                        let l = self.links.get(self.link_of[c]?)?;
+                        (l.path.get(..fields.len())? == fields).then_some((c, fields.len()))
+                    })
+                    .collect();
+                let Some(shapes) = shapes else { return };
+                match *inst {
+                    InstKind::Invoke { .. } => {
+                        let methods: Option<Vec<Method>> = shapes
+                            .iter()
+                            .map(|&(c, n)| {
+                                let l = &self.links[self.link_of[c]?];
+                                if l.path[..n].contains(&name) {
+                                    return None;
+                                }
+                                let m = self.method(c, name, false)?;
+                                Some(Method { shape: l.shape(n), ..m })
+                            })
+                            .collect();
+                        if let Some(methods) = methods {
+                            facts.methods.insert(site, methods);
+                        }
+                    }
+                    _ => {
+                        let set = matches!(inst, InstKind::SetProp { .. });
+                        let fields: Option<Vec<Field>> = shapes
+                            .iter()
+                            .map(|&(c, n)| {
+                                let l = &self.links[self.link_of[c]?];
+                                let shape = l.shape(n);
+                                match l.path[..n].iter().position(|&f| f == name) {
+                                    Some(slot) => {
+                                        let offset = (self.slot_offset)(slot as u32);
+                                        Some(Field { shape, offset, shape_after: shape })
+                                    }
+                                    // A store that adds the path's next field.
+                                    None if set && l.path.get(n) == Some(&name) => Some(Field {
+                                        shape,
+                                        offset: (self.slot_offset)(n as u32),
+                                        shape_after: l.shape(n + 1),
+                                    }),
+                                    None => None,
+                                }
+                            })
+                            .collect();
+                        if let Some(fields) = fields {
+                            facts.fields.insert(site, fields);
+                        }
+                    }
+                }
+            });
+        }
     }
 
     fn predict(&self, facts: &mut StaticFacts, id: FuncId, inst: &InstKind) {
@@ -487,9 +578,10 @@ block0(v0: val, v1: val, v2: val):
                 (SiteId(9), Operands { numbers: true, other: false }),
             ],
             calls: vec![(SiteId(4), FuncId(1))],
+            shapes: Vec::new(),
         };
         let text = profile.to_text();
-        assert!(text.starts_with("brine profile 1\nmodule "), "{text}");
+        assert!(text.starts_with("brine profile 2\nmodule "), "{text}");
         assert!(text.contains("\noperands 0 0 1\n") && text.contains("\ncall 4 1\n"), "{text}");
         assert_eq!(Profile::from_text(&text), Ok(profile.clone()));
         let facts = StaticFacts::with_profile(&module, &profile, slot);
@@ -499,8 +591,8 @@ block0(v0: val, v1: val, v2: val):
         assert_eq!(facts.operands(SiteId(1)), Operands { numbers: true, other: false });
         assert!(matches!(facts.callee(SiteId(4)), Some(CallTarget::Function(m)) if m.func == FuncId(1)));
 
-        assert!(Profile::from_text("brine profile 2\n").is_err());
-        let bad = Profile::from_text("brine profile 1\noperands 3 2 0\n").unwrap_err();
+        assert!(Profile::from_text("brine profile 1\n").unwrap_err().contains("another format"));
+        let bad = Profile::from_text("brine profile 2\noperands 3 2 0\n").unwrap_err();
         assert!(bad.contains("line 2"), "{bad}");
         assert_ne!(
             module_hash(&module),
@@ -646,6 +738,36 @@ block0(v0: val, v1: val):
             assert!(!text.contains(op), "{op} is left:\n{text}");
         }
         assert!(text.contains("guard_is"), "{text}");
+    }
+
+    #[test]
+    fn the_shapes_a_profile_observed_are_predicted_where_the_analysis_cannot() {
+        use brine_ir::symbol::link;
+        let module = parse_module(CLASSES).expect("the program parses");
+        let (point, x, y) = (GlobalId(0), StrId(1), StrId(2));
+        let profile = |shapes| Profile { module: module_hash(&module), shapes, ..Profile::default() };
+        // `this.x = x` in Point's init saw fresh Points only (say): it
+        // adds x to Point's root shape.
+        let seen = profile(vec![(SiteId(0), point, vec![])]);
+        let text = seen.to_text();
+        assert!(text.contains("\nshape 0 0\n"), "{text}");
+        assert_eq!(Profile::from_text(&text), Ok(seen.clone()));
+        let facts = StaticFacts::with_profile(&module, &seen, slot);
+        assert_eq!(
+            facts.field(SiteId(0)),
+            Some(Field { shape: link(1), offset: slot(0), shape_after: link(2) })
+        );
+        // A shape that is not one Point's initializer makes is not used.
+        let other = profile(vec![(SiteId(0), point, vec![y])]);
+        assert_eq!(StaticFacts::with_profile(&module, &other, slot).field(SiteId(0)), None);
+        // Two shapes at a read: both tested.
+        let both =
+            profile(vec![(SiteId(2), point, vec![x, y]), (SiteId(2), GlobalId(1), vec![x, y, StrId(6)])]);
+        let text = both.to_text();
+        assert!(text.contains("\nshape 2 0 1 2\nshape 2 1 1 2 6\n"), "{text}");
+        let facts = StaticFacts::with_profile(&module, &Profile::from_text(&text).unwrap(), slot);
+        let at = |shape| Field { shape, offset: slot(0), shape_after: shape };
+        assert_eq!(facts.fields(SiteId(2)), vec![at(link(3)), at(link(10))]);
     }
 
     #[test]

@@ -2,27 +2,33 @@
 //! `brine build -O2 --use-profile`).
 
 use crate::Operands;
-use brine_ir::{FuncId, Module, SiteId};
+use brine_ir::{FuncId, GlobalId, Module, SiteId, StrId};
 
 /// What a run observed of a program (`brine run --save-profile`), for
 /// optimizing it ahead of time from that (`brine build -O2
 /// --use-profile`): the operand kinds of its arithmetic and comparison
-/// sites, and the one function each call site called, if it called one.
-/// Only what names no runtime object: function ids, not shapes.
+/// sites, the one function each call site called, if it called one, and
+/// the shapes the inline cache of each property and invoke site holds.
+/// Only what names no runtime object: function ids, and a shape as the
+/// global that holds its class and its fields in order.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Profile {
     /// A hash of the module the profile is of (`module_hash`).
     pub module: u64,
     pub operands: Vec<(SiteId, Operands)>,
     pub calls: Vec<(SiteId, FuncId)>,
+    /// One entry per shape a site's cache holds, in the cache's order: the
+    /// global that held the shape's class, and the shape's fields.
+    pub shapes: Vec<(SiteId, GlobalId, Vec<StrId>)>,
 }
 
 /// The first line of a profile's text.
-const PROFILE_HEADER: &str = "brine profile 1";
+const PROFILE_HEADER: &str = "brine profile 2";
 
 impl Profile {
     /// The profile as text: a header line, `module HASH`, then one line per
-    /// fact (`operands SITE NUMBERS OTHER`, `call SITE FUNCTION`).
+    /// fact (`operands SITE NUMBERS OTHER`, `call SITE FUNCTION`, `shape
+    /// SITE GLOBAL FIELD...`).
     pub fn to_text(&self) -> String {
         let mut out = format!("{PROFILE_HEADER}\nmodule {:016x}\n", self.module);
         for (site, o) in &self.operands {
@@ -31,14 +37,28 @@ impl Profile {
         for (site, func) in &self.calls {
             out.push_str(&format!("call {} {}\n", site.0, func.0));
         }
+        for (site, global, fields) in &self.shapes {
+            out.push_str(&format!("shape {} {}", site.0, global.0));
+            for f in fields {
+                out.push_str(&format!(" {}", f.0));
+            }
+            out.push('\n');
+        }
         out
     }
 
     /// Reads a profile's text; an error says which line is wrong.
     pub fn from_text(text: &str) -> Result<Profile, String> {
         let mut lines = text.lines().enumerate();
-        if lines.next().map(|(_, l)| l) != Some(PROFILE_HEADER) {
-            return Err(format!("not a Brine profile (its first line is not `{PROFILE_HEADER}`)"));
+        match lines.next().map(|(_, l)| l) {
+            Some(PROFILE_HEADER) => {}
+            Some(other) if other.starts_with("brine profile ") => {
+                return Err(format!(
+                    "a profile of another format (`{other}`; this Brine reads `{PROFILE_HEADER}`): save it \
+                     again with `brine run --save-profile`"
+                ));
+            }
+            _ => return Err(format!("not a Brine profile (its first line is not `{PROFILE_HEADER}`)")),
         }
         let mut profile = Profile::default();
         for (n, line) in lines {
@@ -57,6 +77,10 @@ impl Profile {
                     profile.operands.push((SiteId(number(1)?), operands));
                 }
                 Some(&"call") => profile.calls.push((SiteId(number(1)?), FuncId(number(2)?))),
+                Some(&"shape") => {
+                    let fields = (3..words.len()).map(|i| number(i).map(StrId)).collect::<Result<_, _>>()?;
+                    profile.shapes.push((SiteId(number(1)?), GlobalId(number(2)?), fields));
+                }
                 None => {}
                 Some(_) => return Err(bad()),
             }
