@@ -184,6 +184,34 @@ fn optimize_ahead_of_time(
     (versions, facts.class_links().to_vec())
 }
 
+/// What `brine build -O2` makes of `module` (`brine emit o2-ir`): each
+/// optimized version as `brine emit ir` prints it, then the classes with
+/// class links.
+pub fn ahead_of_time_ir(module: &Module) -> String {
+    let (versions, classes) = optimize_ahead_of_time(module, None);
+    let mut out = String::new();
+    for (id, func) in versions {
+        let mut m = module.clone();
+        m.functions = vec![func];
+        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        out.push_str(&format!("; -O2 version of {id} {}\n{text}\n", module.function(id).display_name()));
+    }
+    for c in classes {
+        let name = String::from_utf8_lossy(&module.globals[c.global.index()]);
+        let fields: Vec<String> =
+            c.path.iter().map(|&s| String::from_utf8_lossy(module.string(s)).into()).collect();
+        out.push_str(&format!(
+            "; class links {}..{}: {name} (declared in {} after {:?}), fields [{}]\n",
+            c.first,
+            c.first + c.slots(),
+            c.func,
+            c.after,
+            fields.join(", ")
+        ));
+    }
+    out
+}
+
 /// Where `brine build` keeps what it makes once for many builds:
 /// `$BRINE_CACHE_DIR`, `$XDG_CACHE_HOME/brine`, `~/.cache/brine`.
 fn cache_dir() -> Option<PathBuf> {

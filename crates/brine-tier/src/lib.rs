@@ -17,7 +17,7 @@ mod manager;
 mod perf_map;
 mod profile;
 
-pub use aot::{BuildError, BuildOptions, Built, build_executable, runtime_library};
+pub use aot::{BuildError, BuildOptions, Built, ahead_of_time_ir, build_executable, runtime_library};
 pub use manager::FunctionStats;
 
 use brine_interp::Interp;

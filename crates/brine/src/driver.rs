@@ -79,6 +79,7 @@ pub fn run_file(source: &[u8], options: Options, save_profile: Option<&Path>) ->
 pub enum EmitStage {
     Ir,
     OptIr,
+    O2Ir,
     Native(Stage),
 }
 
@@ -95,6 +96,7 @@ pub fn emit(source: &[u8], stage: EmitStage) -> u8 {
     let text = match stage {
         EmitStage::Ir => Ok(brine_ir::printer::print_module(&program.module)),
         EmitStage::OptIr => unreachable!("handled above"),
+        EmitStage::O2Ir => Ok(brine_tier::ahead_of_time_ir(&program.module)),
         EmitStage::Native(stage) => brine_tier::emit(&mut program, stage),
     };
     match text {

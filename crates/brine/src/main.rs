@@ -117,6 +117,10 @@ pub enum Stage {
     /// The optimized IR of every function that got hot: the program runs
     /// (tiered, its output discarded), then each optimized version prints.
     OptIr,
+    /// The IR of every function that `brine build -O2` optimizes ahead of
+    /// time (without running the program), and the classes whose objects
+    /// it names by class links.
+    O2Ir,
     /// The Cranelift IR of each function's baseline code.
     Clif,
     /// The disassembled machine code of each function's baseline code.
@@ -212,6 +216,7 @@ fn main() -> ExitCode {
                 let stage = match stage {
                     Stage::Ir => driver::EmitStage::Ir,
                     Stage::OptIr => driver::EmitStage::OptIr,
+                    Stage::O2Ir => driver::EmitStage::O2Ir,
                     Stage::Clif => driver::EmitStage::Native(brine_tier::Stage::Clif),
                     Stage::Asm => driver::EmitStage::Native(brine_tier::Stage::Asm),
                 };

@@ -90,6 +90,28 @@ fn emit_ir_prints_the_script() {
 }
 
 #[test]
+fn emit_o2_ir_shows_what_the_whole_program_analysis_predicts() {
+    // A list in a global that only ever holds it, and a constant class.
+    let path = temp_file(
+        "emit-o2.lox",
+        b"var xs = [1, 2, 3];\n\
+          class P { init(x) { this.x = x; } get() { return this.x; } }\n\
+          var p = P(4);\n\
+          fun f(i) { return xs[i] + p.get(); }\n\
+          print f(1);\n",
+    );
+    let out = brine(&["emit", "o2-ir", path.to_str().unwrap()], "");
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let ir = text(&out.stdout);
+    let f = ir.split("; -O2 version of ").find(|v| v.contains(" \"f\"(")).expect("f is optimized");
+    // `xs[i]`: the library's list, by its shape, raw array and length;
+    // `p.get()`: P's method, inlined as a load at x's slot.
+    assert!(f.contains("guard_index") && f.contains("array_get"), "{f}");
+    assert!(!f.contains("invoke") && !f.contains("get_index") && f.contains("load_field"), "{f}");
+    assert!(ir.contains("class links") && ir.contains(": P (declared in"), "{ir}");
+}
+
+#[test]
 fn repl_keeps_globals_continues_lines_and_survives_errors() {
     let session = "var a = 1;\nfun add(x) {\n  return a + x;\n}\nprint add(2);\nprint nope;\nprint 1 +;\na = 10;\nprint add(2);\n";
     let out = brine(&[], session);

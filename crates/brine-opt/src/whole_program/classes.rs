@@ -66,6 +66,10 @@ pub(super) struct Classes {
     /// Property sites of initializers that only one class's fresh
     /// instances run: that class and the step.
     pub steps: HashMap<SiteId, (usize, PathStep)>,
+    /// The classes the standard library registers under a name of the
+    /// program's (`$register(name, class)`, DESIGN section 10): `List`
+    /// (whose instances list literals make too) and `Map`.
+    pub registered: HashMap<Vec<u8>, usize>,
 }
 
 /// The value an instruction made, if `v` is an instruction's result.
@@ -171,7 +175,18 @@ impl Classes {
                 }
             }
         }
-        let mut classes = Classes { list, by_global, declared_in, owners, steps: HashMap::new() };
+        let registered = registered(module, &by_global, defines, assigned);
+        for (name, &c) in &registered {
+            // The program's global of that name holds the class, unless
+            // the program defines it itself.
+            if let Some(g) = module.globals.iter().position(|n| n == name)
+                && defines[g] == 0
+                && !assigned[g]
+            {
+                by_global.insert(GlobalId::new(g), c);
+            }
+        }
+        let mut classes = Classes { list, by_global, declared_in, owners, steps: HashMap::new(), registered };
         classes.add_super_owners(module);
         for mask in classes.owners.values_mut() {
             if *mask == u64::MAX {
@@ -355,6 +370,35 @@ impl Classes {
         }
         w
     }
+}
+
+/// The classes the library's scripts register: `$register("List", $List)`
+/// makes the program's global `List` the class in `$List` (`$`-names are
+/// the library's; a program cannot write them).
+fn registered(
+    module: &Module,
+    by_global: &HashMap<GlobalId, usize>,
+    defines: &[u32],
+    assigned: &[bool],
+) -> HashMap<Vec<u8>, usize> {
+    let mut registered = HashMap::new();
+    let register = module.globals.iter().position(|n| n == b"$register").map(GlobalId::new);
+    let Some(register) = register.filter(|g| defines[g.index()] == 0 && !assigned[g.index()]) else {
+        return registered;
+    };
+    for f in module.functions.iter().filter(|f| f.kind == FunctionKind::Script && f.library) {
+        super::for_each_inst(f, |kind| {
+            if let InstKind::Call { callee, ref args, .. } = *kind
+                && global_read(f, callee) == Some(register)
+                && let [name, class] = args[..]
+                && let Some(InstKind::Str(name)) = def(f, name)
+                && let Some(&c) = global_read(f, class).and_then(|g| by_global.get(&g))
+            {
+                registered.insert(module.string(*name).to_vec(), c);
+            }
+        });
+    }
+    registered
 }
 
 /// What an initializer's straight-line start adds to a fresh instance.

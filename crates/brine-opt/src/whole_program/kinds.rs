@@ -254,6 +254,11 @@ fn result_kind(cx: &Context, s: &Summaries, id: FuncId, inst: &InstKind, kinds: 
         InstKind::Unary { op: UnaryOp::Neg, .. } => Kind::Number,
         InstKind::Unary { op: UnaryOp::Not, .. } => Kind::Other,
         InstKind::GetGlobal { global, .. } => s.globals[global.index()],
+        // The runtime makes a list literal an instance of the library's List.
+        InstKind::NewList { .. } => match cx.classes.registered.get(&b"List"[..]) {
+            Some(&c) => Kind::instance(c),
+            None => Kind::Any,
+        },
         InstKind::Call { callee, .. } => match cx.call_target(f, callee) {
             Some(Ok(func)) => s.returns[func.index()],
             Some(Err(c)) => Kind::instance(c),

@@ -58,6 +58,7 @@ pub struct StaticFacts {
     /// One method per shape an invoke site is predicted to see.
     methods: HashMap<SiteId, Vec<Method>>,
     supers: HashMap<SiteId, (u64, Method)>,
+    indexes: HashMap<SiteId, IndexTarget>,
     links: Vec<ClassLinks>,
 }
 
@@ -139,6 +140,7 @@ impl StaticFacts {
             fields: HashMap::new(),
             methods: HashMap::new(),
             supers: HashMap::new(),
+            indexes: HashMap::new(),
             links: Vec::new(),
         };
         let predictor = Predictor { cx: &cx, kinds: &kinds, links: &links, link_of: &link_of, slot_offset };
@@ -346,6 +348,31 @@ impl Predictor<'_> {
                     facts.supers.insert(site, (l.class(), m));
                 }
             }
+            // An index of one of the library's lists or maps.
+            InstKind::GetIndex { obj, site, .. } | InstKind::SetIndex { obj, site, .. } => {
+                let Some(&[c]) = self.instance_classes(f, kinds[obj.index()], obj).as_deref() else { return };
+                let Some(l) = self.complete(c) else { return };
+                let registered = |name: &[u8]| self.classes().registered.get(name) == Some(&c);
+                let slot = |field: &[u8]| l.path.iter().position(|&n| self.cx.module.string(n) == field);
+                if registered(b"List")
+                    && let (Some(items), Some(len)) = (slot(b"$items"), slot(b"$len"))
+                {
+                    facts.indexes.insert(
+                        site,
+                        IndexTarget::List {
+                            shape: l.shape(l.path.len()),
+                            items: (self.slot_offset)(items as u32),
+                            len: (self.slot_offset)(len as u32),
+                        },
+                    );
+                } else if registered(b"Map") {
+                    let name = if matches!(inst, InstKind::GetIndex { .. }) { &b"get"[..] } else { b"set" };
+                    let name = self.cx.module.strings.iter().position(|s| s == name).map(StrId::new);
+                    if let Some(m) = name.and_then(|name| self.method(c, name, true)) {
+                        facts.indexes.insert(site, IndexTarget::Map(m));
+                    }
+                }
+            }
             InstKind::GetProp { obj, name, site } | InstKind::SetProp { obj, name, site, .. } => {
                 let set = matches!(inst, InstKind::SetProp { .. });
                 // A fresh instance in the initializer of its class.
@@ -479,8 +506,8 @@ impl Oracle for StaticFacts {
     fn callee(&self, site: SiteId) -> Option<CallTarget> {
         self.callees.get(&site).copied()
     }
-    fn index(&self, _: SiteId) -> Option<IndexTarget> {
-        None
+    fn index(&self, site: SiteId) -> Option<IndexTarget> {
+        self.indexes.get(&site).copied()
     }
 }
 
