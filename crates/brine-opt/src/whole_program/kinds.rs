@@ -32,6 +32,8 @@ pub(super) enum Kind {
     /// are predicted as an instance's (on nil they fail, with or without
     /// the guard).
     MaybeInstance(u64),
+    /// A closure of this function.
+    Closure(FuncId),
     Any,
 }
 
@@ -254,15 +256,17 @@ fn result_kind(cx: &Context, s: &Summaries, id: FuncId, inst: &InstKind, kinds: 
         InstKind::Unary { op: UnaryOp::Neg, .. } => Kind::Number,
         InstKind::Unary { op: UnaryOp::Not, .. } => Kind::Other,
         InstKind::GetGlobal { global, .. } => s.globals[global.index()],
+        InstKind::Closure { func, .. } => Kind::Closure(func),
         // The runtime makes a list literal an instance of the library's List.
         InstKind::NewList { .. } => match cx.classes.registered.get(&b"List"[..]) {
             Some(&c) => Kind::instance(c),
             None => Kind::Any,
         },
-        InstKind::Call { callee, .. } => match cx.call_target(f, callee) {
-            Some(Ok(func)) => s.returns[func.index()],
-            Some(Err(c)) => Kind::instance(c),
-            None => Kind::Any,
+        InstKind::Call { callee, .. } => match (cx.call_target(f, callee), kinds[callee.index()]) {
+            (Some(Ok(func)), _) | (None, Kind::Closure(func)) => s.returns[func.index()],
+            (Some(Err(c)), _) => Kind::instance(c),
+            (None, Kind::Unseen) => Kind::Unseen,
+            (None, _) => Kind::Any,
         },
         InstKind::Invoke { obj, name, .. } => match kinds[obj.index()] {
             Kind::Unseen => Kind::Unseen,

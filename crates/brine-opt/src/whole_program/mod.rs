@@ -20,8 +20,10 @@
 //!   closures are named by *class links*, which the executable fills
 //!   when the script has declared the class ([`brine_ir::symbol::ClassLinks`]).
 //! - **Kinds of values** ([`kinds`]), by an analysis of the whole program:
-//!   numbers, strings, instances of some of those classes, other values,
-//!   or unknown, through globals, parameters, results and fields. An
+//!   numbers, strings, instances of some of those classes, closures of one
+//!   function, other values, or unknown, through globals, parameters,
+//!   results and fields. A call of a closure of one function is predicted
+//!   to call it (a guarded direct call). An
 //!   arithmetic or comparison site whose operands may be numbers is
 //!   predicted to see numbers (`+` of a string, or `==` of anything but
 //!   two numbers, is not). A property site of instances of up to
@@ -311,7 +313,20 @@ impl Predictor<'_> {
                 facts.operands.insert(site, if predicted { numbers } else { generic });
             }
             InstKind::Call { callee, ref args, site } => {
-                let Some(g) = classes::global_read(f, callee) else { return };
+                // A closure of one function (not a constant global's).
+                let global = classes::global_read(f, callee);
+                if let Kind::Closure(func) = kinds[callee.index()]
+                    && global.is_none_or(|g| !self.cx.constants.contains_key(&g))
+                {
+                    let arity = self.cx.module.function(func).arity;
+                    if arity as usize == args.len() {
+                        let function = brine_ir::symbol::function(func);
+                        let m = Method { shape: 0, closure: 0, function, func, arity };
+                        facts.callees.insert(site, CallTarget::Function(m));
+                    }
+                    return;
+                }
+                let Some(g) = global else { return };
                 if let Some(&func) = self.cx.constants.get(&g) {
                     let arity = self.cx.module.function(func).arity;
                     if arity as usize == args.len() {
@@ -798,6 +813,54 @@ block0(v0: val, v1: val):
     }
 
     #[test]
+    fn a_call_of_a_closure_of_one_function_is_predicted_to_call_it() {
+        // `fun makeAdder(n) { fun add(x) { return x + n; } return add; }
+        // var add2 = makeAdder(2); print add2(1);`
+        let module = parse_module(
+            r#"globals "makeAdder", "add2"
+sites 2, 5, 5, 6, 6
+
+function f0 ""(arity 0, captures 0, script, line 1) {
+block0(v0: val, v1: val):
+    v2 = closure f1[]
+    define_global "makeAdder", v2
+    v3 = get_global "makeAdder" @1  ; line 5
+    v4 = number 2.0
+    v5 = call v3(v4) @2  ; line 5
+    define_global "add2", v5
+    v6 = get_global "add2" @3  ; line 6
+    v7 = number 1.0
+    v8 = call v6(v7) @4  ; line 6
+    print v8
+    v9 = nil
+    return v9
+}
+
+function f1 "makeAdder"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = closure f2[v2]
+    return v3
+}
+
+function f2 "add"(arity 1, captures 1, function, line 2) {
+block0(v0: val, v1: val, v2: val):
+    v3 = load_capture 0
+    v4 = add v2, v3 @0  ; line 2
+    return v4
+}
+"#,
+        )
+        .expect("the program parses");
+        let facts = StaticFacts::analyze(&module, slot);
+        // `add2(1)`: add2 is assigned nowhere but holds what makeAdder
+        // returns, a closure of `add` (with its capture: no one closure).
+        let Some(CallTarget::Function(m)) = facts.callee(SiteId(4)) else { panic!("add2(1) has no target") };
+        assert_eq!((m.func, m.arity, m.closure), (FuncId(2), 1, 0));
+        // `x + n` in add: n is captured, so unknown; x may be a number.
+        assert_eq!(facts.operands(SiteId(0)), Operands { numbers: true, other: false });
+    }
+
+    #[test]
     fn a_class_assigned_or_with_an_unknown_superclass_is_not_predicted() {
         let assigned = CLASSES.replace(
             "    define_global \"p\", v13\n",
@@ -813,17 +876,24 @@ block0(v0: val, v1: val):
 
     #[test]
     fn a_global_assigned_anywhere_or_defined_twice_is_not_constant() {
+        // Assigned a number too: neither constant nor always a closure.
         let assigned = PROGRAM.replace(
             "    set_global \"total\", v12 @6  ; line 3",
             "    set_global \"total\", v12 @6  ; line 3\n    set_global \"sq\", v12 @6  ; line 3",
         );
         let module = parse_module(&assigned).expect("the program parses");
         assert_eq!(StaticFacts::analyze(&module, slot).callee(SiteId(4)), None);
+        // Defined twice, not constant, but both times a closure of f1: the
+        // kinds still predict the call (`sq(i)` is a guarded call of f1),
+        // though its parameters are unknown (not every call is known).
         let twice = PROGRAM.replace(
             "    define_global \"sq\", v2\n",
             "    define_global \"sq\", v2\n    define_global \"sq\", v2\n",
         );
         let module = parse_module(&twice).expect("the program parses");
-        assert_eq!(StaticFacts::analyze(&module, slot).callee(SiteId(4)), None);
+        let facts = StaticFacts::analyze(&module, slot);
+        assert!(matches!(facts.callee(SiteId(4)), Some(CallTarget::Function(m)) if m.func == FuncId(1)));
+        // `x * x` may still see numbers (an unknown parameter may be one).
+        assert_eq!(facts.operands(SiteId(0)), Operands { numbers: true, other: false });
     }
 }
