@@ -179,6 +179,7 @@ fn optimize_ahead_of_time(
     };
     let versions = (0..module.functions.len())
         .map(FuncId::new)
+        .filter(|&id| facts.worth_optimizing(id))
         .filter_map(|id| Some((id, brine_opt::optimize(module, module.function(id), &facts).ok()?)))
         .collect();
     (versions, facts.class_links().to_vec())

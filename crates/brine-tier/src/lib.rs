@@ -278,6 +278,13 @@ impl Session {
                 }
             }
         }
+        for (i, &function) in self.program.function_objects().iter().enumerate() {
+            // SAFETY: the program's prototypes are live (its constants).
+            let n = unsafe { (*function).calls + (*function).loops };
+            if n > 0 {
+                profile.counts.push((FuncId::new(i), n));
+            }
+        }
         profile.operands.sort_by_key(|&(site, _)| site.0);
         profile.calls.sort_by_key(|&(site, _)| site.0);
         profile.shapes.sort_by_key(|(site, _, _)| site.0);

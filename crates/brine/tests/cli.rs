@@ -611,6 +611,8 @@ fn a_saved_profile_guides_an_o2_build_and_must_be_of_the_same_program() {
     let saved = std::fs::read_to_string(&profile).unwrap();
     assert!(saved.starts_with("brine profile 2\nmodule "), "{saved}");
     assert!(saved.lines().any(|l| l.starts_with("call ")), "the call of add is in the profile:\n{saved}");
+    // Every function that ran has a count (the script ran once, at least).
+    assert!(saved.lines().any(|l| l.starts_with("count ") && l != "count 0 0"), "{saved}");
     assert!(saved.lines().any(|l| l.starts_with("operands ") && l.ends_with(" 0 1")), "{saved}");
     // `box.v` saw Box's shape with its field v; `this.v = v` the shape
     // without it (`shape SITE GLOBAL FIELD...`).

@@ -62,6 +62,8 @@ pub struct StaticFacts {
     supers: HashMap<SiteId, (u64, Method)>,
     indexes: HashMap<SiteId, IndexTarget>,
     links: Vec<ClassLinks>,
+    /// The functions a profile saw run, if it counted them.
+    ran: Option<HashSet<FuncId>>,
 }
 
 impl StaticFacts {
@@ -79,6 +81,9 @@ impl StaticFacts {
             if operands.numbers || operands.other {
                 facts.operands.insert(site, operands);
             }
+        }
+        if !profile.counts.is_empty() {
+            facts.ran = Some(profile.counts.iter().filter(|&&(_, n)| n > 0).map(|&(f, _)| f).collect());
         }
         for &(site, func) in &profile.calls {
             let Some(f) = module.functions.get(func.index()) else { continue };
@@ -144,6 +149,7 @@ impl StaticFacts {
             supers: HashMap::new(),
             indexes: HashMap::new(),
             links: Vec::new(),
+            ran: None,
         };
         let predictor = Predictor { cx: &cx, kinds: &kinds, links: &links, link_of: &link_of, slot_offset };
         for (i, f) in module.functions.iter().enumerate() {
@@ -154,6 +160,13 @@ impl StaticFacts {
         }
         facts.links = links;
         facts
+    }
+
+    /// Whether function `id` is worth optimizing: without a profile's
+    /// counts, every function is; with them, those that ran (the others
+    /// keep their baseline code, which costs nothing to build again).
+    pub fn worth_optimizing(&self, id: FuncId) -> bool {
+        self.ran.as_ref().is_none_or(|ran| ran.contains(&id))
     }
 
     /// The classes whose runtime objects the predictions name by class
@@ -621,14 +634,21 @@ block0(v0: val, v1: val, v2: val):
             ],
             calls: vec![(SiteId(4), FuncId(1))],
             shapes: Vec::new(),
+            counts: vec![(FuncId(0), 1), (FuncId(1), 10)],
         };
         let text = profile.to_text();
         assert!(text.starts_with("brine profile 2\nmodule "), "{text}");
         assert!(text.contains("\noperands 0 0 1\n") && text.contains("\ncall 4 1\n"), "{text}");
+        assert!(text.contains("\ncount 1 10\n"), "{text}");
         assert_eq!(Profile::from_text(&text), Ok(profile.clone()));
         let facts = StaticFacts::with_profile(&module, &profile, slot);
         assert_eq!(facts.operands(SiteId(0)), Operands { numbers: false, other: true });
         assert_eq!(facts.operands(SiteId(9)), Operands { numbers: true, other: false });
+        // Both functions ran; without counts, every function is worth it.
+        assert!(facts.worth_optimizing(FuncId(0)) && facts.worth_optimizing(FuncId(1)));
+        let uncounted = Profile { counts: vec![(FuncId(0), 1)], ..profile.clone() };
+        assert!(!StaticFacts::with_profile(&module, &uncounted, slot).worth_optimizing(FuncId(1)));
+        assert!(StaticFacts::analyze(&module, slot).worth_optimizing(FuncId(1)));
         // A site the profile does not name keeps its prediction.
         assert_eq!(facts.operands(SiteId(1)), Operands { numbers: true, other: false });
         assert!(matches!(facts.callee(SiteId(4)), Some(CallTarget::Function(m)) if m.func == FuncId(1)));

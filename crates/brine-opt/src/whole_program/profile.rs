@@ -20,6 +20,11 @@ pub struct Profile {
     /// One entry per shape a site's cache holds, in the cache's order: the
     /// global that held the shape's class, and the shape's fields.
     pub shapes: Vec<(SiteId, GlobalId, Vec<StrId>)>,
+    /// How many calls and loop iterations the interpreter ran of each
+    /// function that ran (hot code runs natively, uncounted, so this is a
+    /// lower bound; every function starts in the interpreter, so one that
+    /// ran has a count).
+    pub counts: Vec<(FuncId, u64)>,
 }
 
 /// The first line of a profile's text.
@@ -28,7 +33,7 @@ const PROFILE_HEADER: &str = "brine profile 2";
 impl Profile {
     /// The profile as text: a header line, `module HASH`, then one line per
     /// fact (`operands SITE NUMBERS OTHER`, `call SITE FUNCTION`, `shape
-    /// SITE GLOBAL FIELD...`).
+    /// SITE GLOBAL FIELD...`, `count FUNCTION N`).
     pub fn to_text(&self) -> String {
         let mut out = format!("{PROFILE_HEADER}\nmodule {:016x}\n", self.module);
         for (site, o) in &self.operands {
@@ -36,6 +41,9 @@ impl Profile {
         }
         for (site, func) in &self.calls {
             out.push_str(&format!("call {} {}\n", site.0, func.0));
+        }
+        for (func, n) in &self.counts {
+            out.push_str(&format!("count {} {n}\n", func.0));
         }
         for (site, global, fields) in &self.shapes {
             out.push_str(&format!("shape {} {}", site.0, global.0));
@@ -77,6 +85,13 @@ impl Profile {
                     profile.operands.push((SiteId(number(1)?), operands));
                 }
                 Some(&"call") => profile.calls.push((SiteId(number(1)?), FuncId(number(2)?))),
+                Some(&"count") => {
+                    let n = words.get(2).and_then(|w| w.parse::<u64>().ok()).ok_or_else(bad)?;
+                    if words.len() != 3 {
+                        return Err(bad());
+                    }
+                    profile.counts.push((FuncId(number(1)?), n));
+                }
                 Some(&"shape") => {
                     let fields = (3..words.len()).map(|i| number(i).map(StrId)).collect::<Result<_, _>>()?;
                     profile.shapes.push((SiteId(number(1)?), GlobalId(number(2)?), fields));
