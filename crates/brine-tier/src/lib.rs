@@ -278,7 +278,15 @@ impl Session {
                 }
             }
         }
-        for (i, &function) in self.program.function_objects().iter().enumerate() {
+        // Counts say which functions ran only when every function's first
+        // call is counted: in the interpreter (every call while it is
+        // there), or in native code that counts calls (`--profile`). Else
+        // (`--no-tier`, `BRINE_TIER=eager`) the profile has none, and a
+        // build from it optimizes every function.
+        let counted = self.options.profile
+            || self.options.mode == Mode::Interp
+            || (self.options.mode == Mode::Tiered && self.options.threshold > 0);
+        for (i, &function) in self.program.function_objects().iter().enumerate().filter(|_| counted) {
             // SAFETY: the program's prototypes are live (its constants).
             let n = unsafe { (*function).calls + (*function).loops };
             if n > 0 {

@@ -613,6 +613,16 @@ fn a_saved_profile_guides_an_o2_build_and_must_be_of_the_same_program() {
     assert!(saved.lines().any(|l| l.starts_with("call ")), "the call of add is in the profile:\n{saved}");
     // Every function that ran has a count (the script ran once, at least).
     assert!(saved.lines().any(|l| l.starts_with("count ") && l != "count 0 0"), "{saved}");
+    // Eager tiering counts no first calls: the profile then has no counts.
+    let eager = src.with_extension("eager-profile");
+    let out = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .args(["run", "--save-profile", eager.to_str().unwrap(), src.to_str().unwrap()])
+        .env("BRINE_TIER", "eager")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let eager_saved = std::fs::read_to_string(&eager).unwrap();
+    assert!(!eager_saved.contains("\ncount "), "{eager_saved}");
     assert!(saved.lines().any(|l| l.starts_with("operands ") && l.ends_with(" 0 1")), "{saved}");
     // `box.v` saw Box's shape with its field v; `this.v = v` the shape
     // without it (`shape SITE GLOBAL FIELD...`).
