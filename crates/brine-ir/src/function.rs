@@ -273,6 +273,14 @@ impl Module {
         self.global_index =
             self.globals.iter().enumerate().map(|(i, g)| (g.clone(), GlobalId::new(i))).collect();
     }
+    /// The id of the string constant with these bytes, if the module has it.
+    pub fn string_id(&self, s: &[u8]) -> Option<StrId> {
+        self.string_index.get(s).copied()
+    }
+    /// The id of the global with this name, if the module has it.
+    pub fn global_id(&self, name: &[u8]) -> Option<GlobalId> {
+        self.global_index.get(name).copied()
+    }
     /// The id of the string constant with these bytes (added if new).
     pub fn intern(&mut self, s: &[u8]) -> StrId {
         if let Some(&id) = self.string_index.get(s) {

@@ -309,12 +309,12 @@ impl Session {
         let class = Value::object(unsafe { (*shape).class });
         let slots = self.program.global_slots();
         let global = slots.iter().position(|&slot| self.rt.globals.get(slot as usize) == Some(&class))?;
-        let strings = self.program.strings();
+        let module = &self.program.module;
         let fields = self
             .rt
             .shape_field_names(shape)
             .into_iter()
-            .map(|name| strings.iter().position(|&s| s == name).map(brine_ir::StrId::new))
+            .map(|name| module.string_id(self.rt.str_bytes(name)?))
             .collect::<Option<Vec<_>>>()?;
         Some((brine_ir::GlobalId::new(global), fields))
     }

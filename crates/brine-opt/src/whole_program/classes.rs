@@ -179,11 +179,11 @@ impl Classes {
         for (name, &c) in &registered {
             // The program's global of that name holds the class, unless
             // the program defines it itself.
-            if let Some(g) = module.globals.iter().position(|n| n == name)
-                && defines[g] == 0
-                && !assigned[g]
+            if let Some(g) = module.global_id(name)
+                && defines[g.index()] == 0
+                && !assigned[g.index()]
             {
-                by_global.insert(GlobalId::new(g), c);
+                by_global.insert(g, c);
             }
         }
         let mut classes = Classes { list, by_global, declared_in, owners, steps: HashMap::new(), registered };
@@ -243,7 +243,7 @@ impl Classes {
     /// Every class's constructor path, and the steps of the initializers
     /// only one class's fresh instances run.
     fn find_paths(&mut self, module: &Module) {
-        let init = module.strings.iter().position(|s| s == b"init").map(StrId::new);
+        let init = module.string_id(b"init");
         let mut walks: HashMap<FuncId, Walk> = HashMap::new();
         // How many classes' fresh instances each initializer runs: those
         // that have it as their `init`, and those whose `init` calls it
@@ -382,7 +382,7 @@ fn registered(
     assigned: &[bool],
 ) -> HashMap<Vec<u8>, usize> {
     let mut registered = HashMap::new();
-    let register = module.globals.iter().position(|n| n == b"$register").map(GlobalId::new);
+    let register = module.global_id(b"$register");
     let Some(register) = register.filter(|g| defines[g.index()] == 0 && !assigned[g.index()]) else {
         return registered;
     };

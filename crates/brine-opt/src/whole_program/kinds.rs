@@ -322,7 +322,7 @@ fn tell(cx: &Context, id: FuncId, kinds: &[Kind], next: &mut Summaries) {
             }
         }
     };
-    let init = cx.module.strings.iter().position(|s| s == b"init").map(StrId::new);
+    let init = cx.module.string_id(b"init");
     super::for_each_inst(f, |inst| match *inst {
         InstKind::DefineGlobal { global, value } | InstKind::SetGlobal { global, value, .. } => {
             join(&mut next.globals[global.index()], kinds[value.index()]);

@@ -350,7 +350,7 @@ impl Predictor<'_> {
                 } else if let Some(c) = self.classes().of_global(g)
                     && let Some(l) = self.link_of[c].map(|k| &self.links[k])
                 {
-                    let init = self.cx.module.strings.iter().position(|s| s == b"init").map(StrId::new);
+                    let init = self.cx.module.string_id(b"init");
                     let init = init
                         .filter(|n| self.classes().list[c].methods.contains_key(n))
                         .map(|name| self.method(c, name, false));
@@ -395,7 +395,7 @@ impl Predictor<'_> {
                     );
                 } else if registered(b"Map") {
                     let name = if matches!(inst, InstKind::GetIndex { .. }) { &b"get"[..] } else { b"set" };
-                    let name = self.cx.module.strings.iter().position(|s| s == name).map(StrId::new);
+                    let name = self.cx.module.string_id(name);
                     if let Some(m) = name.and_then(|name| self.method(c, name, true)) {
                         facts.indexes.insert(site, IndexTarget::Map(m));
                     }
