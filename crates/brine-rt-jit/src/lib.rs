@@ -95,13 +95,9 @@ fn run(image: &Image) -> i32 {
         // SAFETY: the image's tables are static data of this executable.
         let ids = unsafe { std::slice::from_raw_parts(image.versions, image.nversions as usize) };
         let versions = ids.iter().map(|&id| FuncId(id)).zip(optimized).collect();
-        // SAFETY: the image's versions, compiled from this module; its
-        // class links follow the strings, functions and globals of its
-        // link table.
-        unsafe {
-            let class_links = image.links.add((image.nstrings + image.nfunctions + image.nglobals) as usize);
-            session.adopt_versions(versions, class_links);
-        }
+        // SAFETY: the image's versions, compiled from this module, and its
+        // class links.
+        unsafe { session.adopt_versions(versions, image.class_links()) };
     }
     let outcome = session.execute(FuncId(image.script as u32));
     if profile {

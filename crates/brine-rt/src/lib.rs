@@ -219,9 +219,7 @@ unsafe fn run_optimized(rt: &mut Runtime, image: &Image) -> Result<(), PendingEr
             .collect()
     };
     let script = program.function_object(FuncId(image.script as u32));
-    // SAFETY: the class links follow the strings, functions and globals.
-    let class_links =
-        unsafe { image.links.add((image.nstrings + image.nfunctions + image.nglobals) as usize) };
+    let class_links = image.class_links();
     let report = std::env::var_os("BRINE_PROFILE").is_some_and(|v| !v.is_empty() && v != "0");
     let deopts = report.then(|| RefCell::new(Vec::new()));
     let engine = Box::new(AotEngine { program, versions, states, baseline, osr, class_links, deopts });

@@ -87,6 +87,15 @@ pub struct Image {
     pub osr: *const ImageOsr,
 }
 
+impl Image {
+    /// The class link slots (`brine_ir::symbol::link`): the link table's
+    /// words after its strings, functions and globals.
+    pub fn class_links(&self) -> *mut u64 {
+        // The table has room for them (the code generator sized it).
+        self.links.wrapping_add((self.nstrings + self.nfunctions + self.nglobals) as usize)
+    }
+}
+
 /// An on-stack-replacement entry into baseline code ([`crate::engine::OsrEntry`]).
 #[repr(C)]
 pub struct ImageOsr {
