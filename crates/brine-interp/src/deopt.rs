@@ -27,13 +27,14 @@ pub fn resume_point(program: &Program, id: FuncId, func: &Function, state: State
 /// its states describe (making the objects that escape analysis removed),
 /// resumes the innermost in the interpreter, then each caller after its
 /// call, and returns the activation's result (or `Value::ERROR`, with the
-/// trace lines added). `shape` gives the shape a virtual object's state
-/// names (its address, or what code compiled ahead of time names by a
-/// symbol).
+/// trace lines added). A virtual object's state names its shape by its
+/// address, or, in code compiled ahead of time, by a class link: a slot
+/// of `class_links` (null when the code names none).
 ///
 /// # Safety
 /// `values` holds the values of every state of the chain, innermost state
-/// first ([`FrameState::values`]), as the guard passed them.
+/// first ([`FrameState::values`]), as the guard passed them; `class_links`
+/// is null or the executable's class link slots.
 pub unsafe fn resume(
     rt: &mut Runtime,
     program: &Program,
@@ -41,7 +42,7 @@ pub unsafe fn resume(
     func: &Function,
     state: StateId,
     values: *const Value,
-    shape: &dyn Fn(u64) -> u64,
+    class_links: *const u64,
 ) -> Value {
     // The frames to rebuild, innermost first: each state's function and
     // where its live values start in `values`.
@@ -60,7 +61,14 @@ pub unsafe fn resume(
     let bottom = rt.stack.len();
     // SAFETY: the caller's contract.
     let passed = |i: usize| unsafe { *values.add(i) };
-    let objects = match materialize(rt, innermost, frames[0].2 + innermost.live.len(), &passed, shape) {
+    // A shape the code names by a class link is in its slot.
+    let shape = |bits: u64| match brine_ir::symbol::as_link(bits) {
+        // SAFETY: the caller's contract: code that names class links names
+        // slots of `class_links`.
+        Some(slot) if !class_links.is_null() => unsafe { *class_links.add(slot as usize) },
+        _ => bits,
+    };
+    let objects = match materialize(rt, innermost, frames[0].2 + innermost.live.len(), &passed, &shape) {
         Ok(objects) => objects,
         Err(e) => return rt.raise_internal(e),
     };

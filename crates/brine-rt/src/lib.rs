@@ -145,14 +145,19 @@ impl Engine for AotEngine {
             (*function).entry = entry;
             (*function).tier = tier::BASELINE;
         }
-        // A shape the code names by a class link is in its slot.
-        let shape = |bits: u64| match brine_ir::symbol::as_link(bits) {
-            // SAFETY: the code names only slots of the table.
-            Some(slot) => unsafe { *self.class_links.add(slot as usize) },
-            None => bits,
-        };
-        // SAFETY: the guard passed every state's values, innermost state first.
-        unsafe { brine_interp::deopt::resume(rt, &self.program, *id, func, StateId(local), values, &shape) }
+        // SAFETY: the guard passed every state's values, innermost state
+        // first; the links are the image's.
+        unsafe {
+            brine_interp::deopt::resume(
+                rt,
+                &self.program,
+                *id,
+                func,
+                StateId(local),
+                values,
+                self.class_links,
+            )
+        }
     }
 
     fn baseline_hot(&self, _rt: &mut Runtime, _function: *mut ObjFunction) {}

@@ -696,15 +696,8 @@ impl Engine for Manager {
             None => s.deopts.push((line, why, 1)),
         });
         self.invalidate(function, id, version);
-        // SAFETY: the guard passed every state's values, innermost state first.
-        // A version compiled ahead of time names shapes by class links.
-        let links = self.class_links.get();
-        let shape = |bits: u64| match brine_ir::symbol::as_link(bits) {
-            // SAFETY: such a version names only slots of the table.
-            Some(slot) if !links.is_null() => unsafe { *links.add(slot as usize) },
-            _ => bits,
-        };
-        // SAFETY: the guard passed every state's values, innermost state first.
-        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values, &shape) }
+        // SAFETY: the guard passed every state's values, innermost state
+        // first; the class links are null or an adopted image's.
+        unsafe { brine_interp::deopt::resume(rt, program, id, &func, state, values, self.class_links.get()) }
     }
 }
