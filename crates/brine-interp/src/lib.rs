@@ -189,7 +189,7 @@ impl<'a> Interp<'a> {
         let func = self.program.module.function(id);
         let data = func.inst(func.block(block).insts[index]);
         if result.is_error() {
-            let line = data.kind.site().map_or(func.line, |s| self.program.module.site_line(s));
+            let line = self.program.module.inst_line(func, &data.kind);
             if !self.program.module.function(id).library {
                 let name = self.function_name(id);
                 self.rt.add_trace(line, name);
@@ -490,7 +490,7 @@ impl<'a> Interp<'a> {
                     }
                 };
                 if result.is_error() {
-                    let line = data.kind.site().map_or(func.line, |s| program.module.site_line(s));
+                    let line = program.module.inst_line(func, &data.kind);
                     if !program.module.function(id).library {
                         let name = self.function_name(id);
                         self.rt.add_trace(line, name);

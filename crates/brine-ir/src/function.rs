@@ -301,6 +301,11 @@ impl Module {
         self.global_index.insert(name.to_vec(), id);
         id
     }
+    /// The source line of instruction `kind` of `func`: its site's, or,
+    /// for an instruction without a site, the function's.
+    pub fn inst_line(&self, func: &Function, kind: &crate::InstKind) -> u32 {
+        kind.site().map_or(func.line, |s| self.site_line(s))
+    }
     pub fn add_site(&mut self, line: u32) -> SiteId {
         let id = SiteId::new(self.sites.len());
         self.sites.push(Site { line });

@@ -129,7 +129,7 @@ impl Engine for AotEngine {
         if let Some(deopts) = &self.deopts {
             let (fid, inst) = brine_interp::deopt::resume_point(&self.program, *id, func, StateId(local));
             let f = self.program.module.function(fid);
-            let line = f.inst(inst).kind.site().map_or(f.line, |site| self.program.module.site_line(site));
+            let line = self.program.module.inst_line(f, &f.inst(inst).kind);
             let mut deopts = deopts.borrow_mut();
             match deopts.iter_mut().find(|d| (d.0, d.1) == (fid, line)) {
                 Some(d) => d.2 += 1,

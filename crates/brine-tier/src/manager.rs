@@ -689,7 +689,7 @@ impl Engine for Manager {
         let state = brine_ir::StateId(local);
         let (innermost, inst) = brine_interp::deopt::resume_point(program, id, &func, state);
         let inner = program.module.function(innermost);
-        let line = inner.inst(inst).kind.site().map_or(inner.line, |s| program.module.site_line(s));
+        let line = program.module.inst_line(inner, &inner.inst(inst).kind);
         let why = deopt_reason(&inner.inst(inst).kind);
         self.with_stats(id, |s| match s.deopts.iter_mut().find(|(l, w, _)| *l == line && *w == why) {
             Some((_, _, n)) => *n += 1,
