@@ -314,7 +314,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
 
     /// Whether the word `v` is the object `bits` names ([`Self::object_bits`]).
     fn is_object(&mut self, v: ClValue, bits: u64) -> ClValue {
-        if ir::symbol::as_function(bits).is_some() || ir::symbol::as_link(bits).is_some() {
+        if ir::symbol::is_symbol(bits) {
             let o = self.object_bits(bits);
             self.b.ins().icmp(IntCC::Equal, v, o)
         } else {

@@ -32,6 +32,11 @@ pub fn as_function(bits: u64) -> Option<FuncId> {
     (bits & TAG == FUNCTION).then_some(FuncId((bits & 0xFFFF_FFFF) as u32))
 }
 
+/// Whether `bits` are a symbol (of either kind), not an address or value.
+pub fn is_symbol(bits: u64) -> bool {
+    matches!(bits & TAG, FUNCTION | LINK)
+}
+
 /// The symbol of class link slot `slot` (counted over every class's
 /// slots, in [`ClassLinks`] order).
 pub fn link(slot: u32) -> u64 {
@@ -102,6 +107,7 @@ mod tests {
         assert_eq!(as_function(0), None);
         let l = link(3);
         assert_eq!((as_link(l), as_function(l), as_link(s)), (Some(3), None, None));
+        assert!(is_symbol(l) && is_symbol(s) && !is_symbol(0x7fff_1234_5678));
         assert!(l >= 1 << 47);
     }
 }
