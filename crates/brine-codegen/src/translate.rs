@@ -145,7 +145,9 @@ fn max_args(f: &ir::Function) -> usize {
             | InstKind::SuperInvoke { args, .. }
             | InstKind::Call { args, .. }
             | InstKind::CallDirect { args, .. } => args.len(),
-            InstKind::Closure { captures, .. } | InstKind::NewList { items: captures, .. } => captures.len(),
+            InstKind::Closure { captures, .. }
+            | InstKind::NewList { items: captures, .. }
+            | InstKind::Intrinsic { args: captures, .. } => captures.len(),
             kind => kind.guard_state().map_or(0, |s| f.state_values(s).len()),
         })
         .max()
@@ -783,6 +785,17 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let argv = self.argv(&items);
                 let n = self.iconst(items.len() as i64);
                 let r = self.call_helper("brine_new_list", &[rt, argv, n]);
+                self.check_error(r, self.line(*site));
+                r
+            }
+            InstKind::Intrinsic { op, args, site } => {
+                let args = self.vals(args);
+                let argv = self.argv(&args);
+                let code =
+                    ir::Intrinsic::ALL.iter().position(|o| o == op).expect("every intrinsic is in ALL");
+                let code = self.b.ins().iconst(types::I32, code as i64);
+                let n = self.iconst(args.len() as i64);
+                let r = self.call_helper("brine_intrinsic", &[rt, code, argv, n]);
                 self.check_error(r, self.line(*site));
                 r
             }

@@ -41,12 +41,15 @@ pub fn check(source: &[u8]) -> Result<(ast::Program, ast::Resolution), Vec<Diagn
 
 /// The standard library's source (DESIGN.md section 10), compiled into a
 /// program's module when it needs it.
-pub const LIBRARY: &[&[u8]] =
-    &[include_bytes!("../../../lib/list.lox"), include_bytes!("../../../lib/map.lox")];
+pub const LIBRARY: &[&[u8]] = &[
+    include_bytes!("../../../lib/list.lox"),
+    include_bytes!("../../../lib/map.lox"),
+    include_bytes!("../../../lib/brine.lox"),
+];
 
 /// Whether a program may use the standard library: it has a `[` (a list
-/// literal) or names `List`, `Map`, or a native that makes lists (`args`,
-/// `split`). (Loading it when it is not used only costs
+/// literal) or names `List`, `Map`, `brine` (the intrinsics object), or a
+/// native that makes lists (`args`, `split`). (Loading it when it is not used only costs
 /// the time to compile it.)
 fn uses_library(source: &[u8]) -> bool {
     let word = |c: u8| c.is_ascii_alphanumeric() || c == b'_';
@@ -57,7 +60,7 @@ fn uses_library(source: &[u8]) -> bool {
                 && source.get(i + name.len()).is_none_or(|&c| !word(c))
         })
     };
-    source.contains(&b'[') || [&b"List"[..], b"Map", b"args", b"split"].into_iter().any(names)
+    source.contains(&b'[') || [&b"List"[..], b"Map", b"brine", b"args", b"split"].into_iter().any(names)
 }
 
 /// Lowers the standard library into `module`; returns its script. It is

@@ -15,7 +15,7 @@ use crate::ast::{
     self, DeclId, Expr, ExprKind, FnId, Literal, LogicalOp, Resolution, Resolved, Stmt, StmtKind,
 };
 use brine_ir::builder::{FunctionBuilder, Variable};
-use brine_ir::{BinaryOp, FuncId, Function, FunctionKind, InstKind, Module, Type, UnaryOp, Value};
+use brine_ir::{BinaryOp, FuncId, Function, FunctionKind, InstKind, Intrinsic, Module, Type, UnaryOp, Value};
 use std::collections::HashMap;
 
 /// Lowers a resolved program into `module` and returns its script function.
@@ -33,8 +33,16 @@ pub fn lower_with(
     library: bool,
     first: Option<FuncId>,
 ) -> FuncId {
-    let mut l =
-        Lowerer { module, res: resolution, fns: Vec::new(), pending_captures: Vec::new(), library, first };
+    let intrinsics = library || !defines_brine(program, resolution);
+    let mut l = Lowerer {
+        module,
+        res: resolution,
+        fns: Vec::new(),
+        pending_captures: Vec::new(),
+        library,
+        first,
+        intrinsics,
+    };
     l.function(&program.script, None)
 }
 
@@ -61,6 +69,8 @@ struct FnState {
     this: Value,
     /// Nesting of blocks; top-level declarations of the script are globals.
     depth: u32,
+    /// The activation's register file (`brine.readReg`), if it uses one.
+    registers: Option<Value>,
 }
 
 struct Lowerer<'a> {
@@ -76,6 +86,10 @@ struct Lowerer<'a> {
     library: bool,
     /// A script to call at the start of the script (the library's).
     first: Option<FuncId>,
+    /// Whether the global `brine` is the intrinsics object (the program
+    /// neither declares nor assigns a global of that name; DESIGN.md
+    /// section 9): then `brine.name(..)` lowers to the intrinsic.
+    intrinsics: bool,
 }
 
 fn ir_kind(kind: ast::FunctionKind) -> FunctionKind {
@@ -112,6 +126,14 @@ impl Lowerer<'_> {
     fn site(&mut self, line: u32) -> brine_ir::SiteId {
         self.module.add_site(line)
     }
+    /// Whether `e` is the intrinsics object `brine` (see
+    /// [`Lowerer::intrinsics`]).
+    fn is_brine(&self, e: &Expr) -> bool {
+        self.intrinsics
+            && matches!(&e.kind, ExprKind::Variable(name, r)
+                if name == b"brine" && matches!(self.res.refs[r.0 as usize], Resolved::Global))
+    }
+
     fn is_cell(&self, decl: DeclId) -> bool {
         let d = &self.res.decls[decl.0 as usize];
         d.captured && d.assigned
@@ -152,7 +174,13 @@ impl Lowerer<'_> {
             callee,
             this,
             depth: 0,
+            registers: None,
         });
+        if uses_registers(&func.body, &|e| self.is_brine(e)) {
+            let site = self.site(func.line);
+            let file = self.ins(InstKind::Intrinsic { op: Intrinsic::RegFile, args: Vec::new(), site });
+            self.f().registers = Some(file);
+        }
         if let Some(this_decl) = func.this_decl {
             self.declare_local(this_decl, this);
         }
@@ -526,6 +554,18 @@ impl Lowerer<'_> {
                         _ => unreachable!("array_primitive checked the name and arity"),
                     }
                 }
+                ExprKind::Get(obj, name)
+                    if self.is_brine(obj) && Intrinsic::from_method(name, args.len()).is_some() =>
+                {
+                    let op = Intrinsic::from_method(name, args.len()).expect("checked");
+                    let mut values = self.args(args);
+                    if op.uses_registers() {
+                        let file = self.f().registers.expect("uses_registers made the register file");
+                        values.insert(0, file);
+                    }
+                    let site = self.site(e.line);
+                    self.ins(InstKind::Intrinsic { op, args: values, site })
+                }
                 ExprKind::Get(obj, name) => {
                     let obj = self.expr(obj);
                     let args = self.args(args);
@@ -598,7 +638,22 @@ impl Lowerer<'_> {
 /// subclass adds are learned as its instances get them).
 fn expected_fields(class: &ast::Class) -> u32 {
     let mut names: Vec<&[u8]> = Vec::new();
-    let mut stack: Vec<&Stmt> = class.methods.iter().flat_map(|m| m.body.iter()).collect();
+    // Nested functions and classes have their own `this`.
+    walk_exprs(class.methods.iter().flat_map(|m| m.body.iter()), false, &mut |e| {
+        if let ExprKind::Set(obj, name, _) = &e.kind
+            && matches!(obj.kind, ExprKind::This(_))
+            && !names.contains(&name.as_slice())
+        {
+            names.push(name);
+        }
+    });
+    names.len() as u32
+}
+
+/// Calls `f` on every expression of `stmts` (and every subexpression),
+/// including those of nested functions and classes when `nested`.
+fn walk_exprs<'a>(stmts: impl IntoIterator<Item = &'a Stmt>, nested: bool, f: &mut impl FnMut(&'a Expr)) {
+    let mut stack: Vec<&Stmt> = stmts.into_iter().collect();
     let mut exprs: Vec<&Expr> = Vec::new();
     while !stack.is_empty() || !exprs.is_empty() {
         if let Some(stmt) = stack.pop() {
@@ -622,15 +677,14 @@ fn expected_fields(class: &ast::Class) -> u32 {
                     stack.push(body);
                 }
                 StmtKind::Return(e) => exprs.extend(e),
-                // Nested functions and classes have their own `this`.
+                StmtKind::Function(_, func) if nested => stack.extend(&func.body),
+                StmtKind::Class(class) if nested => stack.extend(class.methods.iter().flat_map(|m| &m.body)),
                 StmtKind::Function(..) | StmtKind::Class(_) => {}
             }
         } else if let Some(e) = exprs.pop() {
+            f(e);
             match &e.kind {
-                ExprKind::Set(obj, name, value) => {
-                    if matches!(obj.kind, ExprKind::This(_)) && !names.contains(&name.as_slice()) {
-                        names.push(name);
-                    }
+                ExprKind::Set(obj, _, value) => {
                     exprs.push(obj);
                     exprs.push(value);
                 }
@@ -661,7 +715,40 @@ fn expected_fields(class: &ast::Class) -> u32 {
             }
         }
     }
-    names.len() as u32
+}
+
+/// Whether the program declares or assigns a global named `brine`: then
+/// `brine` is its own, and `brine.name(..)` an ordinary call.
+fn defines_brine(program: &ast::Program, res: &Resolution) -> bool {
+    let declares = program.script.body.iter().any(|stmt| match &stmt.kind {
+        StmtKind::Var(name, ..) => name == b"brine",
+        StmtKind::Function(_, func) => func.name == b"brine",
+        StmtKind::Class(class) => class.name == b"brine",
+        _ => false,
+    });
+    let mut assigns = false;
+    walk_exprs(&program.script.body, true, &mut |e| {
+        if let ExprKind::Assign(name, r, _) = &e.kind {
+            assigns |= name == b"brine" && matches!(res.refs[r.0 as usize], Resolved::Global);
+        }
+    });
+    declares || assigns
+}
+
+/// Whether `body` (not counting nested functions) calls `brine.readReg`
+/// or `brine.writeReg`: its activations then have a register file.
+fn uses_registers(body: &[Stmt], brine: &impl Fn(&Expr) -> bool) -> bool {
+    let mut uses = false;
+    walk_exprs(body, false, &mut |e| {
+        if let ExprKind::Call(callee, args) = &e.kind
+            && let ExprKind::Get(obj, name) = &callee.kind
+            && brine(obj)
+            && brine_ir::Intrinsic::from_method(name, args.len()).is_some_and(|op| op.uses_registers())
+        {
+            uses = true;
+        }
+    });
+    uses
 }
 
 /// Whether a call of the library's global `name` with `arity` arguments is

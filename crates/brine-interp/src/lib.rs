@@ -374,6 +374,12 @@ impl<'a> Interp<'a> {
                         self.rt.print_value(get!(value));
                         Value::NIL
                     }
+                    InstKind::Intrinsic { op, args, .. } => {
+                        // A copy: `specialize` may run Lox code. The values
+                        // stay in this frame, so rooted.
+                        let values: Vec<Value> = args.iter().map(|&a| get!(a)).collect();
+                        self.rt.intrinsic(*op, &values)
+                    }
                     InstKind::Jump { dest, args } => {
                         self.pass_args(base, func, *dest, args);
                         // Loop headers come before their bodies in a

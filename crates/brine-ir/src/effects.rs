@@ -26,12 +26,14 @@ pub fn is_movable_load(kind: &InstKind) -> bool {
     matches!(kind, InstKind::LoadField { .. } | InstKind::CellGet { .. })
 }
 
-/// Whether the instruction may run Lox code: a call of anything, or an
-/// index operation (a map's are methods written in Lox).
+/// Whether the instruction may run Lox code: a call of anything, an
+/// index operation (a map's are methods written in Lox), or
+/// `brine.specialize` (the engine's partial evaluator).
 pub fn may_run_code(kind: &InstKind) -> bool {
     matches!(
         kind,
-        InstKind::Call { .. }
+        InstKind::Intrinsic { op: crate::Intrinsic::Specialize, .. }
+            | InstKind::Call { .. }
             | InstKind::CallDirect { .. }
             | InstKind::Invoke { .. }
             | InstKind::SuperInvoke { .. }
@@ -41,8 +43,8 @@ pub fn may_run_code(kind: &InstKind) -> bool {
 }
 
 /// Whether the instruction may give an object another shape: a
-/// transition, a generic property set, a class's methods or superclass, or
-/// Lox code.
+/// transition, a generic property set, a class's methods or superclass,
+/// `brine.freeze`, or Lox code.
 pub fn may_change_shapes(kind: &InstKind) -> bool {
     may_run_code(kind)
         || matches!(
@@ -51,6 +53,7 @@ pub fn may_change_shapes(kind: &InstKind) -> bool {
                 | InstKind::SetProp { .. }
                 | InstKind::Inherit { .. }
                 | InstKind::Method { .. }
+                | InstKind::Intrinsic { op: crate::Intrinsic::Freeze, .. }
         )
 }
 

@@ -95,6 +95,108 @@ impl BinaryOp {
     }
 }
 
+/// The `brine.*` intrinsics (DESIGN.md section 9). Outside the partial
+/// evaluator they are plain operations, so an annotated interpreter gives
+/// the same answers specialized or not.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub enum Intrinsic {
+    /// `brine.specialize(f, c1, .., ck)`: a function of `f`'s remaining
+    /// parameters; "Can only specialize a Lox function." unless `f` is a
+    /// closure or a bound method, and at most `f`'s arity constants.
+    Specialize,
+    /// `brine.freeze(x)`: makes a list, map or instance read-only (shallow)
+    /// and returns it.
+    Freeze,
+    /// `brine.pushContext(v)`: nil.
+    PushContext,
+    /// `brine.updateContext(v)`: nil.
+    UpdateContext,
+    /// `brine.popContext()`: nil.
+    PopContext,
+    /// `brine.specializeValue(v, lo, hi)`: `v`.
+    SpecializeValue,
+    /// A new, empty register file: the lowering makes one at the entry of
+    /// each function that calls `readReg` or `writeReg` (the register file
+    /// belongs to the activation).
+    RegFile,
+    /// `brine.readReg(i)`, operands `(file, i)`: register `i` (nil if never
+    /// written). "Register must be an integer from 0 to 65535." otherwise.
+    ReadReg,
+    /// `brine.writeReg(i, v)`, operands `(file, i, v)`: sets register `i`,
+    /// nil.
+    WriteReg,
+}
+
+impl Intrinsic {
+    pub const ALL: [Intrinsic; 9] = [
+        Intrinsic::Specialize,
+        Intrinsic::Freeze,
+        Intrinsic::PushContext,
+        Intrinsic::UpdateContext,
+        Intrinsic::PopContext,
+        Intrinsic::SpecializeValue,
+        Intrinsic::RegFile,
+        Intrinsic::ReadReg,
+        Intrinsic::WriteReg,
+    ];
+
+    /// The name in IR text.
+    pub fn name(self) -> &'static str {
+        match self {
+            Intrinsic::Specialize => "specialize",
+            Intrinsic::Freeze => "freeze",
+            Intrinsic::PushContext => "push_context",
+            Intrinsic::UpdateContext => "update_context",
+            Intrinsic::PopContext => "pop_context",
+            Intrinsic::SpecializeValue => "specialize_value",
+            Intrinsic::RegFile => "reg_file",
+            Intrinsic::ReadReg => "read_reg",
+            Intrinsic::WriteReg => "write_reg",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Intrinsic> {
+        Intrinsic::ALL.into_iter().find(|i| i.name() == name)
+    }
+
+    /// The intrinsic `brine.name(..)` calls with `argc` arguments in Lox
+    /// source (the method name, as DESIGN.md spells it), if any.
+    /// `specialize` takes one or more.
+    pub fn from_method(name: &[u8], argc: usize) -> Option<Intrinsic> {
+        let op = match name {
+            b"specialize" if argc >= 1 => Intrinsic::Specialize,
+            b"freeze" => Intrinsic::Freeze,
+            b"pushContext" => Intrinsic::PushContext,
+            b"updateContext" => Intrinsic::UpdateContext,
+            b"popContext" => Intrinsic::PopContext,
+            b"specializeValue" => Intrinsic::SpecializeValue,
+            b"readReg" => Intrinsic::ReadReg,
+            b"writeReg" => Intrinsic::WriteReg,
+            _ => return None,
+        };
+        (op == Intrinsic::Specialize || op.arity() == Some(argc)).then_some(op)
+    }
+
+    /// The number of arguments of the Lox method (not counting the
+    /// register file), or None for `specialize`.
+    pub fn arity(self) -> Option<usize> {
+        match self {
+            Intrinsic::Specialize => None,
+            Intrinsic::PopContext | Intrinsic::RegFile => Some(0),
+            Intrinsic::Freeze | Intrinsic::PushContext | Intrinsic::UpdateContext | Intrinsic::ReadReg => {
+                Some(1)
+            }
+            Intrinsic::WriteReg => Some(2),
+            Intrinsic::SpecializeValue => Some(3),
+        }
+    }
+
+    /// Whether it takes the activation's register file first.
+    pub fn uses_registers(self) -> bool {
+        matches!(self, Intrinsic::ReadReg | Intrinsic::WriteReg)
+    }
+}
+
 /// What an instruction does. Operands are SSA values; results (at most one)
 /// are recorded in [`InstData::result`].
 ///
@@ -265,6 +367,15 @@ pub enum InstKind {
     /// `print value;`. No result.
     Print {
         value: Value,
+    },
+    /// A `brine.*` intrinsic of DESIGN.md section 9 (what `brine.name(args)`
+    /// lowers to while the program has not defined `brine` itself): see
+    /// [`Intrinsic`] for each one's operands and what it does outside
+    /// specialization.
+    Intrinsic {
+        op: Intrinsic,
+        args: Vec<Value>,
+        site: SiteId,
     },
 
     // ---- typed operations and guards (specialized code) -------------------
@@ -456,6 +567,7 @@ impl InstKind {
             | ArrayLen { site, .. }
             | ArrayGet { site, .. }
             | ArraySet { site, .. }
+            | InstKind::Intrinsic { site, .. }
             | Inherit { site, .. } => Some(*site),
             _ => None,
         }
@@ -540,6 +652,7 @@ impl InstKind {
                 args.iter_mut().for_each(f);
             }
             NewList { items, .. } => items.iter_mut().for_each(f),
+            InstKind::Intrinsic { args, .. } => args.iter_mut().for_each(f),
             GetIndex { obj, index, .. } => {
                 f(obj);
                 f(index);

@@ -938,6 +938,15 @@ impl<'a> Parser<'a> {
                 CellSet { cell, value: c.value()? }
             }
             "print" => Print { value: c.value()? },
+            "intrinsic" => {
+                let name = c.word();
+                let Some(op) = crate::Intrinsic::from_name(name) else {
+                    return c.err(format!("unknown intrinsic '{name}'"));
+                };
+                c.expect('(', "before the arguments")?;
+                let args = c.values(')')?;
+                InstKind::Intrinsic { op, args, site: site(c)? }
+            }
             "guard_num" => {
                 let value = c.value()?;
                 c.expect(',', "after the guarded value")?;

@@ -199,6 +199,7 @@ fn inst_text(m: &Module, kind: &InstKind) -> String {
         CellGet { cell } => format!("cell_get {cell}"),
         CellSet { cell, value } => format!("cell_set {cell}, {value}"),
         Print { value } => format!("print {value}"),
+        InstKind::Intrinsic { op, args, .. } => format!("intrinsic {}({})", op.name(), list(args)),
         GuardNum { value, state } => format!("guard_num {value}, {state}"),
         Unbox(v) => format!("unbox {v}"),
         BoxNum(v) => format!("box_num {v}"),

@@ -283,6 +283,23 @@ pub unsafe extern "C" fn brine_new_list(rt: *mut Runtime, items: *const Value, n
     }
 }
 
+/// A `brine.*` intrinsic: `op` is its index in `brine_ir::Intrinsic::ALL`,
+/// its `n` operands at `args`.
+///
+/// # Safety
+/// See the module doc; `args` points at `n` values.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn brine_intrinsic(rt: *mut Runtime, op: u32, args: *const Value, n: u64) -> Value {
+    // SAFETY: see the module doc.
+    unsafe {
+        let Some(&op) = brine_ir::Intrinsic::ALL.get(op as usize) else {
+            return (*rt).raise_internal("bad intrinsic code");
+        };
+        let args = if n == 0 { &[][..] } else { std::slice::from_raw_parts(args, n as usize) };
+        (*rt).intrinsic(op, args)
+    }
+}
+
 /// `obj[index]`.
 ///
 /// # Safety
@@ -526,6 +543,7 @@ helper_table! {
     brine_call(*mut Runtime, Value, *const Value, u64) -> Value;
     brine_closure(*mut Runtime, *mut ObjFunction, *const Value, u64) -> Value;
     brine_new_list(*mut Runtime, *const Value, u64) -> Value;
+    brine_intrinsic(*mut Runtime, u32, *const Value, u64) -> Value;
     brine_get_index(*mut Runtime, Value, Value) -> Value;
     brine_set_index(*mut Runtime, Value, Value, Value) -> Value;
     brine_array_len(*mut Runtime, Value) -> Value;

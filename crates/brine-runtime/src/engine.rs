@@ -85,4 +85,13 @@ pub trait Engine {
         block: u32,
         values: *const Value,
     ) -> Value;
+
+    /// `brine.specialize(f, consts...)` (DESIGN.md section 9; `f` is a
+    /// closure or a bound method, `consts` at most its arity many): a
+    /// function of `f`'s remaining parameters that the engine made by
+    /// specializing `f` to `consts`, or why it did not (the runtime then
+    /// binds the arguments instead, and notes why for `--profile`).
+    fn specialize(&self, _rt: &mut Runtime, _f: Value, _consts: &[Value]) -> Result<Value, String> {
+        Err("this engine does not specialize".into())
+    }
 }

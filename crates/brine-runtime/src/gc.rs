@@ -60,6 +60,7 @@ pub(crate) fn collect(rt: &mut Runtime) {
         marker.value(v);
     }
     marker.value(rt.init_string);
+    marker.value(rt.native_data);
     // Generated code compares shapes with this one, so it must stay the
     // shape it is (a freed one's address could become another's).
     marker.object(rt.list_shape.get());
@@ -223,6 +224,7 @@ impl Marker {
                 ObjKind::Shape => {
                     let shape = obj as *mut ObjShape;
                     self.object((*shape).class);
+                    self.object((*shape).frozen);
                     self.object((*shape).parent);
                     self.object((*shape).key);
                     if let Some(slots) = (*shape).slots.as_ref() {
@@ -256,7 +258,10 @@ impl Marker {
                     self.value((*bound).receiver);
                     self.object((*bound).method);
                 }
-                ObjKind::Native => self.value((*(obj as *mut ObjNative)).name),
+                ObjKind::Native => {
+                    self.value((*(obj as *mut ObjNative)).name);
+                    self.value((*(obj as *mut ObjNative)).data);
+                }
                 ObjKind::Array => {
                     let array = obj as *mut ObjArray;
                     if ObjArray::owns_buffer(array) {

@@ -340,13 +340,19 @@ impl Runtime {
             }
             let instance: *mut ObjInstance = obj.as_ptr();
             let before = (*instance).shape;
+            // A frozen shape is never a set's (a get may have put it in
+            // the megamorphic cache).
             if cache.state == MEGAMORPHIC
+                && (*before).header.flags & crate::object::SHAPE_FROZEN == 0
                 && let Some(offset) = self.mega_field(before, name)
             {
                 *field_slot(instance, offset) = value;
                 return Value::NIL;
             }
             let result = self.set_property(obj, name, value);
+            if result.is_error() {
+                return result;
+            }
             let after = (*instance).shape;
             // Cache only stores that need no allocation: an existing inline
             // slot, or a transition to a shape that already existed and keeps

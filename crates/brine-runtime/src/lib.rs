@@ -27,6 +27,7 @@ pub mod heap;
 pub mod ic;
 pub mod image;
 pub mod input;
+mod intrinsics;
 mod library;
 pub mod natives;
 pub mod number;
@@ -176,6 +177,13 @@ pub struct Runtime {
     pub map_names: [Value; 5],
     /// The script's arguments (after the file name), for `args()`.
     pub script_args: Vec<Vec<u8>>,
+    /// The [`ObjNative::data`] of the native being called: set when a call
+    /// is planned, taken by the natives that use it.
+    pub native_data: Value,
+    /// What the run did that a `--profile` report should say and no
+    /// counter shows: a `brine.specialize` that did not specialize, and
+    /// why.
+    pub notes: Vec<String>,
 }
 
 // SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
@@ -228,6 +236,8 @@ impl Runtime {
             map_class: std::ptr::null_mut(),
             map_names: [Value::NIL; 5],
             script_args: Vec::new(),
+            native_data: Value::NIL,
+            notes: Vec::new(),
         };
         // Stress mode keeps the heap's fast-path records empty, so every
         // allocation (inline ones too) reaches the collecting slow path.
@@ -462,7 +472,7 @@ impl Runtime {
         let name = self.intern(name.as_bytes());
         let obj = self.alloc(std::mem::size_of::<ObjNative>(), ObjKind::Native, &[name]);
         // SAFETY: a fresh object of the right size.
-        unsafe { objects::init(obj, |header| ObjNative { header, arity, name, function }) }
+        unsafe { objects::init(obj, |header| ObjNative { header, arity, name, function, data: Value::NIL }) }
     }
 
     // ---- values ------------------------------------------------------------

@@ -10,7 +10,7 @@
 //! registers with `$register`) with two fields: `$items`, a raw array of at
 //! least `$len` slots, and `$len`, its length.
 
-use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind, ObjString};
+use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind, ObjString, SHAPE_FROZEN};
 use crate::value::Value;
 use crate::{Runtime, objects};
 
@@ -28,6 +28,7 @@ const NATIVES: &[(&str, u32, NativeFn)] = &[
     ("$floor", 1, floor),
     ("$less", 2, less),
     ("$register", 2, register),
+    ("$mutable", 1, mutable),
 ];
 
 /// Defines the library's natives as globals.
@@ -137,7 +138,8 @@ impl Runtime {
             // Generated code reads the two from the inline slots of this
             // shape's instances (`abi::offsets::RT_LIST_SHAPE`).
             // SAFETY: a live shape.
-            let inline = unsafe { (*shape).inline_cap } >= 2;
+            // A frozen list's shape is not: sets take the slow path.
+            let inline = unsafe { (*shape).inline_cap >= 2 && (*shape).header.flags & SHAPE_FROZEN == 0 };
             if inline && slot(self.list_names[0]) == Some(0) && slot(self.list_names[1]) == Some(1) {
                 self.list_shape.set(shape);
             }
@@ -199,6 +201,9 @@ impl Runtime {
         let Some((array, len)) = self.list_parts(list) else {
             return self.raise("Only lists and maps can be assigned by index.");
         };
+        if self.is_frozen(list) {
+            return self.raise(crate::intrinsics::FROZEN);
+        }
         match self.index_in(index, len) {
             Ok(i) => {
                 // SAFETY: `i < len <= the array's length`.
@@ -516,6 +521,13 @@ fn less(rt: &mut Runtime, args: &[Value]) -> Value {
         (Some(x), Some(y)) => Value::bool(x < y),
         _ => rt.raise("Cannot compare these values."),
     }
+}
+
+/// `$mutable(x)`: nil, or "Cannot modify a frozen object." when `x` is
+/// frozen: the check of the library's methods that change a list or map
+/// without first setting one of its fields (which would fail).
+fn mutable(rt: &mut Runtime, args: &[Value]) -> Value {
+    if rt.is_frozen(args[0]) { rt.raise(crate::intrinsics::FROZEN) } else { Value::NIL }
 }
 
 /// `$register(name, value)`: makes the library's `value` the program's

@@ -215,7 +215,17 @@ pub struct ObjShape {
     pub slots: *mut PtrMap<*mut ObjString, u32>,
     /// Field name to child shape. Owned by Rust; dropped on sweep.
     pub transitions: *mut PtrMap<*mut ObjString, *mut ObjShape>,
+    /// The shape a frozen instance of this shape gets (`brine.freeze`,
+    /// DESIGN.md section 9), once one was frozen; null before. It has the
+    /// same class and slots, no transitions, and [`SHAPE_FROZEN`] in its
+    /// header's flags. No inline cache of a property set records a frozen
+    /// shape, so every set on a frozen instance reaches the runtime, which
+    /// refuses it.
+    pub frozen: *mut ObjShape,
 }
+
+/// [`ObjHeader::flags`] of a shape whose instances are frozen.
+pub const SHAPE_FROZEN: u8 = 1;
 
 #[repr(C)]
 pub struct ObjInstance {
@@ -278,6 +288,11 @@ pub struct ObjNative {
     pub arity: u32,
     pub name: Value,
     pub function: NativeFn,
+    /// What the native is bound to, or nil: a raw array `[f, c1, .., ck]`
+    /// for a function with its first arguments bound (what
+    /// `brine.specialize` returns when it does not specialize). A call
+    /// finds it in [`crate::Runtime::native_data`].
+    pub data: Value,
 }
 
 /// An array of values: the raw primitive under the standard library's

@@ -163,11 +163,45 @@ impl Runtime {
                 inline_cap,
                 slots: Box::into_raw(Box::new(slots)),
                 transitions: Box::into_raw(Box::default()),
+                frozen: ptr::null_mut(),
             });
             if !parent.is_null() {
                 (*(*parent).transitions).insert(key, shape);
             }
             shape
+        }
+    }
+
+    /// The shape a frozen instance of `shape` has: `shape` itself if it is
+    /// frozen, else its frozen twin (made the first time).
+    pub(crate) fn frozen_shape(&mut self, shape: *mut ObjShape) -> *mut ObjShape {
+        // SAFETY: `shape` is a live shape with valid tables.
+        unsafe {
+            if (*shape).header.flags & SHAPE_FROZEN != 0 {
+                return shape;
+            }
+            if !(*shape).frozen.is_null() {
+                return (*shape).frozen;
+            }
+        }
+        let obj = self.alloc(size_of::<ObjShape>(), ObjKind::Shape, &[Value::object(shape)]);
+        // SAFETY: a fresh object of the right size; `shape` was kept alive
+        // and its tables are valid. The twin's parent and key are the
+        // original's, so its field names read as the original's do.
+        unsafe {
+            let twin = init(obj, |header| ObjShape {
+                header: ObjHeader { flags: SHAPE_FROZEN, ..header },
+                class: (*shape).class,
+                parent: (*shape).parent,
+                key: (*shape).key,
+                slot_count: (*shape).slot_count,
+                inline_cap: (*shape).inline_cap,
+                slots: Box::into_raw(Box::new((*(*shape).slots).clone())),
+                transitions: Box::into_raw(Box::default()),
+                frozen: ptr::null_mut(),
+            });
+            (*shape).frozen = twin;
+            twin
         }
     }
 
@@ -371,7 +405,11 @@ pub(crate) fn display(v: Value, out: &mut Vec<u8>) {
                 let method = (*v.as_ptr::<ObjBoundMethod>()).method;
                 display_function((*method).function, out)
             }
-            ObjKind::Native => out.extend_from_slice(b"<native fn>"),
+            // A function with arguments bound shows as the function.
+            ObjKind::Native => match bound_function(v) {
+                Some(f) => display(f, out),
+                None => out.extend_from_slice(b"<native fn>"),
+            },
             ObjKind::Class => display((*v.as_ptr::<ObjClass>()).name, out),
             ObjKind::Instance => {
                 display((*Runtime::instance_class(v.as_ptr())).name, out);
@@ -382,6 +420,20 @@ pub(crate) fn display(v: Value, out: &mut Vec<u8>) {
             ObjKind::Array => out.extend_from_slice(b"<array>"),
             ObjKind::Free => out.extend_from_slice(b"<free>"),
         }
+    }
+}
+
+/// The function a native with bound arguments calls (see
+/// [`ObjNative::data`]), or None for a plain native.
+pub(crate) fn bound_function(native: Value) -> Option<Value> {
+    // SAFETY: `native` is a live native; its data is nil or a live array
+    // whose first slot is the function.
+    unsafe {
+        let data = (*native.as_ptr::<ObjNative>()).data;
+        if !data.is_kind(ObjKind::Array) || (*data.as_ptr::<ObjArray>()).len == 0 {
+            return None;
+        }
+        Some(*ObjArray::items(data.as_ptr()))
     }
 }
 

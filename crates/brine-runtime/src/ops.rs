@@ -140,6 +140,9 @@ impl Runtime {
         if !obj.is_kind(ObjKind::Instance) {
             return self.raise("Only instances have fields.");
         }
+        if self.is_frozen(obj) {
+            return self.raise(crate::intrinsics::FROZEN);
+        }
         self.instance_set_field(obj.as_ptr(), name, value);
         Value::NIL
     }
@@ -320,7 +323,9 @@ impl Runtime {
             Some(ObjKind::Native) => {
                 let native: *mut ObjNative = callee.as_ptr();
                 // SAFETY: `callee` is a live native.
-                let (arity, function) = unsafe { ((*native).arity, (*native).function) };
+                let (arity, function, data) =
+                    unsafe { ((*native).arity, (*native).function, (*native).data) };
+                self.native_data = data;
                 if self.check_arity(arity, argc) {
                     CallPlan::Native(function)
                 } else {
