@@ -3,7 +3,8 @@
 //!
 //! It owns the passes ([`speculate`], [`inline`], [`simplify`], [`licm`],
 //! [`escape`], [`fold`], [`unbox`], [`dce`]) and the pipeline that runs
-//! them ([`optimize`]). Facts about the running program come through the
+//! them ([`optimize`]), and the partial evaluator ([`peval`]), which
+//! specializes a function to constant arguments. Facts about the running program come through the
 //! [`Oracle`] trait: the optimizer never sees runtime objects or values.
 //!
 //! A specialized function is an edited copy of the original: every original
@@ -19,6 +20,7 @@ pub mod escape;
 pub mod fold;
 pub mod inline;
 pub mod licm;
+pub mod peval;
 pub mod simplify;
 pub mod speculate;
 pub mod unbox;
@@ -148,6 +150,22 @@ pub fn optimize(module: &Module, func: &Function, oracle: &dyn Oracle) -> Result
     dce::run(&mut f);
     check(module, &f, "dce");
     Ok(f)
+}
+
+/// The passes of [`optimize`] that need no observations and add no
+/// guards, for a function that must never deoptimize (the partial
+/// evaluator's residual code): constants and branches on them folded,
+/// equal pure values merged, dead code removed.
+pub fn clean_up(module: &Module, func: &Function) -> Function {
+    let mut f = func.clone();
+    simplify::run(&mut f);
+    check(module, &f, "simplify");
+    fold::run(&mut f);
+    check(module, &f, "fold");
+    dce::run(&mut f);
+    check(module, &f, "dce");
+    debug_assert!(f.states.is_empty(), "clean_up added a guard");
+    f
 }
 
 /// In debug builds, the verifier checks `f` after `pass`; a failure is a

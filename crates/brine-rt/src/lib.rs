@@ -50,6 +50,9 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
         } else {
             unsafe { run_optimized(&mut rt, image) }
         };
+        if std::env::var_os("BRINE_PROFILE").is_some_and(|v| !v.is_empty() && v != "0") {
+            let _ = std::io::stderr().lock().write_all(brine_runtime::notes_report(&rt).as_bytes());
+        }
         match outcome {
             Ok(()) => 0,
             Err(error) => {

@@ -87,6 +87,25 @@ impl Runtime {
             && unsafe { (*(*v.as_ptr::<ObjInstance>()).shape).header.flags & SHAPE_FROZEN != 0 }
     }
 
+    /// `list[index]` of a frozen list (what the partial evaluator may fold:
+    /// it cannot change), or None for anything else.
+    pub fn frozen_element(&self, list: Value, index: f64) -> Option<Value> {
+        if !self.is_frozen(list) || !self.is_list(list) || index.fract() != 0.0 || index < 0.0 {
+            return None;
+        }
+        let (array, len) = self.list_parts(list)?;
+        // SAFETY: `index < len <= the array's length`.
+        ((index as usize) < len).then(|| unsafe { *ObjArray::items(array).add(index as usize) })
+    }
+
+    /// Field `name` of a frozen instance, or None.
+    pub fn frozen_field(&self, obj: Value, name: Value) -> Option<Value> {
+        if !self.is_frozen(obj) {
+            return None;
+        }
+        self.instance_get_field(obj.as_ptr(), name)
+    }
+
     /// `brine.specialize(f, consts)`: a function of `f`'s remaining
     /// parameters. The engine may specialize `f` to the constants; if it
     /// does not, the result calls `f` with them bound, and a note says why.

@@ -47,6 +47,19 @@ pub use program::Program;
 use std::collections::HashMap;
 pub use value::Value;
 
+/// The `--profile` section of [`Runtime::notes`] (empty without notes).
+pub fn notes_report(rt: &Runtime) -> String {
+    if rt.notes.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("== brine profile: notes ==\n");
+    for note in &rt.notes {
+        out.push_str(note);
+        out.push('\n');
+    }
+    out
+}
+
 /// A runtime error on its way out: the message and the `[line N] in f()`
 /// lines that the frames it passed through have added.
 #[derive(Debug, Clone, PartialEq, Eq)]

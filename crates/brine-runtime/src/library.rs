@@ -122,7 +122,7 @@ impl Runtime {
 
     /// A list's raw array and length, or None if its fields are not a
     /// list's (a program can't write them, so only a broken library).
-    fn list_parts(&self, list: Value) -> Option<(*mut ObjArray, usize)> {
+    pub(crate) fn list_parts(&self, list: Value) -> Option<(*mut ObjArray, usize)> {
         let instance = list.as_ptr::<ObjInstance>();
         // SAFETY: a live instance.
         let shape = unsafe { (*instance).shape };

@@ -16,6 +16,7 @@ mod aot;
 mod manager;
 mod perf_map;
 mod profile;
+mod specialize;
 
 pub use aot::{BuildError, BuildOptions, Built, ahead_of_time_ir, build_executable, runtime_library};
 pub use manager::FunctionStats;
@@ -321,7 +322,7 @@ impl Session {
 
     /// The `--profile` report of everything run so far.
     pub fn profile_report(&self) -> String {
-        profile::report(&self.program, &self.manager.stats.borrow())
+        profile::report(&self.program, &self.manager.stats.borrow()) + &brine_runtime::notes_report(&self.rt)
     }
 }
 

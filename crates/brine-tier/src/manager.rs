@@ -313,7 +313,7 @@ impl Manager {
         })
     }
 
-    fn program(&self) -> &Program {
+    pub(crate) fn program(&self) -> &Program {
         // SAFETY: set by `Session::execute` to its program before this
         // manager is installed, and that program outlives the run (the
         // session owns both; nothing changes the program during a run).
@@ -369,11 +369,11 @@ impl Manager {
         self.versions.borrow().iter().map(|v| (v.id, Rc::clone(&v.func))).collect()
     }
 
-    fn fail(&self, message: String) {
+    pub(crate) fn fail(&self, message: String) {
         self.internal_error.borrow_mut().get_or_insert(message);
     }
 
-    fn links<'p>(&self, program: &'p Program) -> JitLinks<'p> {
+    pub(crate) fn links<'p>(&self, program: &'p Program) -> JitLinks<'p> {
         JitLinks {
             strings: program.strings(),
             functions: program.function_objects(),
@@ -389,12 +389,23 @@ impl Manager {
         }
     }
 
-    fn record(&self, id: FuncId, what: &str, code: Code, started: Instant) {
+    pub(crate) fn record(&self, id: FuncId, what: &str, code: Code, started: Instant) {
         self.with_stats(id, |s| s.compile_time += started.elapsed());
         if let Some(map) = &self.perf_map {
             let name = self.program().module.function(id).display_name();
             map.borrow_mut().add(code, &format!("lox:{name}{what}"));
         }
+    }
+
+    /// The JIT that compiles residual functions of the partial evaluator:
+    /// the optimizing one when the run optimizes; None without a JIT.
+    pub(crate) fn jit_for_residual_code(&self) -> Option<&RefCell<Jit>> {
+        self.opt_jit.as_ref().or(self.jit.as_ref())
+    }
+
+    /// Whether residual functions are optimized (the run optimizes).
+    pub(crate) fn opt_jit_for_residual_code(&self) -> Option<&RefCell<Jit>> {
+        self.opt_jit.as_ref()
     }
 
     /// Installs compiled code in `function`'s slots.
@@ -569,6 +580,10 @@ impl Manager {
 }
 
 impl Engine for Manager {
+    fn specialize(&self, rt: &mut Runtime, f: Value, consts: &[Value]) -> Result<Value, String> {
+        self.specialize_function(rt, f, consts)
+    }
+
     fn interpret(&self, rt: &mut Runtime, closure: *mut ObjClosure, this: Value, args: &[Value]) -> Value {
         Interp::new(rt, self.program()).call_closure(closure, this, args)
     }

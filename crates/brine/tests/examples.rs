@@ -119,6 +119,196 @@ const TOKENIZER: &[Case] = &[
     },
 ];
 
+// The interpreters written in Lox (DESIGN.md section 9): each guest
+// program runs specialized (the default) and with `--plain` (the
+// interpreter unspecialized), and both must print exactly the same.
+
+const BAGEL: &[Case] = &[
+    // A counting loop with arithmetic, <=, >, != and a loop that never runs.
+    Case { name: "bagel_loop", program: "bagel.lox", args: &["data/bagel_loop.bagel"], ..CASE },
+    Case {
+        name: "bagel_loop_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_loop.bagel", "--plain"],
+        stdout_file: Some("bagel_loop.expected"),
+        stderr_file: Some("bagel_loop.stderr"),
+        ..CASE
+    },
+    // Recursion (fib, Ackermann, gcd), mutual recursion with a forward
+    // reference, several parameters, a function without return.
+    Case { name: "bagel_calls", program: "bagel.lox", args: &["data/bagel_calls.bagel"], ..CASE },
+    Case {
+        name: "bagel_calls_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_calls.bagel", "--plain"],
+        stdout_file: Some("bagel_calls.expected"),
+        stderr_file: Some("bagel_calls.stderr"),
+        ..CASE
+    },
+    // Nested loops, if/else chains, and/or/!, shadowing in nested blocks.
+    Case { name: "bagel_nested", program: "bagel.lox", args: &["data/bagel_nested.bagel"], ..CASE },
+    Case {
+        name: "bagel_nested_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_nested.bagel", "--plain"],
+        stdout_file: Some("bagel_nested.expected"),
+        stderr_file: Some("bagel_nested.stderr"),
+        ..CASE
+    },
+    // A syntax error: one `bagel: line N: ...` line, nothing run, exit 65.
+    Case {
+        name: "bagel_syntax_error",
+        program: "bagel.lox",
+        args: &["data/bagel_syntax_error.bagel"],
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "bagel_syntax_error_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_syntax_error.bagel", "--plain"],
+        stdout_file: Some("bagel_syntax_error.expected"),
+        stderr_file: Some("bagel_syntax_error.stderr"),
+        code: 65,
+        ..CASE
+    },
+    // A function reading a top-level variable: undefined, exit 65.
+    Case {
+        name: "bagel_undefined",
+        program: "bagel.lox",
+        args: &["data/bagel_undefined.bagel"],
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "bagel_undefined_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_undefined.bagel", "--plain"],
+        stdout_file: Some("bagel_undefined.expected"),
+        stderr_file: Some("bagel_undefined.stderr"),
+        code: 65,
+        ..CASE
+    },
+    // A call with the wrong number of arguments (checked when compiling):
+    // exit 65, at the line of the call.
+    Case { name: "bagel_arity", program: "bagel.lox", args: &["data/bagel_arity.bagel"], code: 65, ..CASE },
+    Case {
+        name: "bagel_arity_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_arity.bagel", "--plain"],
+        stdout_file: Some("bagel_arity.expected"),
+        stderr_file: Some("bagel_arity.stderr"),
+        code: 65,
+        ..CASE
+    },
+    // A division by zero at run time: the output so far, then one error
+    // line and exit 70.
+    Case {
+        name: "bagel_div_zero",
+        program: "bagel.lox",
+        args: &["data/bagel_div_zero.bagel"],
+        code: 70,
+        ..CASE
+    },
+    Case {
+        name: "bagel_div_zero_plain",
+        program: "bagel.lox",
+        args: &["data/bagel_div_zero.bagel", "--plain"],
+        stdout_file: Some("bagel_div_zero.expected"),
+        stderr_file: Some("bagel_div_zero.stderr"),
+        code: 70,
+        ..CASE
+    },
+    // No program: a usage line and EX_USAGE.
+    Case { name: "bagel_usage", program: "bagel.lox", code: 64, ..CASE },
+];
+
+const LOXLOX: &[Case] = &[
+    // Loops, arithmetic, number printing, comparison and logic.
+    Case { name: "loxlox_loop", program: "loxlox.lox", args: &["data/loxlox_loop.lox"], ..CASE },
+    Case {
+        name: "loxlox_loop_plain",
+        program: "loxlox.lox",
+        args: &["data/loxlox_loop.lox", "--plain"],
+        stdout_file: Some("loxlox_loop.expected"),
+        stderr_file: Some("loxlox_loop.stderr"),
+        ..CASE
+    },
+    // Recursion, closures, a counter closure, shared captured variables.
+    Case { name: "loxlox_calls", program: "loxlox.lox", args: &["data/loxlox_calls.lox"], ..CASE },
+    Case {
+        name: "loxlox_calls_plain",
+        program: "loxlox.lox",
+        args: &["data/loxlox_calls.lox", "--plain"],
+        stdout_file: Some("loxlox_calls.expected"),
+        stderr_file: Some("loxlox_calls.stderr"),
+        ..CASE
+    },
+    // Classes: fields, methods, init, this, bound methods, inheritance, super.
+    Case { name: "loxlox_objects", program: "loxlox.lox", args: &["data/loxlox_objects.lox"], ..CASE },
+    Case {
+        name: "loxlox_objects_plain",
+        program: "loxlox.lox",
+        args: &["data/loxlox_objects.lox", "--plain"],
+        stdout_file: Some("loxlox_objects.expected"),
+        stderr_file: Some("loxlox_objects.stderr"),
+        ..CASE
+    },
+    // Syntax errors: clox's `[line N] Error at 'x': ...` lines, exit 65.
+    Case {
+        name: "loxlox_syntax_error",
+        program: "loxlox.lox",
+        args: &["data/loxlox_syntax_error.lox"],
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "loxlox_syntax_error_plain",
+        program: "loxlox.lox",
+        args: &["data/loxlox_syntax_error.lox", "--plain"],
+        stdout_file: Some("loxlox_syntax_error.expected"),
+        stderr_file: Some("loxlox_syntax_error.stderr"),
+        code: 65,
+        ..CASE
+    },
+    // Scope errors of a program that parses (return at top level, `this`
+    // outside a class, a class inheriting from itself, ...): exit 65.
+    Case {
+        name: "loxlox_scope_error",
+        program: "loxlox.lox",
+        args: &["data/loxlox_scope_error.lox"],
+        code: 65,
+        ..CASE
+    },
+    Case {
+        name: "loxlox_scope_error_plain",
+        program: "loxlox.lox",
+        args: &["data/loxlox_scope_error.lox", "--plain"],
+        stdout_file: Some("loxlox_scope_error.expected"),
+        stderr_file: Some("loxlox_scope_error.stderr"),
+        code: 65,
+        ..CASE
+    },
+    // A runtime error inside a guest function: the output before it, then
+    // the message and `[line N] in area()`, exit 70.
+    Case {
+        name: "loxlox_runtime_error",
+        program: "loxlox.lox",
+        args: &["data/loxlox_runtime_error.lox"],
+        code: 70,
+        ..CASE
+    },
+    Case {
+        name: "loxlox_runtime_error_plain",
+        program: "loxlox.lox",
+        args: &["data/loxlox_runtime_error.lox", "--plain"],
+        stdout_file: Some("loxlox_runtime_error.expected"),
+        stderr_file: Some("loxlox_runtime_error.stderr"),
+        code: 70,
+        ..CASE
+    },
+];
+
 /// A way of running a program: a name, the options after `run`, and the
 /// environment.
 type Engine = (&'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);
@@ -132,6 +322,8 @@ const ENGINES: &[Engine] = &[
     // Tier up after two calls or loop iterations, so that every crossing
     // between the interpreter and native code happens.
     ("hot", &[], &[("BRINE_TIER_THRESHOLD", "2")]),
+    // And with every third guard failing.
+    ("deopt", &[], &[("BRINE_TIER_THRESHOLD", "2"), ("BRINE_DEOPT_STRESS", "3")]),
 ];
 
 /// The environment variables that change how `brine run` runs a program.
@@ -212,9 +404,29 @@ fn run_case(case: &Case, engine: &(&str, &[&str], &[(&str, &str)])) -> Vec<Strin
     failures
 }
 
+/// Runs every case in every engine, a few runs at a time.
 fn check(cases: &[Case]) {
-    let failures: Vec<String> =
-        cases.iter().flat_map(|case| ENGINES.iter().flat_map(move |engine| run_case(case, engine))).collect();
+    let runs: Vec<(&Case, &Engine)> =
+        cases.iter().flat_map(|case| ENGINES.iter().map(move |e| (case, e))).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
+    let mut failures: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(&(case, engine)) = runs.get(i) else { break done };
+                        done.push((i, run_case(case, engine)));
+                    }
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a worker panicked")).collect()
+    });
+    failures.sort_by_key(|(i, _)| *i);
+    let failures: Vec<String> = failures.into_iter().flat_map(|(_, f)| f).collect();
     assert!(failures.is_empty(), "{} failures:\n\n{}", failures.len(), failures.join("\n\n"));
 }
 
@@ -233,11 +445,21 @@ fn tokenizer() {
     check(TOKENIZER);
 }
 
+#[test]
+fn bagel() {
+    check(BAGEL);
+}
+
+#[test]
+fn loxlox() {
+    check(LOXLOX);
+}
+
 /// Every expectation under `data/` belongs to a case, and every input a case
 /// names exists, so that a renamed case cannot silently check nothing.
 #[test]
 fn every_data_file_is_used() {
-    let cases = || WORDFREQ.iter().chain(JSON).chain(TOKENIZER);
+    let cases = || WORDFREQ.iter().chain(JSON).chain(TOKENIZER).chain(BAGEL).chain(LOXLOX);
     let mut used = BTreeSet::new();
     for case in cases() {
         assert!(examples_dir().join(case.program).is_file(), "{}: no program {}", case.name, case.program);

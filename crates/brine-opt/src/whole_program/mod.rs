@@ -437,6 +437,22 @@ impl Predictor<'_> {
     }
 }
 
+/// The globals that cannot change once defined: defined by one
+/// `define_global` (a top-level declaration, which runs once) and never
+/// assigned. What the partial evaluator may read at run time.
+pub fn unchanging_globals(module: &Module) -> HashSet<GlobalId> {
+    let mut defines = vec![0u32; module.globals.len()];
+    let mut assigned = vec![false; module.globals.len()];
+    for f in &module.functions {
+        for_each_inst(f, |kind| match *kind {
+            InstKind::DefineGlobal { global, .. } => defines[global.index()] += 1,
+            InstKind::SetGlobal { global, .. } => assigned[global.index()] = true,
+            _ => {}
+        });
+    }
+    (0..module.globals.len()).filter(|&g| defines[g] == 1 && !assigned[g]).map(GlobalId::new).collect()
+}
+
 pub(crate) fn for_each_inst(f: &Function, mut visit: impl FnMut(&InstKind)) {
     for &b in &f.layout {
         for &i in &f.block(b).insts {

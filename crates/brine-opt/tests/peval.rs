@@ -1,0 +1,216 @@
+//! The partial evaluator on IR text: an interpreter's function in, the
+//! function specialized to a guest program out, with the guest's frozen
+//! lists given by a test heap.
+
+use brine_ir::parser::parse_module;
+use brine_ir::printer::print_function_text;
+use brine_ir::{FuncId, GlobalId, StrId};
+use brine_opt::peval::{Const, Heap, LIMITS, Limits, specialize};
+use std::collections::HashMap;
+
+/// Frozen lists by their (made-up) bits, and the specializations asked for.
+#[derive(Default)]
+struct TestHeap {
+    lists: HashMap<u64, Vec<Const>>,
+    globals: HashMap<u32, Const>,
+    asked: Vec<(u64, Vec<Const>)>,
+}
+
+impl Heap for TestHeap {
+    fn index(&self, obj: u64, index: f64) -> Option<Const> {
+        self.lists.get(&obj)?.get(index as usize).copied().filter(|_| index.fract() == 0.0 && index >= 0.0)
+    }
+    fn field(&self, _: u64, _: StrId) -> Option<Const> {
+        None
+    }
+    fn global(&self, global: GlobalId) -> Option<Const> {
+        self.globals.get(&global.0).copied()
+    }
+    fn equal(&self, a: Const, b: Const) -> bool {
+        a == b
+    }
+    fn specialization(&mut self, callee: u64, consts: &[Const]) -> Option<u64> {
+        self.asked.push((callee, consts.to_vec()));
+        Some(0x9000 + self.asked.len() as u64)
+    }
+}
+
+const CODE: u64 = 0x1000;
+const CALLEE: u64 = 0x2000;
+
+fn list(items: &[f64]) -> Vec<Const> {
+    items.iter().map(|&n| Const::Number(n)).collect()
+}
+
+/// Specializes function f0 of `text` to the frozen list `code`.
+fn specialize_text(text: &str, code: &[f64], limits: Limits) -> Result<(String, usize), String> {
+    let mut module = parse_module(text).unwrap_or_else(|e| panic!("{e}"));
+    let mut heap = TestHeap::default();
+    heap.lists.insert(CODE, list(code));
+    let func = module.function(FuncId(0));
+    let s = specialize(func, CALLEE, &[Const::Object(CODE)], &mut heap, limits)?;
+    let id = module.declare_function(s.func.name.clone(), s.func.kind, s.func.arity, s.func.line);
+    module.define_function(id, s.func);
+    let text = print_function_text(&module, id);
+    if let Err(e) = brine_ir::verifier::verify_function_in(&module, module.function(id)) {
+        panic!("the residual function does not verify: {e:?}\n{text}");
+    }
+    Ok((text, s.copies))
+}
+
+/// ```lox
+/// fun run(code, x) {
+///   var pc = 0;
+///   brine.pushContext(pc);
+///   while (true) {
+///     var op = code[pc];
+///     if (op == 0) {           // add the next operand to x
+///       x = x + code[pc + 1];
+///       pc = pc + 2;
+///       brine.updateContext(pc);
+///     } else {                 // anything else: return x
+///       brine.popContext();
+///       return x;
+///     }
+///   }
+/// }
+/// ```
+const ADDER: &str = "sites 3, 5, 6, 7, 7, 7, 8, 9, 11
+function f0 \"run\"(arity 2, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val, v3: val):
+    v4 = number 0.0
+    v5 = intrinsic push_context(v4) @0  ; line 3
+    jump block1(v4, v3)
+block1(v9: val, v14: val):
+    v6 = bool true
+    v7 = truthy v6
+    branch v7, block2, block3
+block2:
+    v10 = get_index v2, v9 @1  ; line 5
+    v11 = number 0.0
+    v12 = eq v10, v11 @2  ; line 6
+    v13 = truthy v12
+    branch v13, block4, block5
+block3:
+    v29 = nil
+    return v29
+block4:
+    v15 = number 1.0
+    v16 = add v9, v15 @3  ; line 7
+    v17 = get_index v2, v16 @4  ; line 7
+    v18 = add v14, v17 @5  ; line 7
+    v19 = number 2.0
+    v20 = add v9, v19 @6  ; line 8
+    v21 = intrinsic update_context(v20) @7  ; line 9
+    jump block6
+block5:
+    v22 = intrinsic pop_context() @8  ; line 11
+    return v14
+block6:
+    jump block1(v20, v18)
+}
+";
+
+#[test]
+fn the_adder_becomes_straight_line_code() {
+    let (text, copies) = specialize_text(ADDER, &[0.0, 5.0, 0.0, 7.0, 1.0], LIMITS).unwrap();
+    println!("{text}");
+    assert_eq!(
+        text,
+        "function f1 \"run\"(arity 1, captures 0, function, line 1) {
+block0(v0: val, v1: val, v2: val):
+    v3 = number 5.0
+    v4 = add v2, v3 @5  ; line 7
+    v5 = number 7.0
+    v6 = add v4, v5 @5  ; line 7
+    return v6
+}
+"
+    );
+    // The entry, and for each of the three instructions the loop header
+    // and the test of the opcode, and the handler's two blocks.
+    assert_eq!(copies, 12);
+}
+
+/// Compiles `source`, and specializes its global function `name` to the
+/// constants: the residual function's text, or why not.
+fn specialize_lox(
+    source: &str,
+    name: &str,
+    consts: &[Const],
+    heap: &mut TestHeap,
+    limits: Limits,
+) -> Result<String, String> {
+    let mut module = brine_ir::Module::new();
+    brine_frontend::compile(source.as_bytes(), &mut module).unwrap_or_else(|e| panic!("{e:?}"));
+    let id = (0..module.functions.len())
+        .map(FuncId::new)
+        .find(|&id| module.function(id).name == name.as_bytes())
+        .expect("the function");
+    let s = specialize(module.function(id), CALLEE, consts, heap, limits)?;
+    let out = module.declare_function(s.func.name.clone(), s.func.kind, s.func.arity, s.func.line);
+    module.define_function(out, s.func);
+    let text = print_function_text(&module, out);
+    if let Err(e) = brine_ir::verifier::verify_function_in(&module, module.function(out)) {
+        panic!("the residual function does not verify: {e:?}\n{text}");
+    }
+    Ok(text)
+}
+
+/// A register machine: `0 r k` sets register r to k, `1 r s` adds
+/// register s to r, `2 r k t` jumps to t when register r < k, `3 r`
+/// returns register r. Register 0 starts as the argument.
+const REGISTER_VM: &str = "
+fun run(code, arg) {
+  var pc = 0;
+  brine.writeReg(0, arg);
+  brine.pushContext(pc);
+  while (true) {
+    var op = code[pc];
+    if (op == 0) {
+      brine.writeReg(code[pc + 1], code[pc + 2]);
+      pc = pc + 3;
+      brine.updateContext(pc);
+    } else if (op == 1) {
+      var r = code[pc + 1];
+      brine.writeReg(r, brine.readReg(r) + brine.readReg(code[pc + 2]));
+      pc = pc + 3;
+      brine.updateContext(pc);
+    } else if (op == 2) {
+      if (brine.readReg(code[pc + 1]) < code[pc + 2]) {
+        pc = code[pc + 3];
+        brine.updateContext(pc);
+      } else {
+        pc = pc + 4;
+        brine.updateContext(pc);
+      }
+    } else {
+      brine.popContext();
+      return brine.readReg(code[pc + 1]);
+    }
+  }
+}
+";
+
+fn vm_heap(code: &[f64]) -> TestHeap {
+    let mut heap = TestHeap::default();
+    heap.lists.insert(CODE, list(code));
+    heap
+}
+
+#[test]
+fn a_guest_loop_becomes_a_loop_with_its_registers_in_ssa_values() {
+    // r1 = 1; loop: r0 = r0 + r1; if r0 < 100 goto loop; return r0
+    let code = [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 2.0, 0.0, 100.0, 3.0, 3.0, 0.0];
+    let mut heap = vm_heap(&code);
+    let text = specialize_lox(REGISTER_VM, "run", &[Const::Object(CODE)], &mut heap, LIMITS).unwrap();
+    println!("{text}");
+    // No loads of the program, no register file, no dispatch: the loop
+    // adds and compares register 0 (a block parameter).
+    for absent in ["get_index", "intrinsic", "eq "] {
+        assert!(!text.contains(absent), "{absent} in\n{text}");
+    }
+    assert_eq!(text.matches(" = add ").count(), 1, "{text}");
+    assert_eq!(text.matches(" = lt ").count(), 1, "{text}");
+    assert!(text.contains("number 100.0"), "{text}");
+}
