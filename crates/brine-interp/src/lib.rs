@@ -105,9 +105,10 @@ impl<'a> Interp<'a> {
             }
             if (*function).tier != tier::INTERP {
                 // The array entry reads its arguments before anything can
-                // grow the stack they live in.
+                // grow the stack they live in. (`call_closure` sets the
+                // native stack base for the native frames.)
                 let argv = self.rt.stack.as_ptr().add(base + 2);
-                return stack::with_native_frames(self.rt, |rt| abi::call_closure(rt, closure, this, argv));
+                return abi::call_closure(self.rt, closure, this, argv);
             }
             (*function).calls += 1;
         }

@@ -97,7 +97,9 @@ pub unsafe extern "C" fn brine_baseline_loop_hot(
 }
 
 /// Calls a closure from Rust: through its array entry when its function
-/// has native code, else in the interpreter through the runtime's engine.
+/// has native code (with `native_stack_base` set, see
+/// [`with_native_frames`](crate::stack::with_native_frames)), else in the
+/// interpreter through the runtime's engine.
 ///
 /// # Safety
 /// `rt` is the live runtime; `closure` a live closure; `argv` points at the
@@ -114,7 +116,16 @@ pub unsafe fn call_closure(
         let function = (*closure).function;
         if (*function).tier != tier::INTERP {
             let entry: ArrayEntry = std::mem::transmute::<*const u8, ArrayEntry>((*function).entry);
-            return entry(rt, Value::object(closure), this, argv);
+            // Invariant: native code runs only below a set
+            // `native_stack_base`, or a collection during it scans none of
+            // its frames and frees what only they hold (a raw array that
+            // `Map.$rebuild` just allocated, say). Callers from native code
+            // (the helpers) have one set already, which this keeps; callers
+            // from Rust alone (the interpreter, the runtime's map operations,
+            // a native with bound arguments) may not.
+            return crate::stack::with_native_frames(&mut *rt, |rt| {
+                entry(rt, Value::object(closure), this, argv)
+            });
         }
         let Some(engine) = (*rt).engine else {
             return (*rt).raise_internal("calling a function that has no code");
