@@ -176,8 +176,9 @@ pub fn specialize(
         preds: HashMap::new(),
         copies: HashMap::new(),
         pending: Vec::new(),
+        auto: find_dispatch_loop(func, consts.len()),
     };
-    let entry = Key { block: func.entry(), start: 0, ctx: Vec::new(), case: None };
+    let entry = Key { block: func.entry(), start: 0, ctx: Vec::new(), case: None, pcs: Vec::new() };
     let params = &func.block(func.entry()).params;
     // The entry state: the callee is the original closure, the constants
     // are constants, `this` and the rest are run-time values.
@@ -202,6 +203,9 @@ struct Key {
     start: u32,
     ctx: Vec<Option<Const>>,
     case: Option<Const>,
+    /// In a dispatch loop found without annotations: the constant values
+    /// of the block's parameters that carry the next program counter.
+    pcs: Vec<Option<Const>>,
 }
 
 /// An abstract value in a block copy's entry state.
@@ -306,6 +310,112 @@ struct Eval<'a> {
     preds: HashMap<Key, usize>,
     copies: HashMap<Key, CopyBlock>,
     pending: Vec<(Block, Key, Frame)>,
+    /// The dispatch loop found by [`find_dispatch_loop`], when the
+    /// function names no contexts itself.
+    auto: Option<DispatchLoop>,
+}
+
+/// A loop that runs an interpreter: its header has a parameter (the
+/// program counter) that indexes a constant argument inside the loop.
+/// Without annotations, the evaluator uses that parameter's value at the
+/// header as the context: as if the loop were entered with
+/// `pushContext(pc)` and each way back to its header ended with
+/// `updateContext(pc)`, and its exits with `popContext()`.
+#[derive(Debug)]
+struct DispatchLoop {
+    header: Block,
+    param: usize,
+    blocks: std::collections::HashSet<Block>,
+    /// The parameters of the loop's other blocks whose values reach the
+    /// header's program counter along jumps inside the loop.
+    carriers: std::collections::HashSet<Value>,
+}
+
+/// The parameters of `blocks` (but `header`) whose values reach
+/// parameter `param` of `header` along jumps between those blocks.
+fn carriers(
+    func: &Function,
+    header: Block,
+    param: usize,
+    blocks: &std::collections::HashSet<Block>,
+) -> std::collections::HashSet<Value> {
+    let mut wanted: std::collections::HashSet<(Block, usize)> = [(header, param)].into();
+    loop {
+        let mut more = Vec::new();
+        for &b in blocks {
+            let Some(t) = func.terminator(b) else { continue };
+            for (dest, args) in func.inst(t).kind.successors() {
+                for (i, &a) in args.iter().enumerate() {
+                    if wanted.contains(&(dest, i))
+                        && let brine_ir::ValueDef::Param(pb, pi) = func.values[a.index()].def
+                        && pb != header
+                        && blocks.contains(&pb)
+                        && !wanted.contains(&(pb, pi as usize))
+                    {
+                        more.push((pb, pi as usize));
+                    }
+                }
+            }
+        }
+        if more.is_empty() {
+            break;
+        }
+        wanted.extend(more);
+    }
+    wanted.into_iter().filter(|&(b, _)| b != header).map(|(b, i)| func.block(b).params[i]).collect()
+}
+
+/// The dispatch loop of `func` when its first `nconsts` parameters are
+/// constants and it names no contexts: the outermost loop whose header
+/// has a parameter used as the index of a load from a constant argument,
+/// or from something loaded from one (`fn.code`), in the loop.
+fn find_dispatch_loop(func: &Function, nconsts: usize) -> Option<DispatchLoop> {
+    let insts =
+        || func.layout.iter().flat_map(|&b| func.block(b).insts.iter().map(move |&i| (b, func.inst(i))));
+    let names_contexts = insts().any(|(_, d)| {
+        matches!(
+            d.kind,
+            InstKind::Intrinsic {
+                op: Intrinsic::PushContext | Intrinsic::UpdateContext | Intrinsic::PopContext,
+                ..
+            }
+        )
+    });
+    if names_contexts || nconsts == 0 {
+        return None;
+    }
+    // The constant arguments and what is loaded from them.
+    let mut fixed: std::collections::HashSet<Value> =
+        func.block(func.entry()).params[2..2 + nconsts].iter().copied().collect();
+    for _ in 0..2 {
+        for (_, d) in insts() {
+            if let (InstKind::GetProp { obj, .. } | InstKind::GetIndex { obj, .. }, Some(r)) =
+                (&d.kind, d.result)
+                && fixed.contains(obj)
+            {
+                fixed.insert(r);
+            }
+        }
+    }
+    let cfg = brine_ir::ControlFlowGraph::with_function(func);
+    let domtree = brine_ir::DominatorTree::with_function(func, &cfg);
+    let loops = brine_ir::LoopAnalysis::with_function(func, &cfg, &domtree);
+    let mut candidates: Vec<_> = loops.loops().collect();
+    candidates.sort_by_key(|&lp| loops.depth(lp));
+    for lp in candidates {
+        let header = loops.header(lp);
+        let blocks: std::collections::HashSet<Block> = loops.blocks(lp).iter().copied().collect();
+        for (param, &p) in func.block(header).params.iter().enumerate() {
+            let indexes = blocks.iter().flat_map(|&b| &func.block(b).insts).any(|&i| {
+                matches!(func.inst(i).kind, InstKind::GetIndex { obj, index, .. } if index == p && fixed.contains(&obj))
+            });
+            if indexes {
+                let carriers = carriers(func, header, param, &blocks);
+                return Some(DispatchLoop { header, param, blocks, carriers });
+            }
+        }
+    }
+    None
 }
 
 /// The residual block of a copy with more than one way in: its
@@ -606,23 +716,40 @@ impl Eval<'_> {
         }
     }
 
-    /// The edge to block `dest` with `args`, from `frame`.
-    fn edge(&mut self, frame: &Frame, dest: Block, args: &[Value]) -> Result<Edge, String> {
+    /// The edge to block `dest` with `args`, from `frame` in block `from`.
+    fn edge(&mut self, frame: &Frame, from: Block, dest: Block, args: &[Value]) -> Result<Edge, String> {
         let slots = self.slots(dest, 0);
         let params = &self.func.block(dest).params;
         let mut vals = Vec::with_capacity(slots.len());
-        for v in slots {
+        for &v in &slots {
             let source = match params.iter().position(|&p| p == v) {
                 Some(i) => args[i],
                 None => v,
             };
             vals.push(get(frame, source)?);
         }
-        Ok(Edge {
-            key: Key { block: dest, start: 0, ctx: frame.ctx.clone(), case: None },
-            vals,
-            regs: frame.regs.clone(),
-        })
+        let ctx = match &self.auto {
+            // Into the dispatch loop's header: the program counter is the
+            // context; out of the loop, none.
+            Some(auto) if dest == auto.header => {
+                vec![get(frame, args[auto.param])?.constant()]
+            }
+            Some(auto) if auto.blocks.contains(&from) && !auto.blocks.contains(&dest) => Vec::new(),
+            _ => frame.ctx.clone(),
+        };
+        // A block of the dispatch loop where paths with different next
+        // program counters meet is copied per program counter, as if
+        // each path had said `updateContext` before they met.
+        let pcs = match &self.auto {
+            Some(auto) if dest != auto.header && auto.blocks.contains(&dest) => slots
+                .iter()
+                .zip(&vals)
+                .filter(|(v, _)| auto.carriers.contains(v))
+                .map(|(_, val)| val.constant())
+                .collect(),
+            _ => Vec::new(),
+        };
+        Ok(Edge { key: Key { block: dest, start: 0, ctx, case: None, pcs }, vals, regs: frame.regs.clone() })
     }
 
     /// Evaluates copy `key` from `frame`, emitting its residual code into
@@ -633,18 +760,20 @@ impl Eval<'_> {
         for (offset, &inst) in insts.iter().enumerate() {
             let data = func.inst(inst);
             match &data.kind {
-                InstKind::Jump { dest, args } => return Ok(Exit::Jump(self.edge(&frame, *dest, args)?)),
+                InstKind::Jump { dest, args } => {
+                    return Ok(Exit::Jump(self.edge(&frame, key.block, *dest, args)?));
+                }
                 InstKind::Branch { cond, then_dest, then_args, else_dest, else_args } => {
                     return Ok(match get(&frame, *cond)? {
                         Val::Const(c) => {
                             let (dest, args) =
                                 if c.truthy() { (then_dest, then_args) } else { (else_dest, else_args) };
-                            Exit::Jump(self.edge(&frame, *dest, args)?)
+                            Exit::Jump(self.edge(&frame, key.block, *dest, args)?)
                         }
                         Val::Res(cond) => Exit::Branch(
                             cond,
-                            self.edge(&frame, *then_dest, then_args)?,
-                            self.edge(&frame, *else_dest, else_args)?,
+                            self.edge(&frame, key.block, *then_dest, then_args)?,
+                            self.edge(&frame, key.block, *else_dest, else_args)?,
                         ),
                         Val::RegFile => return Err("a branch on the register file".into()),
                     });
@@ -667,6 +796,7 @@ impl Eval<'_> {
                                 start,
                                 ctx: frame.ctx.clone(),
                                 case: case.map(Const::Number),
+                                pcs: key.pcs.clone(),
                             },
                             vals: slots
                                 .iter()

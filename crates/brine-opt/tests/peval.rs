@@ -30,8 +30,15 @@ impl Heap for TestHeap {
         a == b
     }
     fn specialization(&mut self, callee: u64, consts: &[Const]) -> Option<u64> {
-        self.asked.push((callee, consts.to_vec()));
-        Some(0x9000 + self.asked.len() as u64)
+        let request = (callee, consts.to_vec());
+        let i = match self.asked.iter().position(|r| *r == request) {
+            Some(i) => i,
+            None => {
+                self.asked.push(request);
+                self.asked.len() - 1
+            }
+        };
+        Some(0x9001 + i as u64)
     }
 }
 
@@ -213,4 +220,138 @@ fn a_guest_loop_becomes_a_loop_with_its_registers_in_ssa_values() {
     assert_eq!(text.matches(" = add ").count(), 1, "{text}");
     assert_eq!(text.matches(" = lt ").count(), 1, "{text}");
     assert!(text.contains("number 100.0"), "{text}");
+}
+
+/// An adder whose op 1 jumps to a run-time target.
+const RUN_TIME_JUMP: &str = "
+fun run(code, x, target) {
+  var pc = 0;
+  brine.pushContext(pc);
+  while (true) {
+    var op = code[pc];
+    if (op == 0) {
+      x = x + code[pc + 1];
+      pc = pc + 2;
+      brine.updateContext(pc);
+    } else if (op == 1) {
+      pc = target;
+      brine.updateContext(pc);
+    } else {
+      brine.popContext();
+      return x;
+    }
+  }
+}
+";
+
+#[test]
+fn a_context_known_only_at_run_time_falls_back_to_the_generic_loop() {
+    let mut heap = vm_heap(&[0.0, 1.0, 1.0, 2.0]);
+    let text = specialize_lox(RUN_TIME_JUMP, "run", &[Const::Object(CODE)], &mut heap, LIMITS).unwrap();
+    // The first instruction is compiled (x + 1 with the constant); after
+    // the jump, the dispatch loop runs as written: it loads opcodes.
+    assert!(text.contains("number 1.0"), "{text}");
+    assert!(text.contains("get_index"), "{text}");
+    // The compiled add; then the generic loop's pc + 1, x + code[pc + 1]
+    // and pc + 2.
+    assert_eq!(text.matches(" = add ").count(), 4, "{text}");
+}
+
+#[test]
+fn contexts_that_never_repeat_run_out_of_budget() {
+    let source = "
+fun run(code, n) {
+  var pc = 0;
+  brine.pushContext(pc);
+  while (pc < n) {
+    pc = pc + 1;
+    brine.updateContext(pc);
+  }
+  return pc;
+}
+";
+    let mut heap = vm_heap(&[]);
+    let limits = Limits { copies: 200, insts: 10_000 };
+    let err = specialize_lox(source, "run", &[Const::Object(CODE)], &mut heap, limits).unwrap_err();
+    assert!(err.contains("budget of 200 block copies"), "{err}");
+    // Without contexts, the same loop is one loop: pc merges into a
+    // run-time value.
+    let plain = source.replace("brine.pushContext(pc);", "").replace("brine.updateContext(pc);", "");
+    let text = specialize_lox(&plain, "run", &[Const::Object(CODE)], &mut heap, limits).unwrap();
+    assert_eq!(text.matches(" = lt ").count(), 1, "{text}");
+}
+
+#[test]
+fn specialize_value_gives_each_case_a_constant() {
+    let source = "
+fun pick(code, x) {
+  var k = brine.specializeValue(x, 0, 2);
+  return code[k];
+}
+";
+    let mut heap = vm_heap(&[10.0, 20.0, 30.0]);
+    let text = specialize_lox(source, "pick", &[Const::Object(CODE)], &mut heap, LIMITS).unwrap();
+    // Three tests of x, each case returning its element; the default
+    // indexes at run time.
+    assert_eq!(text.matches(" = eq ").count(), 3, "{text}");
+    for n in ["10.0", "20.0", "30.0"] {
+        assert!(text.contains(&format!("number {n}")), "{n}:\n{text}");
+    }
+    assert_eq!(text.matches("get_index").count(), 1, "{text}");
+}
+
+#[test]
+fn a_call_with_the_guest_program_is_a_call_of_a_specialization() {
+    let source = "
+fun run(code, pc, x) {
+  brine.pushContext(pc);
+  while (true) {
+    var op = code[pc];
+    if (op == 0) {
+      x = run(code, code[pc + 1], x) * 2;
+      pc = pc + 2;
+      brine.updateContext(pc);
+    } else {
+      brine.popContext();
+      return x + code[pc + 1];
+    }
+  }
+}
+";
+    let mut module = brine_ir::Module::new();
+    brine_frontend::compile(source.as_bytes(), &mut module).unwrap();
+    let run_global = module.global_id(b"run").unwrap();
+    // call the function at 3 and double; return x + 1 | return x + 5
+    let mut heap = vm_heap(&[0.0, 3.0, 1.0, 1.0, 1.0, 5.0]);
+    heap.globals.insert(run_global.0, Const::Object(CALLEE));
+    let text =
+        specialize_lox(source, "run", &[Const::Object(CODE), Const::Number(0.0)], &mut heap, LIMITS).unwrap();
+    assert_eq!(heap.asked, vec![(CALLEE, vec![Const::Object(CODE), Const::Number(3.0)])]);
+    assert!(text.contains("object 0x9001"), "{text}");
+    assert!(!text.contains("get_index"), "{text}");
+}
+
+/// `source` without its context annotations.
+fn without_contexts(source: &str) -> String {
+    source
+        .lines()
+        .filter(|l| !["pushContext", "updateContext", "popContext"].iter().any(|c| l.contains(c)))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn without_annotations_the_dispatch_loop_is_found() {
+    let code = [0.0, 1.0, 1.0, 1.0, 0.0, 1.0, 2.0, 0.0, 100.0, 3.0, 3.0, 0.0];
+    let annotated =
+        specialize_lox(REGISTER_VM, "run", &[Const::Object(CODE)], &mut vm_heap(&code), LIMITS).unwrap();
+    let bare = without_contexts(REGISTER_VM);
+    assert!(!bare.contains("Context"));
+    let found = specialize_lox(&bare, "run", &[Const::Object(CODE)], &mut vm_heap(&code), LIMITS).unwrap();
+    // The same loop, up to the numbers of the values.
+    let shape =
+        |t: &str| t.lines().map(|l| l.split(" = ").last().unwrap_or(l).to_string()).collect::<Vec<_>>();
+    assert_eq!(found.matches(" = add ").count(), 1, "{found}");
+    assert!(!found.contains("get_index"), "{found}");
+    assert_eq!(shape(&found).len(), shape(&annotated).len(), "annotated:\n{annotated}\nfound:\n{found}");
 }
