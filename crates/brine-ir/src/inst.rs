@@ -368,15 +368,6 @@ pub enum InstKind {
     Print {
         value: Value,
     },
-    /// A `brine.*` intrinsic of DESIGN.md section 9 (what `brine.name(args)`
-    /// lowers to while the program has not defined `brine` itself): see
-    /// [`Intrinsic`] for each one's operands and what it does outside
-    /// specialization.
-    Intrinsic {
-        op: Intrinsic,
-        args: Vec<Value>,
-        site: SiteId,
-    },
 
     // ---- typed operations and guards (specialized code) -------------------
     /// `value` (a val) unboxed to an f64 when it is a number; otherwise the
@@ -509,6 +500,18 @@ pub enum InstKind {
     },
     Return {
         value: Value,
+    },
+
+    // ---- added later: last, so that the binary encoding of the others
+    // (by variant index) stays the same ---------------------------------------
+    /// A `brine.*` intrinsic of DESIGN.md section 9 (what `brine.name(args)`
+    /// lowers to while the program has not defined `brine` itself): see
+    /// [`Intrinsic`] for each one's operands and what it does outside
+    /// specialization.
+    Intrinsic {
+        op: Intrinsic,
+        args: Vec<Value>,
+        site: SiteId,
     },
 }
 
