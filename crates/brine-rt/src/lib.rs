@@ -103,6 +103,10 @@ impl AotEngine {
 }
 
 impl Engine for AotEngine {
+    fn specialize(&self, _rt: &mut Runtime, _f: Value, _consts: &[Value]) -> Result<Value, String> {
+        Err("this executable has no JIT".into())
+    }
+
     fn interpret(&self, rt: &mut Runtime, closure: *mut ObjClosure, this: Value, args: &[Value]) -> Value {
         Interp::new(rt, &self.program).call_closure(closure, this, args)
     }

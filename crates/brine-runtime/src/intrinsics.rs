@@ -124,23 +124,19 @@ impl Runtime {
                 consts.len()
             ));
         }
-        if let Some(engine) = self.engine {
+        let why = match self.engine {
             // SAFETY: an installed engine is alive (`Runtime::engine`).
-            match unsafe { (*engine).specialize(self, f, consts) } {
+            Some(engine) => match unsafe { (*engine).specialize(self, f, consts) } {
                 Ok(g) => return g,
-                Err(why) => {
-                    let note =
-                        format!("brine.specialize of {}: not specialized ({why})", self.function_name(f));
-                    self.notes.push(note);
-                }
-            }
-        } else {
-            let note = format!(
-                "brine.specialize of {}: not specialized (this executable has no JIT); it runs with its arguments bound",
-                self.function_name(f)
-            );
-            self.notes.push(note);
-        }
+                Err(why) => why,
+            },
+            None => "this executable has no JIT".to_string(),
+        };
+        let note = format!(
+            "brine.specialize of {}: not specialized ({why}); it runs with its arguments bound",
+            self.function_name(f)
+        );
+        self.notes.push(note);
         self.bind_arguments(f, consts, arity)
     }
 

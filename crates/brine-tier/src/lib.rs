@@ -215,7 +215,8 @@ impl Session {
 
     /// The IR of every optimized version compiled so far, as text: for each,
     /// a comment naming the function, then the function as `brine emit ir`
-    /// prints it (with the frame states of its guards).
+    /// prints it (with the frame states of its guards); then the residual
+    /// functions of `brine.specialize`, the same way.
     pub fn optimized_ir(&self) -> String {
         let mut out = String::new();
         for (n, (id, func)) in self.manager.optimized().into_iter().enumerate() {
@@ -223,6 +224,15 @@ impl Session {
             module.functions = vec![(*func).clone()];
             let text = brine_ir::printer::print_function_text(&module, brine_ir::FuncId(0));
             out.push_str(&format!("; optimized version {n} of {id} {}\n{text}\n", func.display_name()));
+        }
+        for (n, (id, func)) in self.manager.specialized.borrow().iter().enumerate() {
+            let mut module = self.program.module.clone();
+            module.functions = vec![(**func).clone()];
+            let text = brine_ir::printer::print_function_text(&module, brine_ir::FuncId(0));
+            out.push_str(&format!(
+                "; specialized function {n} of {id} {} (brine.specialize)\n{text}\n",
+                func.display_name()
+            ));
         }
         out
     }

@@ -104,6 +104,9 @@ pub(crate) struct Manager {
     /// (`brine_ir::symbol::link`); null otherwise.
     class_links: Cell<*const u64>,
     pub stats: RefCell<Vec<FunctionStats>>,
+    /// The residual functions `brine.specialize` compiled, each with the
+    /// IR function it specializes (for `emit opt-ir`).
+    pub specialized: RefCell<Vec<(FuncId, Rc<Function>)>>,
     /// The first internal error (a compilation that failed), reported when
     /// the run ends.
     pub internal_error: RefCell<Option<String>>,
@@ -307,6 +310,7 @@ impl Manager {
             states: RefCell::new(Vec::new()),
             class_links: Cell::new(std::ptr::null()),
             stats: RefCell::new(Vec::new()),
+            specialized: RefCell::new(Vec::new()),
             internal_error: RefCell::new(None),
             perf_map,
             fault: std::env::var_os("BRINE_FAULT").is_some_and(|v| v == "compile"),

@@ -281,6 +281,7 @@ impl Manager {
         match code {
             Ok(code) => {
                 self.record(id, " (specialized)", code.code, started);
+                self.specialized.borrow_mut().push((id, std::rc::Rc::new(func)));
                 Ok(code)
             }
             Err(e) => {

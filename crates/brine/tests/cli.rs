@@ -666,3 +666,89 @@ fn a_saved_profile_guides_an_o2_build_and_must_be_of_the_same_program() {
     assert_eq!(out.status.code(), Some(64));
     assert!(text(&out.stderr).contains("--use-profile needs -O2"), "{}", text(&out.stderr));
 }
+
+/// A register machine in Lox (DESIGN.md section 9), and a guest program
+/// that counts register 0 up to 100.
+const REGISTER_VM: &[u8] = b"fun run(code, arg) {
+  var pc = 0;
+  brine.writeReg(0, arg);
+  brine.pushContext(pc);
+  while (true) {
+    var op = code[pc];
+    if (op == 0) {
+      brine.writeReg(code[pc + 1], code[pc + 2]);
+      pc = pc + 3;
+      brine.updateContext(pc);
+    } else if (op == 1) {
+      var r = code[pc + 1];
+      brine.writeReg(r, brine.readReg(r) + brine.readReg(code[pc + 2]));
+      pc = pc + 3;
+      brine.updateContext(pc);
+    } else if (op == 2) {
+      if (brine.readReg(code[pc + 1]) < code[pc + 2]) {
+        pc = code[pc + 3];
+        brine.updateContext(pc);
+      } else {
+        pc = pc + 4;
+        brine.updateContext(pc);
+      }
+    } else {
+      brine.popContext();
+      return brine.readReg(code[pc + 1]);
+    }
+  }
+}
+var code = brine.freeze([0, 1, 1, 1, 0, 1, 2, 0, 100, 3, 3, 0]);
+var compiled = brine.specialize(run, code);
+print compiled(0);
+print compiled(50);
+print run(code, 7);
+";
+
+#[test]
+fn brine_specialize_compiles_where_there_is_a_jit_and_binds_elsewhere() {
+    let path = temp_file("register-vm.lox", REGISTER_VM);
+    let file = path.to_str().unwrap();
+    let expected = "100\n100\n100\n";
+    // `brine run`: the interpreter specialized to the guest program.
+    let out = brine(&["run", "--profile", file], "");
+    assert_eq!((text(&out.stdout).as_str(), out.status.code()), (expected, Some(0)), "{}", text(&out.stderr));
+    let report = text(&out.stderr);
+    assert!(report.contains("brine.specialize of run: 1 function(s), "), "{report}");
+    // `emit opt-ir` shows the residual function: the guest's loop, with
+    // no dispatch left.
+    let out = brine(&["emit", "opt-ir", file], "");
+    let ir = text(&out.stdout);
+    let residual = ir.split("; specialized function 0 of ").nth(1).expect("a specialized function");
+    assert!(residual.contains("(arity 1,") && residual.contains(" = lt "), "{ir}");
+    assert!(!residual.contains("get_index") && !residual.contains("intrinsic"), "{ir}");
+    // The interpreter alone: the arguments bound, and a note.
+    let out = brine(&["run", "--engine=interp", "--profile", file], "");
+    assert_eq!(text(&out.stdout), expected);
+    assert!(
+        text(&out.stderr).contains(
+            "brine.specialize of <fn run>: not specialized (this run has no JIT (--engine=interp)); it runs with its arguments bound"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+    // A --jit executable specializes as `run` does.
+    let exe = build("register-vm-jit", REGISTER_VM, &["--jit"]);
+    let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
+    assert_eq!(text(&run.stdout), expected);
+    assert!(text(&run.stderr).contains("brine.specialize of run: 1 function(s), "), "{}", text(&run.stderr));
+    // Executables without the JIT bind the arguments, and say so.
+    for flags in [&["--no-jit"][..], &["-O2"]] {
+        let exe = build("register-vm-aot", REGISTER_VM, flags);
+        let run = Command::new(&exe).output().unwrap();
+        assert_eq!((text(&run.stdout).as_str(), text(&run.stderr).as_str()), (expected, ""), "{flags:?}");
+        let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
+        assert_eq!(text(&run.stdout), expected);
+        assert!(
+            text(&run.stderr)
+                .contains("not specialized (this executable has no JIT); it runs with its arguments bound"),
+            "{flags:?}: {}",
+            text(&run.stderr)
+        );
+    }
+}
