@@ -93,6 +93,17 @@ pub fn build_executable(
                 .into(),
         ));
     }
+    // -O2: the `brine.specialize` calls whose arguments are known now are
+    // done now (their residual functions are then functions of the module).
+    let specialized;
+    let module = if options.optimize {
+        let mut m = module.clone();
+        brine_opt::peval::specialize_ahead_of_time(&mut m);
+        specialized = m;
+        &specialized
+    } else {
+        module
+    };
     let (versions, classes) = if options.optimize {
         optimize_ahead_of_time(module, options.profile.as_ref())
     } else {
@@ -189,8 +200,25 @@ fn optimize_ahead_of_time(
 /// optimized version as `brine emit ir` prints it, then the classes with
 /// class links.
 pub fn ahead_of_time_ir(module: &Module) -> String {
+    let before = module.functions.len();
+    let mut specialized = module.clone();
+    let notes = brine_opt::peval::specialize_ahead_of_time(&mut specialized);
+    let module = &specialized;
     let (versions, classes) = optimize_ahead_of_time(module, None);
     let mut out = String::new();
+    for note in notes {
+        out.push_str(&note);
+        out.push('\n');
+    }
+    for id in (0..module.functions.len()).map(FuncId::new).filter(|id| id.index() >= before) {
+        let mut m = module.clone();
+        m.functions = vec![module.function(id).clone()];
+        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        out.push_str(&format!(
+            "; specialized ahead of time: {id} {}\n{text}\n",
+            module.function(id).display_name()
+        ));
+    }
     for (id, func) in versions {
         let mut m = module.clone();
         m.functions = vec![func];

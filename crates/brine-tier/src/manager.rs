@@ -194,6 +194,14 @@ impl Observations<'_> {
         }
     }
 
+    /// `m`, if its prototype is the program's for its IR function: not one
+    /// `brine.specialize` made (which names the IR function it
+    /// specializes, of other parameters, and must not be inlined as it).
+    fn own(&self, m: brine_opt::Method) -> Option<brine_opt::Method> {
+        let own = self.0.function_objects().get(m.func.index()).is_some_and(|&f| f as u64 == m.function);
+        own.then_some(m)
+    }
+
     /// The entries of a site that has seen a few keys (two or more, but
     /// not too many for its cache).
     fn polymorphic(&self, site: SiteId) -> &[IcEntry] {
@@ -224,10 +232,13 @@ impl brine_opt::Oracle for Observations<'_> {
             if callee.is_kind(ObjKind::Class) {
                 let init = (*callee.as_ptr::<ObjClass>()).init;
                 let init = init.is_kind(ObjKind::Closure).then(|| closure_method(init, 0));
-                return Some(brine_opt::CallTarget::Class { class: callee.0, init });
+                return Some(brine_opt::CallTarget::Class {
+                    class: callee.0,
+                    init: init.and_then(|m| self.own(m)),
+                });
             }
             let function = entry.key as *mut ObjFunction;
-            Some(brine_opt::CallTarget::Function(function_method(function, entry.data, 0)))
+            Some(brine_opt::CallTarget::Function(self.own(function_method(function, entry.data, 0))?))
         }
     }
 
@@ -235,7 +246,10 @@ impl brine_opt::Oracle for Observations<'_> {
         let entry = self.monomorphic(site)?;
         let closure = Value(entry.data);
         // SAFETY: the entry's objects are live (see `Observations`).
-        closure.is_kind(ObjKind::Closure).then(|| unsafe { closure_method(closure, entry.key as u64) })
+        closure
+            .is_kind(ObjKind::Closure)
+            .then(|| unsafe { closure_method(closure, entry.key as u64) })
+            .and_then(|m| self.own(m))
     }
 
     fn methods(&self, site: SiteId) -> Vec<brine_opt::Method> {
@@ -244,7 +258,11 @@ impl brine_opt::Oracle for Observations<'_> {
             return Vec::new();
         }
         // SAFETY: the entries' objects are live (see `Observations`).
-        entries.iter().map(|e| unsafe { closure_method(Value(e.data), e.key as u64) }).collect()
+        entries
+            .iter()
+            .map(|e| self.own(unsafe { closure_method(Value(e.data), e.key as u64) }))
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default()
     }
 
     fn index(&self, site: SiteId) -> Option<brine_opt::IndexTarget> {
@@ -261,7 +279,9 @@ impl brine_opt::Oracle for Observations<'_> {
         // SAFETY: the entry's objects are live (see `Observations`).
         method
             .is_kind(ObjKind::Closure)
-            .then(|| brine_opt::IndexTarget::Map(unsafe { closure_method(method, entry.key as u64) }))
+            .then(|| unsafe { closure_method(method, entry.key as u64) })
+            .and_then(|m| self.own(m))
+            .map(brine_opt::IndexTarget::Map)
     }
 
     fn super_method(&self, site: SiteId) -> Option<(u64, brine_opt::Method)> {
@@ -272,7 +292,7 @@ impl brine_opt::Oracle for Observations<'_> {
         }
         let class = Value::object(entry.key as *mut ObjClass);
         // SAFETY: the entry's objects are live (see `Observations`).
-        Some((class.0, unsafe { closure_method(closure, 0) }))
+        Some((class.0, self.own(unsafe { closure_method(closure, 0) })?))
     }
 }
 

@@ -205,6 +205,8 @@ impl Manager {
             RunHeap { rt, program, unchanging: &unchanging, made: HashMap::new(), queue: Vec::new() };
         let (g, first) = {
             let (g, target) = heap.new_closure(closure.as_ptr(), consts.len());
+            // A guest call of the program's entry is a call of this one.
+            heap.made.insert((closure.0, consts.clone()), g.0);
             (g, Request { closure, consts, target })
         };
         let mut copies = 0;

@@ -737,9 +737,25 @@ fn brine_specialize_compiles_where_there_is_a_jit_and_binds_elsewhere() {
     let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
     assert_eq!(text(&run.stdout), expected);
     assert!(text(&run.stderr).contains("brine.specialize of run: 1 function(s), "), "{}", text(&run.stderr));
-    // Executables without the JIT bind the arguments, and say so.
-    for flags in [&["--no-jit"][..], &["-O2"]] {
-        let exe = build("register-vm-aot", REGISTER_VM, flags);
+    // -O2 specializes ahead of time what it can: the guest program is a
+    // frozen list literal in a global.
+    let out = brine(&["emit", "o2-ir", file], "");
+    let ir = text(&out.stdout);
+    assert!(ir.contains("; brine.specialize of run done ahead of time: 1 function(s)"), "{ir}");
+    let exe = build("register-vm-o2", REGISTER_VM, &["-O2"]);
+    let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();
+    assert_eq!(text(&run.stdout), expected);
+    assert!(!text(&run.stderr).contains("brine.specialize"), "{}", text(&run.stderr));
+    // Executables without the JIT bind the arguments of a request made at
+    // run time (the guest program built as the program runs), and say so.
+    let at_run_time = String::from_utf8_lossy(REGISTER_VM).replace(
+        "var code = brine.freeze([0, 1, 1, 1, 0, 1, 2, 0, 100, 3, 3, 0]);",
+        "var code = List();\nfor (var i = 0; i < 12; i = i + 1) code.push([0, 1, 1, 1, 0, 1, 2, 0, 100, 3, 3, 0][i]);\nbrine.freeze(code);",
+    );
+    for (name, program, flags) in
+        [("vm-no-jit", REGISTER_VM, &["--no-jit"][..]), ("vm-o2-run-time", at_run_time.as_bytes(), &["-O2"])]
+    {
+        let exe = build(name, program, flags);
         let run = Command::new(&exe).output().unwrap();
         assert_eq!((text(&run.stdout).as_str(), text(&run.stderr).as_str()), (expected, ""), "{flags:?}");
         let run = Command::new(&exe).env("BRINE_PROFILE", "1").output().unwrap();

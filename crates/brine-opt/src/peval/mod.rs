@@ -46,6 +46,10 @@
 //! It knows nothing of the runtime: run-time objects are their NaN-boxed
 //! bits, read through [`Heap`].
 
+mod ahead_of_time;
+
+pub use ahead_of_time::specialize_ahead_of_time;
+
 use brine_ir::builder::FunctionBuilder;
 use brine_ir::{
     BinaryOp, Block, Function, GlobalId, InstKind, Intrinsic, Liveness, SiteId, StrId, Type, UnaryOp, Value,
