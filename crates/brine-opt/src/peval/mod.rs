@@ -324,7 +324,7 @@ struct Eval<'a> {
 /// Without annotations, the evaluator uses that parameter's value at the
 /// header as the context: as if the loop were entered with
 /// `pushContext(pc)` and each way back to its header ended with
-/// `updateContext(pc)`, and its exits with `popContext()`.
+/// `updateContext(pc)`.
 #[derive(Debug)]
 struct DispatchLoop {
     header: Block,
@@ -720,8 +720,8 @@ impl Eval<'_> {
         }
     }
 
-    /// The edge to block `dest` with `args`, from `frame` in block `from`.
-    fn edge(&mut self, frame: &Frame, from: Block, dest: Block, args: &[Value]) -> Result<Edge, String> {
+    /// The edge to block `dest` with `args`, from `frame`.
+    fn edge(&mut self, frame: &Frame, dest: Block, args: &[Value]) -> Result<Edge, String> {
         let slots = self.slots(dest, 0);
         let params = &self.func.block(dest).params;
         let mut vals = Vec::with_capacity(slots.len());
@@ -734,11 +734,11 @@ impl Eval<'_> {
         }
         let ctx = match &self.auto {
             // Into the dispatch loop's header: the program counter is the
-            // context; out of the loop, none.
+            // context. Out of the loop (a handler that returns, which the
+            // natural loop does not include) it stays.
             Some(auto) if dest == auto.header => {
                 vec![get(frame, args[auto.param])?.constant()]
             }
-            Some(auto) if auto.blocks.contains(&from) && !auto.blocks.contains(&dest) => Vec::new(),
             _ => frame.ctx.clone(),
         };
         // A block of the dispatch loop where paths with different next
@@ -765,19 +765,19 @@ impl Eval<'_> {
             let data = func.inst(inst);
             match &data.kind {
                 InstKind::Jump { dest, args } => {
-                    return Ok(Exit::Jump(self.edge(&frame, key.block, *dest, args)?));
+                    return Ok(Exit::Jump(self.edge(&frame, *dest, args)?));
                 }
                 InstKind::Branch { cond, then_dest, then_args, else_dest, else_args } => {
                     return Ok(match get(&frame, *cond)? {
                         Val::Const(c) => {
                             let (dest, args) =
                                 if c.truthy() { (then_dest, then_args) } else { (else_dest, else_args) };
-                            Exit::Jump(self.edge(&frame, key.block, *dest, args)?)
+                            Exit::Jump(self.edge(&frame, *dest, args)?)
                         }
                         Val::Res(cond) => Exit::Branch(
                             cond,
-                            self.edge(&frame, key.block, *then_dest, then_args)?,
-                            self.edge(&frame, key.block, *else_dest, else_args)?,
+                            self.edge(&frame, *then_dest, then_args)?,
+                            self.edge(&frame, *else_dest, else_args)?,
                         ),
                         Val::RegFile => return Err("a branch on the register file".into()),
                     });
