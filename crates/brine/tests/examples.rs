@@ -119,6 +119,9 @@ const TOKENIZER: &[Case] = &[
     },
 ];
 
+// The README's brine.specialize tutorial.
+const REGISTER_VM: &[Case] = &[Case { name: "register_vm", program: "register_vm.lox", ..CASE }];
+
 // The interpreters written in Lox (DESIGN.md section 9): each guest
 // program runs specialized (the default) and with `--plain` (the
 // interpreter unspecialized), and both must print exactly the same.
@@ -446,6 +449,11 @@ fn tokenizer() {
 }
 
 #[test]
+fn register_vm() {
+    check(REGISTER_VM);
+}
+
+#[test]
 fn bagel() {
     check(BAGEL);
 }
@@ -459,7 +467,7 @@ fn loxlox() {
 /// names exists, so that a renamed case cannot silently check nothing.
 #[test]
 fn every_data_file_is_used() {
-    let cases = || WORDFREQ.iter().chain(JSON).chain(TOKENIZER).chain(BAGEL).chain(LOXLOX);
+    let cases = || WORDFREQ.iter().chain(JSON).chain(TOKENIZER).chain(BAGEL).chain(LOXLOX).chain(REGISTER_VM);
     let mut used = BTreeSet::new();
     for case in cases() {
         assert!(examples_dir().join(case.program).is_file(), "{}: no program {}", case.name, case.program);
