@@ -2,6 +2,9 @@
 //! inputs under `examples/data/` in every engine, and checks its stdout,
 //! stderr and exit code exactly.
 //!
+//! The interpreters written in Lox (and the README's tutorial program) also
+//! run as executables built by `brine build`, `-O2` and `--jit`.
+//!
 //! A case named NAME expects its stdout in `data/NAME.expected` and its
 //! stderr in `data/NAME.stderr` (unless the case names other files); a file
 //! that does not exist means that stream must be empty. Programs run with
@@ -361,11 +364,45 @@ fn text(bytes: &[u8]) -> String {
 fn run_case(case: &Case, engine: &(&str, &[&str], &[(&str, &str)])) -> Vec<String> {
     let (engine_name, options, env) = *engine;
     let mut command = Command::new(env!("CARGO_BIN_EXE_brine"));
-    command.current_dir(examples_dir()).arg("run").args(options).arg(case.program).args(case.args);
+    command.arg("run").args(options).arg(case.program).args(case.args);
+    command.envs(env.iter().copied());
+    run_command(case, engine_name, command)
+}
+
+/// The ways of building a program: a name and the options of `brine build`.
+const BUILDS: &[(&str, &[&str])] = &[("aot", &[]), ("aot-o2", &["-O2"]), ("aot-jit", &["--jit"])];
+
+/// Builds `program` (under `examples/`) with `flags` into `dir`; the
+/// executable.
+fn build(program: &str, (name, flags): (&str, &[&str]), dir: &Path) -> PathBuf {
+    let exe = dir.join(format!("{}-{name}", program.trim_end_matches(".lox")));
+    let out = Command::new(env!("CARGO_BIN_EXE_brine"))
+        .current_dir(examples_dir())
+        .arg("build")
+        .args(flags)
+        .arg(program)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .expect("brine starts");
+    assert!(out.status.success(), "building {program} {flags:?}: {}", text(&out.stderr));
+    exe
+}
+
+/// Runs `case` with the executable `exe` built from its program.
+fn run_built(case: &Case, name: &str, exe: &Path) -> Vec<String> {
+    let mut command = Command::new(exe);
+    command.args(case.args);
+    run_command(case, name, command)
+}
+
+/// Runs `command` (a run of `case`) in `examples/`, with its stdin; returns
+/// a description of every difference from what `case` expects.
+fn run_command(case: &Case, engine_name: &str, mut command: Command) -> Vec<String> {
+    command.current_dir(examples_dir());
     for var in ENGINE_VARS {
         command.env_remove(var);
     }
-    command.envs(env.iter().copied());
     command.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
     let stdin = match case.stdin {
         Some(file) => std::fs::read(data_file(file)).unwrap_or_else(|e| panic!("reading data/{file}: {e}")),
@@ -409,8 +446,35 @@ fn run_case(case: &Case, engine: &(&str, &[&str], &[(&str, &str)])) -> Vec<Strin
 
 /// Runs every case in every engine, a few runs at a time.
 fn check(cases: &[Case]) {
-    let runs: Vec<(&Case, &Engine)> =
-        cases.iter().flat_map(|case| ENGINES.iter().map(move |e| (case, e))).collect();
+    check_with(cases, false)
+}
+
+/// Runs every case in every engine and, when `built`, with its program
+/// built in every build mode too (each built once), a few runs at a time.
+fn check_with(cases: &[Case], built: bool) {
+    let dir = std::env::temp_dir().join(format!("brine-examples-{}-{}", std::process::id(), cases[0].name));
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut programs: Vec<&str> = if built { cases.iter().map(|c| c.program).collect() } else { Vec::new() };
+    programs.sort();
+    programs.dedup();
+    let exes: Vec<(&str, &str, PathBuf)> = programs
+        .iter()
+        .flat_map(|&p| BUILDS.iter().map(move |&b| (p, b)))
+        .map(|(p, b)| (p, b.0, build(p, b, &dir)))
+        .collect();
+    enum Run<'a> {
+        Brine(&'a Engine),
+        Built(&'a str, &'a Path),
+    }
+    let mut runs: Vec<(&Case, Run)> =
+        cases.iter().flat_map(|case| ENGINES.iter().map(move |e| (case, Run::Brine(e)))).collect();
+    for case in cases {
+        for (program, name, exe) in &exes {
+            if *program == case.program {
+                runs.push((case, Run::Built(name, exe)));
+            }
+        }
+    }
     let next = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map_or(2, |n| n.get()).min(4);
     let mut failures: Vec<(usize, Vec<String>)> = std::thread::scope(|scope| {
@@ -420,14 +484,19 @@ fn check(cases: &[Case]) {
                     let mut done = Vec::new();
                     loop {
                         let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                        let Some(&(case, engine)) = runs.get(i) else { break done };
-                        done.push((i, run_case(case, engine)));
+                        let Some((case, run)) = runs.get(i) else { break done };
+                        let failures = match run {
+                            Run::Brine(engine) => run_case(case, engine),
+                            Run::Built(name, exe) => run_built(case, name, exe),
+                        };
+                        done.push((i, failures));
                     }
                 })
             })
             .collect();
         workers.into_iter().flat_map(|w| w.join().expect("a worker panicked")).collect()
     });
+    let _ = std::fs::remove_dir_all(&dir);
     failures.sort_by_key(|(i, _)| *i);
     let failures: Vec<String> = failures.into_iter().flat_map(|(_, f)| f).collect();
     assert!(failures.is_empty(), "{} failures:\n\n{}", failures.len(), failures.join("\n\n"));
@@ -450,17 +519,17 @@ fn tokenizer() {
 
 #[test]
 fn register_vm() {
-    check(REGISTER_VM);
+    check_with(REGISTER_VM, true);
 }
 
 #[test]
 fn bagel() {
-    check(BAGEL);
+    check_with(BAGEL, true);
 }
 
 #[test]
 fn loxlox() {
-    check(LOXLOX);
+    check_with(LOXLOX, true);
 }
 
 /// Every expectation under `data/` belongs to a case, and every input a case
