@@ -33,7 +33,15 @@ pub fn lower_with(
     library: bool,
     first: Option<FuncId>,
 ) -> FuncId {
-    let intrinsics = library || !defines_brine(program, resolution);
+    // In a REPL session, an earlier entry may have defined `brine` too.
+    let defined_before = module.global_id(b"brine").is_some_and(|g| {
+        module.functions.iter().any(|f| {
+            f.insts.iter().any(|i| {
+                matches!(i.kind, InstKind::DefineGlobal { global, .. } | InstKind::SetGlobal { global, .. } if global == g)
+            })
+        })
+    });
+    let intrinsics = library || !(defines_brine(program, resolution) || defined_before);
     let mut l = Lowerer {
         module,
         res: resolution,

@@ -768,3 +768,14 @@ fn brine_specialize_compiles_where_there_is_a_jit_and_binds_elsewhere() {
         );
     }
 }
+
+#[test]
+fn a_repl_entry_that_defines_brine_makes_it_the_programs_in_later_entries() {
+    let out =
+        brine(&[], "print brine.specializeValue(7, 0, 9);\nvar brine = 1;\nprint brine;\nbrine.freeze(1);\n");
+    let stdout = text(&out.stdout);
+    let lines: Vec<&str> =
+        stdout.lines().map(|l| l.trim_start_matches(['>', '.', ' '])).filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines, ["7", "1"], "stdout: {stdout}");
+    assert!(text(&out.stderr).contains("Only instances have methods."), "{}", text(&out.stderr));
+}
