@@ -164,40 +164,11 @@ fn specialize_lox(
     Ok(text)
 }
 
-/// A register machine: `0 r k` sets register r to k, `1 r s` adds
-/// register s to r, `2 r k t` jumps to t when register r < k, `3 r`
-/// returns register r. Register 0 starts as the argument.
-const REGISTER_VM: &str = "
-fun run(code, arg) {
-  var pc = 0;
-  brine.writeReg(0, arg);
-  brine.pushContext(pc);
-  while (true) {
-    var op = code[pc];
-    if (op == 0) {
-      brine.writeReg(code[pc + 1], code[pc + 2]);
-      pc = pc + 3;
-      brine.updateContext(pc);
-    } else if (op == 1) {
-      var r = code[pc + 1];
-      brine.writeReg(r, brine.readReg(r) + brine.readReg(code[pc + 2]));
-      pc = pc + 3;
-      brine.updateContext(pc);
-    } else if (op == 2) {
-      if (brine.readReg(code[pc + 1]) < code[pc + 2]) {
-        pc = code[pc + 3];
-        brine.updateContext(pc);
-      } else {
-        pc = pc + 4;
-        brine.updateContext(pc);
-      }
-    } else {
-      brine.popContext();
-      return brine.readReg(code[pc + 1]);
-    }
-  }
-}
-";
+/// A register machine (the README's tutorial program, whose guest the
+/// tests replace): `0 r k` sets register r to k, `1 r s` adds register s
+/// to r, `2 r k t` jumps to t when register r < k, `3 r` returns register
+/// r. Register 0 starts as the argument.
+const REGISTER_VM: &str = include_str!("../../../examples/register_vm.lox");
 
 fn vm_heap(code: &[f64]) -> TestHeap {
     let mut heap = TestHeap::default();

@@ -106,15 +106,7 @@ impl StaticFacts {
 
     /// The analyses, and the shapes `profile` observed, if any.
     fn build(module: &Module, slot_offset: fn(u32) -> u32, profile: Option<&Profile>) -> StaticFacts {
-        let mut defines = vec![0u32; module.globals.len()];
-        let mut assigned = vec![false; module.globals.len()];
-        for f in &module.functions {
-            for_each_inst(f, |kind| match *kind {
-                InstKind::DefineGlobal { global, .. } => defines[global.index()] += 1,
-                InstKind::SetGlobal { global, .. } => assigned[global.index()] = true,
-                _ => {}
-            });
-        }
+        let (defines, assigned) = definitions(module);
         let constants = constant_functions(module, &defines, &assigned);
         let only_called = only_called(module, &constants);
         let classes = Classes::find(module, &defines, &assigned);
@@ -441,6 +433,13 @@ impl Predictor<'_> {
 /// `define_global` (a top-level declaration, which runs once) and never
 /// assigned. What the partial evaluator may read at run time.
 pub fn unchanging_globals(module: &Module) -> HashSet<GlobalId> {
+    let (defines, assigned) = definitions(module);
+    (0..module.globals.len()).filter(|&g| defines[g] == 1 && !assigned[g]).map(GlobalId::new).collect()
+}
+
+/// For each global of `module`: how many `define_global`s it has, and
+/// whether anything assigns it.
+fn definitions(module: &Module) -> (Vec<u32>, Vec<bool>) {
     let mut defines = vec![0u32; module.globals.len()];
     let mut assigned = vec![false; module.globals.len()];
     for f in &module.functions {
@@ -450,7 +449,7 @@ pub fn unchanging_globals(module: &Module) -> HashSet<GlobalId> {
             _ => {}
         });
     }
-    (0..module.globals.len()).filter(|&g| defines[g] == 1 && !assigned[g]).map(GlobalId::new).collect()
+    (defines, assigned)
 }
 
 pub(crate) fn for_each_inst(f: &Function, mut visit: impl FnMut(&InstKind)) {
