@@ -35,6 +35,13 @@
 //!   tests `v` against each integer in `lo ..= hi`, and each case goes on
 //!   with `v` a constant (until the paths meet again).
 //!
+//! A function that names no contexts gets them anyway when it has a
+//! dispatch loop ([`find_dispatch_loop`]): the program counter, a loop
+//! header parameter that indexes a constant argument, is the context at
+//! the header, and the blocks of the loop where paths with different next
+//! program counters meet are copied per counter (what annotations do by
+//! calling `updateContext` on each path).
+//!
 //! The residual function's entry parameters are `(callee, this, rest...)`:
 //! the original's callee becomes the original closure itself (a constant),
 //! so a function that calls itself through its callee calls the original.
