@@ -36,7 +36,7 @@
 //!   with `v` a constant (until the paths meet again).
 //!
 //! A function that names no contexts gets them anyway when it has a
-//! dispatch loop ([`find_dispatch_loop`]): the program counter, a loop
+//! dispatch loop (`find_dispatch_loop`): the program counter, a loop
 //! header parameter that indexes a constant argument, is the context at
 //! the header, and the blocks of the loop where paths with different next
 //! program counters meet are copied per counter (what annotations do by
