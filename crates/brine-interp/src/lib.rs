@@ -191,10 +191,7 @@ impl<'a> Interp<'a> {
         let data = func.inst(func.block(block).insts[index]);
         if result.is_error() {
             let line = self.program.module.inst_line(func, &data.kind);
-            if !self.program.module.function(id).library {
-                let name = self.function_name(id);
-                self.rt.add_trace(line, name);
-            }
+            self.add_traces(id, func, block, line);
             return Value::ERROR;
         }
         if let Some(r) = data.result {
@@ -498,10 +495,7 @@ impl<'a> Interp<'a> {
                 };
                 if result.is_error() {
                     let line = program.module.inst_line(func, &data.kind);
-                    if !program.module.function(id).library {
-                        let name = self.function_name(id);
-                        self.rt.add_trace(line, name);
-                    }
+                    self.add_traces(id, func, block, line);
                     return Value::ERROR;
                 }
                 if let Some(r) = data.result {
@@ -509,6 +503,29 @@ impl<'a> Interp<'a> {
                 }
             }
             unreachable!("block without terminator");
+        }
+    }
+
+    /// Adds the trace lines of an error raised at `line` in `block` of
+    /// function `id`: when the block is a callee's code inlined into it
+    /// (the partial evaluator inlines an interpreter's helpers), the
+    /// callee's line first, then each caller's at its call, as compiled
+    /// code does. Library functions add none.
+    fn add_traces(&mut self, id: FuncId, func: &Function, block: brine_ir::Block, line: u32) {
+        let mut inlined = func.block(block).frame;
+        let mut line = line;
+        loop {
+            let (f, call) = match inlined {
+                Some(i) => (func.inlined[i.index()].func, Some(&func.inlined[i.index()])),
+                None => (id, None),
+            };
+            if !self.program.module.function(f).library {
+                let name = self.function_name(f);
+                self.rt.add_trace(line, name);
+            }
+            let Some(call) = call else { break };
+            line = self.program.module.site_line(call.site);
+            inlined = call.parent;
         }
     }
 

@@ -44,7 +44,7 @@ pub const MAX_DEPTH: u32 = 3;
 /// How large inlining may make a function, in instructions.
 pub const MAX_INLINED_INSTS: usize = 800;
 
-fn size(f: &Function) -> usize {
+pub(crate) fn size(f: &Function) -> usize {
     f.layout.iter().map(|&b| f.block(b).insts.len()).sum()
 }
 
@@ -136,7 +136,7 @@ fn direct_target(oracle: &dyn Oracle, site: brine_ir::SiteId, function: u64) -> 
 /// Whether a callee can be inlined at all: small, and no jump back to its
 /// entry block (whose parameters become the call's
 /// operands).
-fn inlinable(callee: &Function) -> bool {
+pub(crate) fn inlinable(callee: &Function) -> bool {
     if size(callee) > MAX_CALLEE_INSTS {
         return false;
     }
@@ -176,7 +176,7 @@ fn after_call_state(
 /// Replaces the call `call` of `f` by a copy of `g`, the specialized code
 /// of function `callee`, called at `site`; `caller` is the state of the
 /// caller's frame after the call.
-fn splice(
+pub(crate) fn splice(
     f: &mut Function,
     call: Inst,
     g: &Function,

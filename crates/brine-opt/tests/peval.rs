@@ -13,6 +13,8 @@ use std::collections::HashMap;
 struct TestHeap {
     lists: HashMap<u64, Vec<Const>>,
     globals: HashMap<u32, Const>,
+    /// The IR function of each closure the globals hold.
+    functions: HashMap<u64, FuncId>,
     asked: Vec<(u64, Vec<Const>)>,
 }
 
@@ -28,6 +30,9 @@ impl Heap for TestHeap {
     }
     fn equal(&self, a: Const, b: Const) -> bool {
         a == b
+    }
+    fn function(&self, closure: u64) -> Option<FuncId> {
+        self.functions.get(&closure).copied()
     }
     fn specialization(&mut self, callee: u64, consts: &[Const]) -> Option<u64> {
         let request = (callee, consts.to_vec());
@@ -55,7 +60,7 @@ fn specialize_text(text: &str, code: &[f64], limits: Limits) -> Result<(String, 
     let mut heap = TestHeap::default();
     heap.lists.insert(CODE, list(code));
     let func = module.function(FuncId(0));
-    let s = specialize(func, CALLEE, &[Const::Object(CODE)], &mut heap, limits)?;
+    let s = specialize(&module, func, CALLEE, &[Const::Object(CODE)], &mut heap, limits)?;
     let id = module.declare_function(s.func.name.clone(), s.func.kind, s.func.arity, s.func.line);
     module.define_function(id, s.func);
     let text = print_function_text(&module, id);
@@ -154,7 +159,7 @@ fn specialize_lox(
         .map(FuncId::new)
         .find(|&id| module.function(id).name == name.as_bytes())
         .expect("the function");
-    let s = specialize(module.function(id), CALLEE, consts, heap, limits)?;
+    let s = specialize(&module, module.function(id), CALLEE, consts, heap, limits)?;
     let out = module.declare_function(s.func.name.clone(), s.func.kind, s.func.arity, s.func.line);
     module.define_function(out, s.func);
     let text = print_function_text(&module, out);
@@ -325,4 +330,47 @@ fn without_annotations_the_dispatch_loop_is_found() {
     assert_eq!(found.matches(" = add ").count(), 1, "{found}");
     assert!(!found.contains("get_index"), "{found}");
     assert_eq!(shape(&found).len(), shape(&annotated).len(), "annotated:\n{annotated}\nfound:\n{found}");
+}
+
+#[test]
+fn the_interpreters_helpers_are_inlined_and_their_loads_fold() {
+    let source = "
+fun operand(code, pc, k) { return code[pc + k]; }
+fun run(code, acc) {
+  var pc = 0;
+  brine.pushContext(pc);
+  while (true) {
+    var op = operand(code, pc, 0);
+    if (op == 0) {
+      acc = acc + operand(code, pc, 1);
+      pc = pc + 2;
+      brine.updateContext(pc);
+    } else {
+      brine.popContext();
+      return acc;
+    }
+  }
+}
+";
+    let mut module = brine_ir::Module::new();
+    brine_frontend::compile(source.as_bytes(), &mut module).unwrap();
+    let operand = module.global_id(b"operand").unwrap();
+    let operand_fn = (0..module.functions.len())
+        .map(FuncId::new)
+        .find(|&id| module.function(id).name == b"operand")
+        .unwrap();
+    let mut heap = vm_heap(&[0.0, 5.0, 0.0, 7.0, 1.0]);
+    heap.globals.insert(operand.0, Const::Object(0x3000));
+    heap.functions.insert(0x3000, operand_fn);
+    let text = specialize_lox(source, "run", &[Const::Object(CODE)], &mut heap, LIMITS).unwrap();
+    assert!(!text.contains("get_index") && !text.contains("call"), "{text}");
+    assert!(text.contains("number 5.0") && text.contains("number 7.0"), "{text}");
+    // The inlined call is named, for traces.
+    assert!(text.contains("inlined in0:"), "{text}");
+    // Without the helper known, the opcode is a run-time value: every
+    // program counter looks reachable, and the budget ends it.
+    let limits = Limits { copies: 300, insts: 10_000 };
+    let err = specialize_lox(source, "run", &[Const::Object(CODE)], &mut vm_heap(&[0.0, 5.0, 1.0]), limits)
+        .unwrap_err();
+    assert!(err.contains("budget"), "{err}");
 }

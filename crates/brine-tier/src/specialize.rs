@@ -120,6 +120,17 @@ impl Heap for RunHeap<'_> {
     fn equal(&self, a: Const, b: Const) -> bool {
         Runtime::values_equal(self.value(a), self.value(b))
     }
+    fn function(&self, closure: u64) -> Option<FuncId> {
+        let v = Value(closure);
+        if !v.is_kind(ObjKind::Closure) {
+            return None;
+        }
+        // SAFETY: a live closure's prototype is live.
+        let function = unsafe { (*v.as_ptr::<ObjClosure>()).function };
+        // SAFETY: as above.
+        let id = FuncId(unsafe { (*function).func_id });
+        (self.program.function_objects().get(id.index()) == Some(&function)).then_some(id)
+    }
     fn specialization(&mut self, callee: u64, consts: &[Const]) -> Option<u64> {
         let key = (callee, consts.to_vec());
         if let Some(&g) = self.made.get(&key) {
@@ -221,20 +232,26 @@ impl Manager {
             // SAFETY: as above.
             let id = FuncId(unsafe { (*function).func_id });
             let func = program.module.function(id);
-            let residual =
-                match peval::specialize(func, request.closure.0, &request.consts, &mut heap, peval::LIMITS) {
-                    Ok(s) => {
-                        copies += s.copies;
-                        s.func
-                    }
-                    // The request `brine.specialize` made: the runtime binds
-                    // the arguments instead, and notes why.
-                    Err(why) if top => return Err(why),
-                    Err(why) => {
-                        failed.push(format!("{}: {why}", func.display_name()));
-                        bound_call(func, request.closure, function, &request.consts)
-                    }
-                };
+            let residual = match peval::specialize(
+                &program.module,
+                func,
+                request.closure.0,
+                &request.consts,
+                &mut heap,
+                peval::LIMITS,
+            ) {
+                Ok(s) => {
+                    copies += s.copies;
+                    s.func
+                }
+                // The request `brine.specialize` made: the runtime binds
+                // the arguments instead, and notes why.
+                Err(why) if top => return Err(why),
+                Err(why) => {
+                    failed.push(format!("{}: {why}", func.display_name()));
+                    bound_call(func, request.closure, function, &request.consts)
+                }
+            };
             top = false;
             pending.append(&mut heap.queue);
             insts += residual.insts.len();

@@ -117,6 +117,12 @@ impl Heap for StaticHeap<'_> {
             _ => a == b,
         }
     }
+    fn function(&self, closure: u64) -> Option<FuncId> {
+        match self.global_of(closure)? {
+            Known::Function(f) => Some(*f),
+            _ => None,
+        }
+    }
     fn specialization(&mut self, callee: u64, consts: &[Const]) -> Option<u64> {
         let Some(Known::Function(func)) = self.global_of(callee) else { return None };
         let func = *func;
@@ -220,7 +226,14 @@ pub fn specialize_ahead_of_time(module: &mut Module) -> Vec<String> {
             let (f, c, id) = heap.asked[next].clone();
             next += 1;
             let original = module.function(f).clone();
-            match specialize(&original, global_token(fg_of(&known, f).unwrap_or(fg)), &c, &mut heap, LIMITS) {
+            match specialize(
+                module,
+                &original,
+                global_token(fg_of(&known, f).unwrap_or(fg)),
+                &c,
+                &mut heap,
+                LIMITS,
+            ) {
                 Ok(s) => made.push((id, s.func)),
                 Err(why) => {
                     notes.push(format!(

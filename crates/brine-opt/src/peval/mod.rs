@@ -59,7 +59,8 @@ pub use ahead_of_time::specialize_ahead_of_time;
 
 use brine_ir::builder::FunctionBuilder;
 use brine_ir::{
-    BinaryOp, Block, Function, GlobalId, InstKind, Intrinsic, Liveness, SiteId, StrId, Type, UnaryOp, Value,
+    BinaryOp, Block, FuncId, Function, GlobalId, InstKind, Intrinsic, Liveness, Module, SiteId, StrId, Type,
+    UnaryOp, Value,
 };
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -128,6 +129,9 @@ pub trait Heap {
     fn global(&self, global: GlobalId) -> Option<Const>;
     /// Lox `a == b`.
     fn equal(&self, a: Const, b: Const) -> bool;
+    /// The IR function of the closure `closure`, if it runs one of the
+    /// module's own functions (not one a specialization made).
+    fn function(&self, closure: u64) -> Option<FuncId>;
     /// A function of the remaining parameters of the closure `callee`
     /// that is `callee` specialized to `consts`, its first arguments (the
     /// caller makes it now, or has made it before, and specializes it
@@ -164,6 +168,7 @@ pub struct Specialized {
 /// evaluator cannot follow (a register of run-time number) or the budget
 /// runs out.
 pub fn specialize(
+    module: &Module,
     func: &Function,
     callee: u64,
     consts: &[Const],
@@ -176,6 +181,8 @@ pub fn specialize(
     if !func.states.is_empty() {
         return Err("the function is already specialized code".into());
     }
+    let inlined = inline_helpers(module, func, callee, heap);
+    let func = &inlined;
     let mut ev = Eval {
         func,
         heap,
@@ -204,6 +211,59 @@ pub fn specialize(
     let copies = ev.entries.len();
     let func = ev.emit(&entry, &entry_vals, consts.len())?;
     Ok(Specialized { func, copies })
+}
+
+/// The most instructions inlining helpers may add to the function.
+const MAX_HELPER_INSTS: usize = 2000;
+
+/// `func` with the calls of small functions held by unchanging globals
+/// (helpers of the interpreter) inlined, two levels deep, so that the
+/// evaluator sees their code with the caller's constants: "constant calls
+/// can be inlined". Calls of `callee` (the function being specialized)
+/// stay calls: they become calls of specializations.
+fn inline_helpers(module: &Module, func: &Function, callee: u64, heap: &dyn Heap) -> Function {
+    let mut f = func.clone();
+    let budget = crate::inline::size(func) + MAX_HELPER_INSTS;
+    for _ in 0..2 {
+        let mut calls = Vec::new();
+        for &b in &f.layout {
+            for &i in &f.block(b).insts {
+                let InstKind::Call { callee: target, args, site } = &f.inst(i).kind else { continue };
+                let brine_ir::ValueDef::Result(def) = f.values[target.index()].def else { continue };
+                let InstKind::GetGlobal { global, .. } = f.inst(def).kind else { continue };
+                let Some(Const::Object(closure)) = heap.global(global) else { continue };
+                let Some(id) = heap.function(closure).filter(|_| closure != callee) else { continue };
+                let g = module.function(id);
+                if g.kind == brine_ir::FunctionKind::Function
+                    && g.arity as usize == args.len()
+                    && g.states.is_empty()
+                    && crate::inline::inlinable(g)
+                {
+                    calls.push((i, *target, args.clone(), *site, id));
+                }
+            }
+        }
+        if calls.is_empty() {
+            break;
+        }
+        for (call, target, args, site, id) in calls {
+            let g = module.function(id);
+            if crate::inline::size(&f) + crate::inline::size(g) > budget {
+                return f;
+            }
+            // A direct call (what the splice takes), with nil for `this`.
+            let nil = Value::new(f.values.len());
+            let nil_inst = brine_ir::Inst::new(f.insts.len());
+            f.values.push(brine_ir::ValueData { ty: Type::Val, def: brine_ir::ValueDef::Result(nil_inst) });
+            f.insts.push(brine_ir::InstData { kind: InstKind::Nil, result: Some(nil) });
+            let (block, pos) = brine_ir::cursor::inst_position(&f, call).expect("the call is in the layout");
+            f.blocks[block.index()].insts.insert(pos, nil_inst);
+            f.insts[call.index()].kind =
+                InstKind::CallDirect { function: 0, callee: target, this: nil, args, site };
+            crate::inline::splice(&mut f, call, g, id, site, brine_ir::StateId::new(0));
+        }
+    }
+    f
 }
 
 /// A block copy: the block, the instruction it starts at (a case of
@@ -544,6 +604,9 @@ impl Eval<'_> {
         let mut out = Function::new(f.name.clone(), f.kind, arity, f.line);
         out.ncaptures = f.ncaptures;
         out.library = f.library;
+        // The helpers inlined before the evaluation: residual blocks of
+        // their code name them, for errors' traces.
+        out.inlined = f.inlined.clone();
         let mut b = FunctionBuilder::new(out);
         let start = b.create_block();
         let mut params = vec![b.append_block_param(start, Type::Val), b.append_block_param(start, Type::Val)];
@@ -601,8 +664,7 @@ impl Eval<'_> {
             let entry =
                 self.entries.get(&edge.key).cloned().ok_or("internal: a block copy the fixpoint missed")?;
             let slots = self.slots(edge.key.block, edge.key.start);
-            let block = b.create_block();
-            b.seal_block(block);
+            let block = self.new_block(b, edge.key.block);
             let mut env = HashMap::new();
             let mut layout = Vec::new();
             for (i, (&v, &a)) in slots.iter().zip(&entry.vals).enumerate() {
@@ -662,6 +724,16 @@ impl Eval<'_> {
                 }
                 Exit::Jump(edge) => {
                     if self.preds.get(&edge.key).copied().unwrap_or(0) == 1 {
+                        // Code of another inlined frame gets a block of its own.
+                        let here = b.current_block().expect("emitting into a block");
+                        let wanted = self.func.block(edge.key.block).frame;
+                        if b.func.block(here).insts.is_empty() && here != b.func.layout[0] {
+                            b.func.blocks[here.index()].frame = wanted;
+                        } else if b.func.block(here).frame != wanted {
+                            let next = self.new_block(b, edge.key.block);
+                            b.ins(InstKind::Jump { dest: next, args: Vec::new() });
+                            b.switch_to_block(next);
+                        }
                         frame = self.frame_of(&edge);
                         key = edge.key;
                         continue;
@@ -705,13 +777,20 @@ impl Eval<'_> {
     /// block that continues here when the target has one way in.
     fn branch_target(&mut self, b: &mut FunctionBuilder, edge: Edge) -> Result<(Block, Vec<Value>), String> {
         if self.preds.get(&edge.key).copied().unwrap_or(0) == 1 {
-            let block = b.create_block();
-            b.seal_block(block);
+            let block = self.new_block(b, edge.key.block);
             let frame = self.frame_of(&edge);
             self.pending.push((block, edge.key, frame));
             return Ok((block, Vec::new()));
         }
         self.edge_to_copy(b, &edge)
+    }
+
+    /// A new residual block for code of `original` (in its inlined frame).
+    fn new_block(&self, b: &mut FunctionBuilder, original: Block) -> Block {
+        let block = b.create_block();
+        b.seal_block(block);
+        b.func.blocks[block.index()].frame = self.func.block(original).frame;
+        block
     }
 
     /// `v` as a value of the residual code (a constant becomes an
