@@ -3,7 +3,9 @@
 //! stderr and exit code exactly.
 //!
 //! The interpreters written in Lox (and the README's tutorial program) also
-//! run as executables built by `brine build`, `-O2` and `--jit`.
+//! run as executables built by `brine build`, `-O2`, `--jit` and `-O2 --jit`
+//! (those with the JIT specialize as `brine run` does; the others run the
+//! interpreter with its arguments bound).
 //!
 //! A case named NAME expects its stdout in `data/NAME.expected` and its
 //! stderr in `data/NAME.stderr` (unless the case names other files); a file
@@ -370,7 +372,8 @@ fn run_case(case: &Case, engine: &(&str, &[&str], &[(&str, &str)])) -> Vec<Strin
 }
 
 /// The ways of building a program: a name and the options of `brine build`.
-const BUILDS: &[(&str, &[&str])] = &[("aot", &[]), ("aot-o2", &["-O2"]), ("aot-jit", &["--jit"])];
+const BUILDS: &[(&str, &[&str])] =
+    &[("aot", &[]), ("aot-o2", &["-O2"]), ("aot-jit", &["--jit"]), ("aot-o2-jit", &["-O2", "--jit"])];
 
 /// Builds `program` (under `examples/`) with `flags` into `dir`; the
 /// executable.
