@@ -16,6 +16,9 @@ use std::process::Command;
 /// 3 r: return r; 4 r t: r = call(t, r); 5 r s: r = r - s.
 const MACHINE: &str = include_str!("../../../tests/lox/brine/specialize_vm.lox");
 
+/// A way of running a program: a name, options of `run`, the environment.
+type Engine = (&'static str, &'static [&'static str], &'static [(&'static str, &'static str)]);
+
 /// A small deterministic generator (a 64-bit LCG).
 struct Rng(u64);
 
@@ -92,7 +95,7 @@ fn specialized_guests_answer_as_the_interpreter_does() {
     let dir = std::env::temp_dir().join(format!("brine-peval-diff-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let mut rng = Rng(0x5eed_1234);
-    let engines: &[(&str, &[&str], &[(&str, &str)])] = &[
+    let engines: &[Engine] = &[
         ("tiered", &[], &[]),
         ("baseline", &["--no-tier"], &[]),
         ("hot", &[], &[("BRINE_TIER_THRESHOLD", "2")]),
