@@ -779,3 +779,21 @@ fn a_repl_entry_that_defines_brine_makes_it_the_programs_in_later_entries() {
     assert_eq!(lines, ["7", "1"], "stdout: {stdout}");
     assert!(text(&out.stderr).contains("Only instances have methods."), "{}", text(&out.stderr));
 }
+
+#[test]
+fn a_specialization_over_its_budget_runs_unspecialized_and_says_so() {
+    // The context (pc) never repeats: every copy is new.
+    let path = temp_file(
+        "budget.lox",
+        b"fun run(code, n) {\n  var pc = 0;\n  brine.pushContext(pc);\n  while (pc < n) {\n    pc = pc + 1;\n    brine.updateContext(pc);\n  }\n  return pc;\n}\nvar f = brine.specialize(run, brine.freeze([]));\nprint f(10);\n",
+    );
+    let out = brine(&["run", "--profile", path.to_str().unwrap()], "");
+    assert_eq!((text(&out.stdout).as_str(), out.status.code()), ("10\n", Some(0)));
+    assert!(
+        text(&out.stderr).contains(
+            "brine.specialize of <fn run>: not specialized (over the budget of 50000 block copies); it runs with its arguments bound"
+        ),
+        "{}",
+        text(&out.stderr)
+    );
+}
