@@ -36,6 +36,10 @@ use std::time::Instant;
 /// How many functions one `brine.specialize` may make.
 const MAX_FUNCTIONS: usize = 256;
 
+/// How many block copies one `brine.specialize` may evaluate, over all the
+/// functions it makes: the ones past it call their original.
+const MAX_COPIES: usize = 200_000;
+
 /// A function to specialize: the original closure, its constants, and
 /// the prototype that receives the code.
 struct Request {
@@ -232,14 +236,23 @@ impl Manager {
             // SAFETY: as above.
             let id = FuncId(unsafe { (*function).func_id });
             let func = program.module.function(id);
-            let residual = match peval::specialize(
-                &program.module,
-                func,
-                request.closure.0,
-                &request.consts,
-                &mut heap,
-                peval::LIMITS,
-            ) {
+            // What is left of the request's budget (its first function
+            // gets the whole of one).
+            let left = MAX_COPIES.saturating_sub(copies);
+            let limits = peval::Limits { copies: left.min(peval::LIMITS.copies), ..peval::LIMITS };
+            let evaluated = if left == 0 {
+                Err(format!("over the budget of {MAX_COPIES} block copies for one brine.specialize"))
+            } else {
+                peval::specialize(
+                    &program.module,
+                    func,
+                    request.closure.0,
+                    &request.consts,
+                    &mut heap,
+                    limits,
+                )
+            };
+            let residual = match evaluated {
                 Ok(s) => {
                     copies += s.copies;
                     s.func

@@ -27,6 +27,11 @@ const GLOBAL: u64 = 1 << 40;
 const FUNCTION: u64 = 2 << 40;
 const INDEX: u64 = (1 << 40) - 1;
 
+/// How many functions one `brine.specialize` may make, and how many block
+/// copies it may evaluate over all of them (as at run time).
+const MAX_FUNCTIONS: usize = 256;
+const MAX_COPIES: usize = 200_000;
+
 fn global_token(g: GlobalId) -> u64 {
     TOKEN | GLOBAL | g.0 as u64
 }
@@ -129,6 +134,9 @@ impl Heap for StaticHeap<'_> {
         if let Some(&(_, _, id)) = self.asked.iter().find(|(f, c, _)| *f == func && c == consts) {
             return Some(function_token(id));
         }
+        if self.asked.len() >= MAX_FUNCTIONS {
+            return None;
+        }
         let id = FuncId::new(self.next_id);
         self.next_id += 1;
         self.asked.push((func, consts.to_vec(), id));
@@ -221,20 +229,20 @@ pub fn specialize_ahead_of_time(module: &mut Module) -> Vec<String> {
         };
         let mut made = Vec::new();
         let mut failed = false;
+        let mut copies = 0;
         let mut next = 0;
         while next < heap.asked.len() {
             let (f, c, id) = heap.asked[next].clone();
             next += 1;
             let original = module.function(f).clone();
-            match specialize(
-                module,
-                &original,
-                global_token(fg_of(&known, f).unwrap_or(fg)),
-                &c,
-                &mut heap,
-                LIMITS,
-            ) {
-                Ok(s) => made.push((id, s.func)),
+            let left = MAX_COPIES.saturating_sub(copies);
+            let limits = super::Limits { copies: left.min(LIMITS.copies), ..LIMITS };
+            let callee = global_token(fg_of(&known, f).unwrap_or(fg));
+            match specialize(module, &original, callee, &c, &mut heap, limits) {
+                Ok(s) => {
+                    copies += s.copies;
+                    made.push((id, s.func));
+                }
                 Err(why) => {
                     notes.push(format!(
                         "; brine.specialize of {} left to run time: {why}",
