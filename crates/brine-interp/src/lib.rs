@@ -477,19 +477,9 @@ impl<'a> Interp<'a> {
                     }
                     InstKind::FNeg(v) => Value::number(-get!(v).as_number()),
                     InstKind::Float { op, lhs, rhs } => {
-                        let (x, y) = (get!(lhs).as_number(), get!(rhs).as_number());
-                        match op {
-                            BinaryOp::Add => Value::number(x + y),
-                            BinaryOp::Sub => Value::number(x - y),
-                            BinaryOp::Mul => Value::number(x * y),
-                            BinaryOp::Div => Value::number(x / y),
-                            BinaryOp::Mod => Value::number(brine_runtime::ops::fmod(x, y)),
-                            BinaryOp::Lt => Value::bool(x < y),
-                            BinaryOp::Le => Value::bool(x <= y),
-                            BinaryOp::Gt => Value::bool(x > y),
-                            BinaryOp::Ge => Value::bool(x >= y),
-                            BinaryOp::Eq => Value::bool(x == y),
-                            BinaryOp::Ne => Value::bool(x != y),
+                        match op.apply(get!(lhs).as_number(), get!(rhs).as_number()) {
+                            brine_ir::Applied::Number(n) => Value::number(n),
+                            brine_ir::Applied::Bool(b) => Value::bool(b),
                         }
                     }
                 };

@@ -93,6 +93,41 @@ impl BinaryOp {
     pub fn is_arithmetic(self) -> bool {
         matches!(self, BinaryOp::Add | BinaryOp::Sub | BinaryOp::Mul | BinaryOp::Div | BinaryOp::Mod)
     }
+
+    /// `x op y` of two numbers, as Lox and the `float` instructions compute
+    /// it: IEEE arithmetic and comparisons, `%` as [`fmod`]. What every
+    /// engine and every folding of constants agrees on.
+    pub fn apply(self, x: f64, y: f64) -> Applied {
+        match self {
+            BinaryOp::Add => Applied::Number(x + y),
+            BinaryOp::Sub => Applied::Number(x - y),
+            BinaryOp::Mul => Applied::Number(x * y),
+            BinaryOp::Div => Applied::Number(x / y),
+            BinaryOp::Mod => Applied::Number(fmod(x, y)),
+            BinaryOp::Lt => Applied::Bool(x < y),
+            BinaryOp::Le => Applied::Bool(x <= y),
+            BinaryOp::Gt => Applied::Bool(x > y),
+            BinaryOp::Ge => Applied::Bool(x >= y),
+            BinaryOp::Eq => Applied::Bool(x == y),
+            BinaryOp::Ne => Applied::Bool(x != y),
+        }
+    }
+}
+
+/// What [`BinaryOp::apply`] gives: a number for arithmetic, a boolean for
+/// a comparison.
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Applied {
+    Number(f64),
+    Bool(bool),
+}
+
+/// `x % y`: the remainder with the sign of `x`, as C's `fmod` (NaN when
+/// `y` is 0), the NaN always the canonical one (NaN-boxing keeps other
+/// NaNs' payloads for its tags).
+pub fn fmod(x: f64, y: f64) -> f64 {
+    let r = x % y;
+    if r.is_nan() { f64::NAN } else { r }
 }
 
 /// The `brine.*` intrinsics (DESIGN.md section 9). Outside the partial

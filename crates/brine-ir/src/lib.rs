@@ -38,6 +38,6 @@ pub use function::{
     BlockData, FrameState, Function, FunctionKind, InlinedCall, InlinedState, Module, Site, ValueData,
     ValueDef, VirtualObject,
 };
-pub use inst::{BinaryOp, InstData, InstKind, Intrinsic, Type, UnaryOp};
+pub use inst::{Applied, BinaryOp, InstData, InstKind, Intrinsic, Type, UnaryOp, fmod};
 pub use liveness::Liveness;
 pub use loops::{Loop, LoopAnalysis};

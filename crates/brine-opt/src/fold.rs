@@ -19,7 +19,7 @@
 //! Replaced instructions are left for [`crate::dce`].
 
 use brine_ir::{
-    BinaryOp, Block, ControlFlowGraph, FuncCursor, Function, InstKind, UnaryOp, Value, ValueDef, cursor,
+    Applied, Block, ControlFlowGraph, FuncCursor, Function, InstKind, UnaryOp, Value, ValueDef, cursor,
 };
 use std::collections::HashMap;
 
@@ -69,18 +69,9 @@ fn fold_constants(f: &mut Function) {
                     let (Some(x), Some(y)) = (float_constant(f, lhs), float_constant(f, rhs)) else {
                         continue;
                     };
-                    match op {
-                        BinaryOp::Add => Err(x + y),
-                        BinaryOp::Sub => Err(x - y),
-                        BinaryOp::Mul => Err(x * y),
-                        BinaryOp::Div => Err(x / y),
-                        BinaryOp::Mod => Err(x % y),
-                        BinaryOp::Lt => Ok(x < y),
-                        BinaryOp::Le => Ok(x <= y),
-                        BinaryOp::Gt => Ok(x > y),
-                        BinaryOp::Ge => Ok(x >= y),
-                        BinaryOp::Eq => Ok(x == y),
-                        BinaryOp::Ne => Ok(x != y),
+                    match op.apply(x, y) {
+                        Applied::Number(n) => Err(n),
+                        Applied::Bool(b) => Ok(b),
                     }
                 }
                 InstKind::FNeg(v) => match float_constant(f, v) {

@@ -46,12 +46,10 @@ impl NumOp {
 /// of `x`; NaN when `y` is 0 or `x` infinite, `x` when `y` is infinite.
 /// Rust's `%` on floats is exactly that (LLVM's `frem`, a call of libm's
 /// `fmod`). Every engine computes `%` here (compiled code through
-/// [`crate::abi::brine_fmod`]); a NaN result is made the canonical NaN, as
-/// NaN-boxing needs, whatever NaN the C library returns.
-pub fn fmod(x: f64, y: f64) -> f64 {
-    let r = x % y;
-    if r.is_nan() { f64::NAN } else { r }
-}
+/// [`crate::abi::brine_fmod`]), and the optimizer folds it the same way:
+/// one definition, the IR's ([`brine_ir::fmod`]), whose NaN result is the
+/// canonical NaN, as NaN-boxing needs, whatever NaN the C library returns.
+pub use brine_ir::fmod;
 
 /// What a call does, once the callee is known.
 pub enum CallPlan {

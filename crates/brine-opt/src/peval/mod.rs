@@ -1026,18 +1026,9 @@ impl Eval<'_> {
     /// `a op b` of two constants, when it can be computed here.
     fn binary(&self, op: BinaryOp, a: Const, b: Const) -> Option<Const> {
         if let (Const::Number(x), Const::Number(y)) = (a, b) {
-            return Some(match op {
-                BinaryOp::Add => Const::Number(x + y),
-                BinaryOp::Sub => Const::Number(x - y),
-                BinaryOp::Mul => Const::Number(x * y),
-                BinaryOp::Div => Const::Number(x / y),
-                BinaryOp::Mod => Const::Number(x % y),
-                BinaryOp::Lt => Const::Bool(x < y),
-                BinaryOp::Le => Const::Bool(x <= y),
-                BinaryOp::Gt => Const::Bool(x > y),
-                BinaryOp::Ge => Const::Bool(x >= y),
-                BinaryOp::Eq => Const::Bool(x == y),
-                BinaryOp::Ne => Const::Bool(x != y),
+            return Some(match op.apply(x, y) {
+                brine_ir::Applied::Number(n) => Const::Number(n),
+                brine_ir::Applied::Bool(b) => Const::Bool(b),
             });
         }
         match op {
