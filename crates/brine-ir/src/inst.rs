@@ -163,6 +163,10 @@ pub enum Intrinsic {
 }
 
 impl Intrinsic {
+    /// How many registers an activation's register file holds: `readReg`
+    /// and `writeReg` take `0 .. REGISTERS`.
+    pub const REGISTERS: u32 = 65536;
+
     pub const ALL: [Intrinsic; 9] = [
         Intrinsic::Specialize,
         Intrinsic::Freeze,

@@ -15,9 +15,6 @@ use brine_ir::Intrinsic;
 /// The error of every write to a frozen object.
 pub const FROZEN: &str = "Cannot modify a frozen object.";
 
-/// The most registers an activation's register file holds.
-const MAX_REGISTERS: f64 = 65536.0;
-
 impl Runtime {
     /// Runs intrinsic `op` on `args` (the IR instruction's operands).
     pub fn intrinsic(&mut self, op: Intrinsic, args: &[Value]) -> Value {
@@ -59,11 +56,11 @@ impl Runtime {
     fn register(&mut self, index: Value) -> Result<usize, Value> {
         if index.is_number() {
             let i = index.as_number();
-            if crate::number::is_integral(i) && (0.0..MAX_REGISTERS).contains(&i) {
+            if crate::number::is_integral(i) && (0.0..Intrinsic::REGISTERS as f64).contains(&i) {
                 return Ok(i as usize);
             }
         }
-        Err(self.raise("Register must be an integer from 0 to 65535."))
+        Err(self.raise(format!("Register must be an integer from 0 to {}.", Intrinsic::REGISTERS - 1)))
     }
 
     /// `brine.freeze(v)`: `v`, now read-only (shallow).

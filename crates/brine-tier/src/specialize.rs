@@ -169,18 +169,7 @@ fn bound_call(func: &Function, closure: Value, function: *mut ObjFunction, const
     b.switch_to_block(entry);
     b.seal_block(entry);
     let callee = b.ins_value(InstKind::Object(closure.0));
-    let mut args: Vec<_> = consts
-        .iter()
-        .map(|&c| {
-            b.ins_value(match c {
-                Const::Nil => InstKind::Nil,
-                Const::Bool(x) => InstKind::Bool(x),
-                Const::Number(n) => InstKind::Number(n),
-                Const::Str(s) => InstKind::Str(s),
-                Const::Object(bits) => InstKind::Object(bits),
-            })
-        })
-        .collect();
+    let mut args: Vec<_> = consts.iter().map(|&c| b.ins_value(c.inst())).collect();
     args.extend_from_slice(&params[2..]);
     // The call's errors (a stack overflow) are reported at the function's
     // first site, or the module's first.

@@ -49,17 +49,6 @@ enum Known {
     List(Vec<Const>),
 }
 
-/// A literal's constant.
-fn literal(kind: &InstKind) -> Option<Const> {
-    Some(match kind {
-        InstKind::Nil => Const::Nil,
-        InstKind::Bool(b) => Const::Bool(*b),
-        InstKind::Number(n) => Const::Number(*n),
-        InstKind::Str(s) => Const::Str(*s),
-        _ => return None,
-    })
-}
-
 fn def(f: &Function, v: Value) -> Option<&InstKind> {
     match f.values[v.index()].def {
         ValueDef::Result(i) => Some(&f.inst(i).kind),
@@ -73,11 +62,11 @@ fn known_value(f: &Function, v: Value) -> Option<Known> {
         InstKind::Closure { func, captures } if captures.is_empty() => Some(Known::Function(*func)),
         InstKind::Intrinsic { op: Intrinsic::Freeze, args, .. } => match def(f, args[0])? {
             InstKind::NewList { items, .. } => {
-                items.iter().map(|&i| literal(def(f, i)?)).collect::<Option<Vec<_>>>().map(Known::List)
+                items.iter().map(|&i| Const::literal(def(f, i)?)).collect::<Option<Vec<_>>>().map(Known::List)
             }
             _ => None,
         },
-        kind => literal(kind).map(Known::Constant),
+        kind => Const::literal(kind).map(Known::Constant),
     }
 }
 
@@ -196,7 +185,7 @@ pub fn specialize_ahead_of_time(module: &mut Module) -> Vec<String> {
                     };
                     Some((Some(*global), c))
                 }
-                kind => literal(kind).map(|c| (None, c)),
+                kind => Const::literal(kind).map(|c| (None, c)),
             }
         };
         let Some((Some(fg), _)) = known_before(args[0]) else {

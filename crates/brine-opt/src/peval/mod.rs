@@ -94,8 +94,20 @@ impl Const {
         }
     }
 
+    /// The constant a literal instruction (`nil`, `bool`, `number`,
+    /// `string`) makes, if `kind` is one.
+    pub fn literal(kind: &InstKind) -> Option<Const> {
+        Some(match kind {
+            InstKind::Nil => Const::Nil,
+            InstKind::Bool(b) => Const::Bool(*b),
+            InstKind::Number(n) => Const::Number(*n),
+            InstKind::Str(s) => Const::Str(*s),
+            _ => return None,
+        })
+    }
+
     /// The constant as an IR instruction.
-    fn inst(self) -> InstKind {
+    pub fn inst(self) -> InstKind {
         match self {
             Const::Nil => InstKind::Nil,
             Const::Bool(b) => InstKind::Bool(b),
@@ -252,14 +264,10 @@ fn inline_helpers(module: &Module, func: &Function, callee: u64, heap: &dyn Heap
                 return f;
             }
             // A direct call (what the splice takes), with nil for `this`.
-            let nil = Value::new(f.values.len());
-            let nil_inst = brine_ir::Inst::new(f.insts.len());
-            f.values.push(brine_ir::ValueData { ty: Type::Val, def: brine_ir::ValueDef::Result(nil_inst) });
-            f.insts.push(brine_ir::InstData { kind: InstKind::Nil, result: Some(nil) });
-            let (block, pos) = brine_ir::cursor::inst_position(&f, call).expect("the call is in the layout");
-            f.blocks[block.index()].insts.insert(pos, nil_inst);
-            f.insts[call.index()].kind =
-                InstKind::CallDirect { function: 0, callee: target, this: nil, args, site };
+            let mut c = brine_ir::FuncCursor::new(&mut f);
+            c.goto_before(call);
+            let nil = c.ins_value(InstKind::Nil);
+            c.replace_inst(call, InstKind::CallDirect { function: 0, callee: target, this: nil, args, site });
             crate::inline::splice(&mut f, call, g, id, site, brine_ir::StateId::new(0));
         }
     }
@@ -495,7 +503,7 @@ fn find_dispatch_loop(func: &Function, nconsts: usize) -> Option<DispatchLoop> {
 struct CopyBlock {
     block: Block,
     /// The slots that are parameters, by index.
-    slots: Vec<Option<usize>>,
+    slots: Vec<usize>,
     regs: Vec<u32>,
 }
 
@@ -549,9 +557,10 @@ impl Eval<'_> {
                 work.push_back(edge.key.clone());
             }
             Some(old) => {
+                // A register one side never wrote reads nil there.
                 let nil = Abs::Const(Const::Nil);
-                let mut new = Entry { vals: Vec::with_capacity(vals.len()), regs: BTreeMap::new() };
-                new.vals = old.vals.iter().zip(&vals).map(|(&a, &b)| join(a, b)).collect();
+                let vals = old.vals.iter().zip(&vals).map(|(&a, &b)| join(a, b)).collect();
+                let mut new = Entry { vals, regs: BTreeMap::new() };
                 for (&r, &a) in old.regs.iter() {
                     new.regs.insert(r, join(a, regs.get(&r).copied().unwrap_or(nil)));
                 }
@@ -672,7 +681,7 @@ impl Eval<'_> {
                     Abs::Const(c) => Val::Const(c),
                     Abs::RegFile => Val::RegFile,
                     Abs::Dyn => {
-                        layout.push(Some(i));
+                        layout.push(i);
                         Val::Res(b.append_block_param(block, self.func.value_type(v)))
                     }
                 };
@@ -697,7 +706,7 @@ impl Eval<'_> {
         }
         let CopyBlock { block, slots: layout, regs: reg_layout } = self.copies[&edge.key].clone();
         let mut args = Vec::new();
-        for i in layout.into_iter().flatten() {
+        for i in layout {
             let ty = self.func.value_type(self.slots(edge.key.block, edge.key.start)[i]);
             args.push(self.materialize(b, edge.vals[i], ty)?);
         }
@@ -922,13 +931,9 @@ impl Eval<'_> {
         let constant =
             |frame: &Frame, v: Value| -> Result<Option<Const>, String> { Ok(get(frame, v)?.constant()) };
         let folded = match kind {
-            InstKind::Nil | InstKind::Bool(_) | InstKind::Number(_) | InstKind::Str(_) => Some(match kind {
-                InstKind::Nil => Const::Nil,
-                InstKind::Bool(x) => Const::Bool(*x),
-                InstKind::Number(n) => Const::Number(*n),
-                InstKind::Str(s) => Const::Str(*s),
-                _ => unreachable!(),
-            }),
+            InstKind::Nil | InstKind::Bool(_) | InstKind::Number(_) | InstKind::Str(_) => {
+                Const::literal(kind)
+            }
             InstKind::Unary { op, arg, .. } => match (op, constant(frame, *arg)?) {
                 (UnaryOp::Not, Some(c)) => Some(Const::Bool(!c.truthy())),
                 (UnaryOp::Neg, Some(Const::Number(n))) => Some(Const::Number(-n)),
@@ -1047,7 +1052,9 @@ fn get(frame: &Frame, v: Value) -> Result<Val, String> {
 /// A register number known here.
 fn register(c: Option<Const>) -> Result<u32, String> {
     match c {
-        Some(Const::Number(n)) if n.fract() == 0.0 && (0.0..65536.0).contains(&n) => Ok(n as u32),
+        Some(Const::Number(n)) if n.fract() == 0.0 && (0.0..Intrinsic::REGISTERS as f64).contains(&n) => {
+            Ok(n as u32)
+        }
         Some(_) => Err("a register number out of range".into()),
         None => Err("a register whose number is known only at run time".into()),
     }
