@@ -107,6 +107,10 @@ pub(crate) struct Manager {
     /// The residual functions `brine.specialize` compiled, each with the
     /// IR function it specializes (for `emit opt-ir`).
     pub specialized: RefCell<Vec<(FuncId, Rc<Function>)>>,
+    /// The module's unchanging globals (`brine_opt::whole_program`), what
+    /// `brine.specialize` may fold, found at the first request; with the
+    /// number of functions the module had then (a REPL entry adds more).
+    pub unchanging: RefCell<Option<(usize, Rc<std::collections::HashSet<brine_ir::GlobalId>>)>>,
     /// The first internal error (a compilation that failed), reported when
     /// the run ends.
     pub internal_error: RefCell<Option<String>>,
@@ -331,6 +335,7 @@ impl Manager {
             class_links: Cell::new(std::ptr::null()),
             stats: RefCell::new(Vec::new()),
             specialized: RefCell::new(Vec::new()),
+            unchanging: RefCell::new(None),
             internal_error: RefCell::new(None),
             perf_map,
             fault: std::env::var_os("BRINE_FAULT").is_some_and(|v| v == "compile"),
@@ -427,9 +432,9 @@ impl Manager {
         self.opt_jit.as_ref().or(self.jit.as_ref())
     }
 
-    /// Whether residual functions are optimized (the run optimizes).
-    pub(crate) fn opt_jit_for_residual_code(&self) -> Option<&RefCell<Jit>> {
-        self.opt_jit.as_ref()
+    /// Whether this run optimizes (it has the optimizing JIT).
+    pub(crate) fn optimizes(&self) -> bool {
+        self.opt_jit.is_some()
     }
 
     /// Installs compiled code in `function`'s slots.

@@ -33,13 +33,6 @@ use brine_runtime::{Program, Runtime, Value};
 use std::collections::{HashMap, HashSet};
 use std::time::Instant;
 
-/// How many functions one `brine.specialize` may make.
-const MAX_FUNCTIONS: usize = 256;
-
-/// How many block copies one `brine.specialize` may evaluate, over all the
-/// functions it makes: the ones past it call their original.
-const MAX_COPIES: usize = 200_000;
-
 /// A function to specialize: the original closure, its constants, and
 /// the prototype that receives the code.
 struct Request {
@@ -141,7 +134,7 @@ impl Heap for RunHeap<'_> {
             return Some(g);
         }
         let v = Value(callee);
-        if !v.is_kind(ObjKind::Closure) || self.made.len() >= MAX_FUNCTIONS {
+        if !v.is_kind(ObjKind::Closure) || self.made.len() >= peval::REQUEST_FUNCTIONS {
             return None;
         }
         let closure = v.as_ptr::<ObjClosure>();
@@ -203,7 +196,7 @@ impl Manager {
         rt.constants.push(f);
         rt.constants.extend_from_slice(consts);
         let program = self.program();
-        let unchanging = brine_opt::whole_program::unchanging_globals(&program.module);
+        let unchanging = self.unchanging_globals(program);
         let consts: Vec<Const> = consts.iter().map(|&c| constant(c)).collect();
         let mut heap =
             RunHeap { rt, program, unchanging: &unchanging, made: HashMap::new(), queue: Vec::new() };
@@ -213,6 +206,10 @@ impl Manager {
             heap.made.insert((closure.0, consts.clone()), g.0);
             (g, Request { closure, consts, target })
         };
+        // SAFETY: a live closure's prototype is live.
+        let name =
+            program.module.function(FuncId(unsafe { (*(*closure.as_ptr::<ObjClosure>()).function).func_id }));
+        let name = name.display_name();
         let mut copies = 0;
         let mut insts = 0;
         let mut functions = 0;
@@ -227,10 +224,13 @@ impl Manager {
             let func = program.module.function(id);
             // What is left of the request's budget (its first function
             // gets the whole of one).
-            let left = MAX_COPIES.saturating_sub(copies);
+            let left = peval::REQUEST_COPIES.saturating_sub(copies);
             let limits = peval::Limits { copies: left.min(peval::LIMITS.copies), ..peval::LIMITS };
             let evaluated = if left == 0 {
-                Err(format!("over the budget of {MAX_COPIES} block copies for one brine.specialize"))
+                Err(format!(
+                    "over the budget of {} block copies for one brine.specialize",
+                    peval::REQUEST_COPIES
+                ))
             } else {
                 peval::specialize(
                     &program.module,
@@ -267,13 +267,8 @@ impl Manager {
                 (*request.target).tier = tier::OPTIMIZED;
             }
         }
-        let name = program.module.function(FuncId(
-            // SAFETY: as above.
-            unsafe { (*(*closure.as_ptr::<ObjClosure>()).function).func_id },
-        ));
         let mut note = format!(
-            "brine.specialize of {}: {functions} function(s), {copies} block copies, {insts} instructions, {:.1} ms",
-            name.display_name(),
+            "brine.specialize of {name}: {functions} function(s), {copies} block copies, {insts} instructions, {:.1} ms",
             started.elapsed().as_secs_f64() * 1e3
         );
         for f in failed {
@@ -286,6 +281,20 @@ impl Manager {
         })
     }
 
+    /// The module's unchanging globals, found once per module size.
+    fn unchanging_globals(&self, program: &Program) -> std::rc::Rc<HashSet<GlobalId>> {
+        let size = program.module.functions.len();
+        let mut cached = self.unchanging.borrow_mut();
+        match &*cached {
+            Some((n, globals)) if *n == size => std::rc::Rc::clone(globals),
+            _ => {
+                let globals = std::rc::Rc::new(brine_opt::whole_program::unchanging_globals(&program.module));
+                *cached = Some((size, std::rc::Rc::clone(&globals)));
+                globals
+            }
+        }
+    }
+
     /// Cleans up (without speculation: it must never deoptimize) and
     /// compiles a residual function of IR function `id`.
     fn compile_residual(
@@ -294,8 +303,7 @@ impl Manager {
         id: FuncId,
         residual: Function,
     ) -> Result<FunctionCode, String> {
-        let optimizing = self.opt_jit_for_residual_code().is_some();
-        let func = if optimizing { brine_opt::clean_up(&program.module, &residual) } else { residual };
+        let func = if self.optimizes() { brine_opt::clean_up(&program.module, &residual) } else { residual };
         let jit = self.jit_for_residual_code().expect("checked by the caller");
         let started = Instant::now();
         let code = jit.borrow_mut().compile_function(&program.module, &self.links(program), id, &func, 0);

@@ -27,11 +27,6 @@ const GLOBAL: u64 = 1 << 40;
 const FUNCTION: u64 = 2 << 40;
 const INDEX: u64 = (1 << 40) - 1;
 
-/// How many functions one `brine.specialize` may make, and how many block
-/// copies it may evaluate over all of them (as at run time).
-const MAX_FUNCTIONS: usize = 256;
-const MAX_COPIES: usize = 200_000;
-
 fn global_token(g: GlobalId) -> u64 {
     TOKEN | GLOBAL | g.0 as u64
 }
@@ -123,7 +118,7 @@ impl Heap for StaticHeap<'_> {
         if let Some(&(_, _, id)) = self.asked.iter().find(|(f, c, _)| *f == func && c == consts) {
             return Some(function_token(id));
         }
-        if self.asked.len() >= MAX_FUNCTIONS {
+        if self.asked.len() >= super::REQUEST_FUNCTIONS {
             return None;
         }
         let id = FuncId::new(self.next_id);
@@ -224,7 +219,7 @@ pub fn specialize_ahead_of_time(module: &mut Module) -> Vec<String> {
             let (f, c, id) = heap.asked[next].clone();
             next += 1;
             let original = module.function(f).clone();
-            let left = MAX_COPIES.saturating_sub(copies);
+            let left = super::REQUEST_COPIES.saturating_sub(copies);
             let limits = super::Limits { copies: left.min(LIMITS.copies), ..LIMITS };
             let callee = global_token(fg_of(&known, f).unwrap_or(fg));
             match specialize(module, &original, callee, &c, &mut heap, limits) {

@@ -163,6 +163,14 @@ pub struct Limits {
 /// The budget [`specialize`] is given at run time.
 pub const LIMITS: Limits = Limits { copies: 50_000, insts: 100_000 };
 
+/// How many functions one `brine.specialize` may make (the function it
+/// names and those its guest calls ask for), at run time and ahead of time.
+pub const REQUEST_FUNCTIONS: usize = 256;
+
+/// How many block copies one `brine.specialize` may evaluate, over all the
+/// functions it makes: those past it call their original.
+pub const REQUEST_COPIES: usize = 200_000;
+
 /// The most cases one `specializeValue` splits into.
 const MAX_CASES: f64 = 256.0;
 
