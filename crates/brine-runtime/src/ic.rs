@@ -343,7 +343,7 @@ impl Runtime {
             // A frozen shape is never a set's (a get may have put it in
             // the megamorphic cache).
             if cache.state == MEGAMORPHIC
-                && (*before).header.flags & crate::object::SHAPE_FROZEN == 0
+                && !crate::object::ObjShape::is_frozen(before)
                 && let Some(offset) = self.mega_field(before, name)
             {
                 *field_slot(instance, offset) = value;

@@ -7,7 +7,7 @@
 //! not, so each intrinsic here is the plain operation the partial
 //! evaluator's result must agree with.
 
-use crate::object::{ObjArray, ObjBoundMethod, ObjClosure, ObjInstance, ObjKind, SHAPE_FROZEN};
+use crate::object::{ObjArray, ObjBoundMethod, ObjClosure, ObjInstance, ObjKind, ObjShape};
 use crate::value::Value;
 use crate::{Runtime, abi, objects};
 use brine_ir::Intrinsic;
@@ -80,8 +80,7 @@ impl Runtime {
     /// Whether `v` is a frozen instance (list, map or other).
     pub fn is_frozen(&self, v: Value) -> bool {
         // SAFETY: a live instance's shape is live.
-        v.is_kind(ObjKind::Instance)
-            && unsafe { (*(*v.as_ptr::<ObjInstance>()).shape).header.flags & SHAPE_FROZEN != 0 }
+        v.is_kind(ObjKind::Instance) && unsafe { ObjShape::is_frozen((*v.as_ptr::<ObjInstance>()).shape) }
     }
 
     /// `list[index]` of a frozen list (what the partial evaluator may fold:

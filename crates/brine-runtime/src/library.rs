@@ -10,7 +10,7 @@
 //! registers with `$register`) with two fields: `$items`, a raw array of at
 //! least `$len` slots, and `$len`, its length.
 
-use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind, ObjString, SHAPE_FROZEN};
+use crate::object::{NativeFn, ObjArray, ObjClass, ObjInstance, ObjKind, ObjShape, ObjString};
 use crate::value::Value;
 use crate::{Runtime, objects};
 
@@ -139,7 +139,7 @@ impl Runtime {
             // shape's instances (`abi::offsets::RT_LIST_SHAPE`).
             // SAFETY: a live shape.
             // A frozen list's shape is not: sets take the slow path.
-            let inline = unsafe { (*shape).inline_cap >= 2 && (*shape).header.flags & SHAPE_FROZEN == 0 };
+            let inline = unsafe { (*shape).inline_cap >= 2 && !ObjShape::is_frozen(shape) };
             if inline && slot(self.list_names[0]) == Some(0) && slot(self.list_names[1]) == Some(1) {
                 self.list_shape.set(shape);
             }

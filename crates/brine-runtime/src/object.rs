@@ -227,6 +227,17 @@ pub struct ObjShape {
 /// [`ObjHeader::flags`] of a shape whose instances are frozen.
 pub const SHAPE_FROZEN: u8 = 1;
 
+impl ObjShape {
+    /// Whether instances of `shape` are frozen.
+    ///
+    /// # Safety
+    /// `shape` must point at a live shape.
+    pub unsafe fn is_frozen(shape: *const ObjShape) -> bool {
+        // SAFETY: the caller's contract.
+        unsafe { (*shape).header.flags & SHAPE_FROZEN != 0 }
+    }
+}
+
 #[repr(C)]
 pub struct ObjInstance {
     pub header: ObjHeader,

@@ -177,7 +177,7 @@ impl Runtime {
     pub(crate) fn frozen_shape(&mut self, shape: *mut ObjShape) -> *mut ObjShape {
         // SAFETY: `shape` is a live shape with valid tables.
         unsafe {
-            if (*shape).header.flags & SHAPE_FROZEN != 0 {
+            if ObjShape::is_frozen(shape) {
                 return shape;
             }
             if !(*shape).frozen.is_null() {
