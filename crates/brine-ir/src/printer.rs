@@ -87,7 +87,20 @@ pub fn print_function_text(module: &Module, id: FuncId) -> String {
 
 /// Appends one function's text.
 pub fn print_function(module: &Module, id: FuncId, out: &mut String) {
-    let f: &Function = module.function(id);
+    write_function(module, id, module.function(id), out);
+}
+
+/// The text of `f`, a function that is not (or not yet) the module's,
+/// such as an optimized version, printed as function `f0` with the
+/// module's strings, globals and functions for its operands.
+pub fn detached_function_text(module: &Module, f: &Function) -> String {
+    let mut out = String::new();
+    write_function(module, FuncId(0), f, &mut out);
+    out
+}
+
+/// Appends the text of `f`, named `id`.
+fn write_function(module: &Module, id: FuncId, f: &Function, out: &mut String) {
     let _ = writeln!(
         out,
         "function {id} {}(arity {}, captures {}, {}, line {}{}) {{",

@@ -211,18 +211,14 @@ pub fn ahead_of_time_ir(module: &Module) -> String {
         out.push('\n');
     }
     for id in (0..module.functions.len()).map(FuncId::new).filter(|id| id.index() >= before) {
-        let mut m = module.clone();
-        m.functions = vec![module.function(id).clone()];
-        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        let text = brine_ir::printer::detached_function_text(module, module.function(id));
         out.push_str(&format!(
             "; specialized ahead of time: {id} {}\n{text}\n",
             module.function(id).display_name()
         ));
     }
     for (id, func) in versions {
-        let mut m = module.clone();
-        m.functions = vec![func];
-        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        let text = brine_ir::printer::detached_function_text(module, &func);
         out.push_str(&format!("; -O2 version of {id} {}\n{text}\n", module.function(id).display_name()));
     }
     for c in classes {

@@ -220,15 +220,11 @@ impl Session {
     pub fn optimized_ir(&self) -> String {
         let mut out = String::new();
         for (n, (id, func)) in self.manager.optimized().into_iter().enumerate() {
-            let mut module = self.program.module.clone();
-            module.functions = vec![(*func).clone()];
-            let text = brine_ir::printer::print_function_text(&module, brine_ir::FuncId(0));
+            let text = brine_ir::printer::detached_function_text(&self.program.module, &func);
             out.push_str(&format!("; optimized version {n} of {id} {}\n{text}\n", func.display_name()));
         }
         for (n, (id, func)) in self.manager.specialized.borrow().iter().enumerate() {
-            let mut module = self.program.module.clone();
-            module.functions = vec![(**func).clone()];
-            let text = brine_ir::printer::print_function_text(&module, brine_ir::FuncId(0));
+            let text = brine_ir::printer::detached_function_text(&self.program.module, func);
             out.push_str(&format!(
                 "; specialized function {n} of {id} {} (brine.specialize)\n{text}\n",
                 func.display_name()

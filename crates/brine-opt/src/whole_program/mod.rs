@@ -628,9 +628,7 @@ block0(v0: val, v1: val, v2: val):
         // The script, optimized: `sq` is guarded and inlined, its `x * x`
         // and the loop's arithmetic are float code.
         let optimized = crate::optimize(&module, module.function(FuncId(0)), &facts).expect("optimized");
-        let mut m = module.clone();
-        m.functions = vec![optimized];
-        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        let text = brine_ir::printer::detached_function_text(&module, &optimized);
         assert!(text.contains("guard_function"), "{text}");
         assert!(!text.contains(" call ") && !text.contains("call_direct"), "sq is inlined:\n{text}");
         assert!(text.contains("fmul"), "{text}");
@@ -808,9 +806,7 @@ block0(v0: val, v1: val):
 
         // The script, optimized: no dynamic property access or call is left.
         let optimized = crate::optimize(&module, module.function(FuncId(0)), &facts).expect("optimized");
-        let mut m = module.clone();
-        m.functions = vec![optimized];
-        let text = brine_ir::printer::print_function_text(&m, FuncId(0));
+        let text = brine_ir::printer::detached_function_text(&module, &optimized);
         for op in [" invoke ", " get_prop ", " call "] {
             assert!(!text.contains(op), "{op} is left:\n{text}");
         }
