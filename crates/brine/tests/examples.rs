@@ -127,195 +127,73 @@ const TOKENIZER: &[Case] = &[
 // The README's brine.specialize tutorial.
 const REGISTER_VM: &[Case] = &[Case { name: "register_vm", program: "register_vm.lox", ..CASE }];
 
+/// The cases of an interpreter written in Lox: each guest program
+/// `data/NAME.EXT` (name => exit code) runs specialized (the default) and
+/// with `--plain` (the interpreter unspecialized), and both runs must match
+/// the same expected files; then any other cases, after `; also`.
+macro_rules! specialized_and_plain {
+    ($program:literal, $ext:literal; $($name:literal => $code:literal),* $(; also $($other:expr),*)?) => {
+        &[
+            $(
+                Case { name: $name, program: $program, args: &[concat!("data/", $name, ".", $ext)], code: $code, ..CASE },
+                Case {
+                    name: concat!($name, "_plain"),
+                    program: $program,
+                    args: &[concat!("data/", $name, ".", $ext), "--plain"],
+                    stdout_file: Some(concat!($name, ".expected")),
+                    stderr_file: Some(concat!($name, ".stderr")),
+                    code: $code,
+                    ..CASE
+                },
+            )*
+            $($($other),*)?
+        ]
+    };
+}
+
 // The interpreters written in Lox (DESIGN.md section 9): each guest
 // program runs specialized (the default) and with `--plain` (the
 // interpreter unspecialized), and both must print exactly the same.
 
-const BAGEL: &[Case] = &[
+const BAGEL: &[Case] = specialized_and_plain!("bagel.lox", "bagel";
     // A counting loop with arithmetic, <=, >, != and a loop that never runs.
-    Case { name: "bagel_loop", program: "bagel.lox", args: &["data/bagel_loop.bagel"], ..CASE },
-    Case {
-        name: "bagel_loop_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_loop.bagel", "--plain"],
-        stdout_file: Some("bagel_loop.expected"),
-        stderr_file: Some("bagel_loop.stderr"),
-        ..CASE
-    },
+    "bagel_loop" => 0,
     // Recursion (fib, Ackermann, gcd), mutual recursion with a forward
     // reference, several parameters, a function without return.
-    Case { name: "bagel_calls", program: "bagel.lox", args: &["data/bagel_calls.bagel"], ..CASE },
-    Case {
-        name: "bagel_calls_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_calls.bagel", "--plain"],
-        stdout_file: Some("bagel_calls.expected"),
-        stderr_file: Some("bagel_calls.stderr"),
-        ..CASE
-    },
+    "bagel_calls" => 0,
     // Nested loops, if/else chains, and/or/!, shadowing in nested blocks.
-    Case { name: "bagel_nested", program: "bagel.lox", args: &["data/bagel_nested.bagel"], ..CASE },
-    Case {
-        name: "bagel_nested_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_nested.bagel", "--plain"],
-        stdout_file: Some("bagel_nested.expected"),
-        stderr_file: Some("bagel_nested.stderr"),
-        ..CASE
-    },
+    "bagel_nested" => 0,
     // A syntax error: one `bagel: line N: ...` line, nothing run, exit 65.
-    Case {
-        name: "bagel_syntax_error",
-        program: "bagel.lox",
-        args: &["data/bagel_syntax_error.bagel"],
-        code: 65,
-        ..CASE
-    },
-    Case {
-        name: "bagel_syntax_error_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_syntax_error.bagel", "--plain"],
-        stdout_file: Some("bagel_syntax_error.expected"),
-        stderr_file: Some("bagel_syntax_error.stderr"),
-        code: 65,
-        ..CASE
-    },
+    "bagel_syntax_error" => 65,
     // A function reading a top-level variable: undefined, exit 65.
-    Case {
-        name: "bagel_undefined",
-        program: "bagel.lox",
-        args: &["data/bagel_undefined.bagel"],
-        code: 65,
-        ..CASE
-    },
-    Case {
-        name: "bagel_undefined_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_undefined.bagel", "--plain"],
-        stdout_file: Some("bagel_undefined.expected"),
-        stderr_file: Some("bagel_undefined.stderr"),
-        code: 65,
-        ..CASE
-    },
+    "bagel_undefined" => 65,
     // A call with the wrong number of arguments (checked when compiling):
     // exit 65, at the line of the call.
-    Case { name: "bagel_arity", program: "bagel.lox", args: &["data/bagel_arity.bagel"], code: 65, ..CASE },
-    Case {
-        name: "bagel_arity_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_arity.bagel", "--plain"],
-        stdout_file: Some("bagel_arity.expected"),
-        stderr_file: Some("bagel_arity.stderr"),
-        code: 65,
-        ..CASE
-    },
+    "bagel_arity" => 65,
     // A division by zero at run time: the output so far, then one error
     // line and exit 70.
-    Case {
-        name: "bagel_div_zero",
-        program: "bagel.lox",
-        args: &["data/bagel_div_zero.bagel"],
-        code: 70,
-        ..CASE
-    },
-    Case {
-        name: "bagel_div_zero_plain",
-        program: "bagel.lox",
-        args: &["data/bagel_div_zero.bagel", "--plain"],
-        stdout_file: Some("bagel_div_zero.expected"),
-        stderr_file: Some("bagel_div_zero.stderr"),
-        code: 70,
-        ..CASE
-    },
+    "bagel_div_zero" => 70
+    ; also
     // No program: a usage line and EX_USAGE.
-    Case { name: "bagel_usage", program: "bagel.lox", code: 64, ..CASE },
-];
+    Case { name: "bagel_usage", program: "bagel.lox", code: 64, ..CASE }
+);
 
-const LOXLOX: &[Case] = &[
+const LOXLOX: &[Case] = specialized_and_plain!("loxlox.lox", "lox";
     // Loops, arithmetic, number printing, comparison and logic.
-    Case { name: "loxlox_loop", program: "loxlox.lox", args: &["data/loxlox_loop.lox"], ..CASE },
-    Case {
-        name: "loxlox_loop_plain",
-        program: "loxlox.lox",
-        args: &["data/loxlox_loop.lox", "--plain"],
-        stdout_file: Some("loxlox_loop.expected"),
-        stderr_file: Some("loxlox_loop.stderr"),
-        ..CASE
-    },
+    "loxlox_loop" => 0,
     // Recursion, closures, a counter closure, shared captured variables.
-    Case { name: "loxlox_calls", program: "loxlox.lox", args: &["data/loxlox_calls.lox"], ..CASE },
-    Case {
-        name: "loxlox_calls_plain",
-        program: "loxlox.lox",
-        args: &["data/loxlox_calls.lox", "--plain"],
-        stdout_file: Some("loxlox_calls.expected"),
-        stderr_file: Some("loxlox_calls.stderr"),
-        ..CASE
-    },
+    "loxlox_calls" => 0,
     // Classes: fields, methods, init, this, bound methods, inheritance, super.
-    Case { name: "loxlox_objects", program: "loxlox.lox", args: &["data/loxlox_objects.lox"], ..CASE },
-    Case {
-        name: "loxlox_objects_plain",
-        program: "loxlox.lox",
-        args: &["data/loxlox_objects.lox", "--plain"],
-        stdout_file: Some("loxlox_objects.expected"),
-        stderr_file: Some("loxlox_objects.stderr"),
-        ..CASE
-    },
+    "loxlox_objects" => 0,
     // Syntax errors: clox's `[line N] Error at 'x': ...` lines, exit 65.
-    Case {
-        name: "loxlox_syntax_error",
-        program: "loxlox.lox",
-        args: &["data/loxlox_syntax_error.lox"],
-        code: 65,
-        ..CASE
-    },
-    Case {
-        name: "loxlox_syntax_error_plain",
-        program: "loxlox.lox",
-        args: &["data/loxlox_syntax_error.lox", "--plain"],
-        stdout_file: Some("loxlox_syntax_error.expected"),
-        stderr_file: Some("loxlox_syntax_error.stderr"),
-        code: 65,
-        ..CASE
-    },
+    "loxlox_syntax_error" => 65,
     // Scope errors of a program that parses (return at top level, `this`
     // outside a class, a class inheriting from itself, ...): exit 65.
-    Case {
-        name: "loxlox_scope_error",
-        program: "loxlox.lox",
-        args: &["data/loxlox_scope_error.lox"],
-        code: 65,
-        ..CASE
-    },
-    Case {
-        name: "loxlox_scope_error_plain",
-        program: "loxlox.lox",
-        args: &["data/loxlox_scope_error.lox", "--plain"],
-        stdout_file: Some("loxlox_scope_error.expected"),
-        stderr_file: Some("loxlox_scope_error.stderr"),
-        code: 65,
-        ..CASE
-    },
+    "loxlox_scope_error" => 65,
     // A runtime error inside a guest function: the output before it, then
     // the message and `[line N] in area()`, exit 70.
-    Case {
-        name: "loxlox_runtime_error",
-        program: "loxlox.lox",
-        args: &["data/loxlox_runtime_error.lox"],
-        code: 70,
-        ..CASE
-    },
-    Case {
-        name: "loxlox_runtime_error_plain",
-        program: "loxlox.lox",
-        args: &["data/loxlox_runtime_error.lox", "--plain"],
-        stdout_file: Some("loxlox_runtime_error.expected"),
-        stderr_file: Some("loxlox_runtime_error.stderr"),
-        code: 70,
-        ..CASE
-    },
-];
+    "loxlox_runtime_error" => 70
+);
 
 /// A way of running a program: a name, the options after `run`, and the
 /// environment.
