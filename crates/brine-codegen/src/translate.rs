@@ -123,7 +123,8 @@ struct Translator<'a, 'b, M: Module> {
     /// The frame of the block being translated: the function's own, or an
     /// inlined call's.
     frame: Option<ir::InlineId>,
-    /// Where a jump to the error block leaves the line of the error.
+    /// Where a jump to the error block leaves the place of the error (a
+    /// `trace_place`: its line and site).
     line_slot: cranelift_codegen::ir::StackSlot,
     /// Scratch memory for argument and capture arrays passed to helpers.
     argv: Option<(cranelift_codegen::ir::StackSlot, usize)>,
@@ -353,13 +354,13 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     }
 
     /// Branches to the error block when `v` is `Value::ERROR`.
-    fn check_error(&mut self, v: ClValue, line: u32) {
+    fn check_error(&mut self, v: ClValue, site: ir::SiteId) {
         let is_error = self.b.ins().icmp_imm_s(IntCC::Equal, v, ERROR);
         let cont = self.b.create_block();
         let failed = self.b.create_block();
         self.b.ins().brif(is_error, failed, &[], cont, &[]);
         self.b.switch_to_block(failed);
-        self.jump_to_error(line);
+        self.jump_to_error(site);
         self.b.switch_to_block(cont);
     }
 
@@ -372,7 +373,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
     /// Each error block serves at most [`ERROR_BLOCK_USES`] operations: a
     /// block that every fallible operation of a large function jumps to
     /// would make computing dominators quadratic too.
-    fn jump_to_error(&mut self, line: u32) {
+    fn jump_to_error(&mut self, site: ir::SiteId) {
         let frame = self.frame.map_or(0, |f| f.index() + 1);
         if self.errors.len() <= frame {
             self.errors.resize_with(frame + 1, ErrorBlocks::default);
@@ -384,13 +385,15 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         }
         errors.uses += 1;
         let target = *errors.blocks.last().expect("an error block");
-        let line = self.b.ins().iconst(types::I64, line as i64);
-        self.b.ins().stack_store(types::I64, line, self.line_slot, 0);
+        let place = self.trace_place(site);
+        let place = self.b.ins().iconst(types::I64, place as i64);
+        self.b.ins().stack_store(types::I64, place, self.line_slot, 0);
         self.b.ins().jump(target, &[]);
     }
 
-    fn line(&self, site: ir::SiteId) -> u32 {
-        self.env.ir.site_line(site)
+    /// The word `brine_trace` takes for an error at `site`: its line and index.
+    fn trace_place(&self, site: ir::SiteId) -> u64 {
+        brine_runtime::abi::trace_place(self.env.ir.site_line(site), Some(site.index() as u32))
     }
 
     /// Stores `values` in the argument array and returns its address.
@@ -640,7 +643,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                     let fobj = self.env.links.function(&mut self.b, func);
                     self.call_rt("brine_trace", &[line, fobj]);
                     let Some(call) = call else { break };
-                    line = self.iconst(self.env.ir.site_line(call.site) as i64);
+                    line = self.iconst(self.trace_place(call.site) as i64);
                     inlined = call.parent;
                 }
                 let e = self.iconst(ERROR);
@@ -720,7 +723,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let s = self.call_helper("brine_negate", &[rt, a]);
                 self.b.ins().jump(merge, &[BlockArg::Value(s)]);
                 self.b.switch_to_block(merge);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 r
             }
             InstKind::Binary { op, lhs, rhs, site } => {
@@ -773,7 +776,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let name = self.env.links.string(&mut self.b, *name);
                 let r =
                     self.call_helper("brine_get_super", &[rt, self.val(*this), self.val(*superclass), name]);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 r
             }
             InstKind::Call { callee, args, site } if args.len() == 1 && self.is_global(*callee, b"len") => {
@@ -785,7 +788,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let argv = self.argv(&items);
                 let n = self.iconst(items.len() as i64);
                 let r = self.call_helper("brine_new_list", &[rt, argv, n]);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 r
             }
             InstKind::Intrinsic { op, args, site } => {
@@ -796,7 +799,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let code = self.b.ins().iconst(types::I32, code as i64);
                 let n = self.iconst(args.len() as i64);
                 let r = self.call_helper("brine_intrinsic", &[rt, code, argv, n]);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 r
             }
             InstKind::GetIndex { obj, index, site } => {
@@ -829,7 +832,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let s = self.call_helper("brine_array_len", &[rt, array]);
                 self.b.ins().jump(merge, &[BlockArg::Value(s)]);
                 self.b.switch_to_block(merge);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 r
             }
             InstKind::ArrayGet { array, index, site } => {
@@ -868,7 +871,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
             }
             InstKind::Inherit { class, superclass, site } => {
                 let r = self.call_helper("brine_inherit", &[rt, self.val(*class), self.val(*superclass)]);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 return None;
             }
             InstKind::Method { class, name, method } => {
@@ -1035,7 +1038,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
                 let args = self.vals(args);
                 let function = self.object_bits(*function);
                 let r = self.call_code(function, callee, this, &args);
-                self.check_error(r, self.line(*site));
+                self.check_error(r, *site);
                 r
             }
             InstKind::GuardShape { obj, shape, state } => {
@@ -1218,7 +1221,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let s = self.call_helper(helper, &[&[rt], args].concat());
         self.b.ins().jump(merge, &[BlockArg::Value(s)]);
         self.b.switch_to_block(merge);
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         r
     }
 
@@ -1240,7 +1243,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(slow);
         let rt = self.rt();
         let r = self.call_helper(helper, &[&[rt], args].concat());
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
     }
@@ -1435,7 +1438,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let v = self.call_rt("brine_get_property_ic", &[obj, name, cache]);
         self.b.ins().jump(merge, &[BlockArg::Value(v)]);
         self.b.switch_to_block(merge);
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         r
     }
 
@@ -1457,7 +1460,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(miss);
         let name = self.env.links.string(&mut self.b, name);
         let r = self.call_rt("brine_set_property_ic", &[obj, name, value, cache]);
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         self.b.ins().jump(done, &[]);
         self.b.switch_to_block(done);
     }
@@ -1512,7 +1515,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         };
         self.b.ins().jump(merge, &[BlockArg::Value(v)]);
         self.b.switch_to_block(merge);
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         r
     }
 
@@ -1626,7 +1629,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         self.b.switch_to_block(error);
         let slot = self.env.links.global_slot(&mut self.b, global);
         self.call_rt("brine_undefined_variable", &[slot]);
-        self.jump_to_error(self.line(site));
+        self.jump_to_error(site);
         self.b.switch_to_block(cont);
     }
 
@@ -1697,7 +1700,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         };
         self.b.ins().jump(merge, &[BlockArg::Value(s)]);
         self.b.switch_to_block(merge);
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         r
     }
 
@@ -1760,7 +1763,7 @@ impl<'a, M: Module> Translator<'a, '_, M> {
         let sr = self.call_rt("brine_call", &[callee, argv, n]);
         self.b.ins().jump(merge, &[BlockArg::Value(sr)]);
         self.b.switch_to_block(merge);
-        self.check_error(r, self.line(site));
+        self.check_error(r, site);
         r
     }
 }

@@ -10,6 +10,8 @@
 //! and globals. Every function body (functions, methods, the script) gets a
 //! [`FnId`].
 
+pub use brine_ir::Span;
+
 /// An identifier or string contents, as raw bytes.
 pub type Name = Vec<u8>;
 
@@ -69,6 +71,8 @@ pub enum LogicalOp {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Expr {
     pub line: u32,
+    /// The bytes of the whole expression, operands included.
+    pub span: Span,
     pub kind: ExprKind,
 }
 
@@ -84,10 +88,10 @@ pub enum ExprKind {
     Assign(Name, RefId, Box<Expr>),
     /// `callee(args)`; `line` of the Expr is the line of the closing `)`.
     Call(Box<Expr>, Vec<Expr>),
-    /// `object.name`
-    Get(Box<Expr>, Name),
-    /// `object.name = value`
-    Set(Box<Expr>, Name, Box<Expr>),
+    /// `object.name`, with the span of `name`.
+    Get(Box<Expr>, Name, Span),
+    /// `object.name = value`, with the span of `name`.
+    Set(Box<Expr>, Name, Span, Box<Expr>),
     /// `[a, b, c]`: a new list.
     List(Vec<Expr>),
     /// `object[index]`; the line is the `[`'s.
@@ -100,6 +104,7 @@ pub enum ExprKind {
     /// second resolves `this`.
     Super {
         method: Name,
+        method_span: Span,
         super_ref: RefId,
         this_ref: RefId,
     },
@@ -111,6 +116,8 @@ pub struct Function {
     pub name: Name,
     /// Line of the function's name token.
     pub line: u32,
+    /// The name token's bytes (empty, at 0, for the script).
+    pub name_span: Span,
     pub kind: FunctionKind,
     /// Parameter names with their declarations.
     pub params: Vec<(Name, DeclId)>,
@@ -133,6 +140,7 @@ pub enum FunctionKind {
 pub struct Class {
     pub name: Name,
     pub line: u32,
+    pub name_span: Span,
     pub decl: DeclId,
     /// `< Super`: the superclass name, its reference, and the line of its token.
     pub superclass: Option<(Name, RefId, u32)>,
@@ -144,6 +152,8 @@ pub struct Class {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Stmt {
     pub line: u32,
+    /// From the statement's first token to its last.
+    pub span: Span,
     pub kind: StmtKind,
 }
 
@@ -185,6 +195,10 @@ pub struct Program {
     /// Indexed by `RefId`: the line of the reference's token (for
     /// `super.m`, both refs get the line of the `super` keyword).
     pub ref_lines: Vec<u32>,
+    /// Indexed by `DeclId`: the span of the token whose line `decl_lines` has.
+    pub decl_spans: Vec<Span>,
+    /// Indexed by `RefId`: the span of the token whose line `ref_lines` has.
+    pub ref_spans: Vec<Span>,
 }
 
 /// Where a variable reference points.

@@ -1,5 +1,6 @@
 //! Compile-time diagnostics, rendered the way jlox and clox print them.
 
+use brine_ir::Span;
 use std::fmt;
 
 /// Where on its line a diagnostic points.
@@ -23,11 +24,20 @@ pub struct Diagnostic {
     pub location: Location,
     /// The bare message, e.g. `Expect ';' after value.`
     pub message: String,
+    /// The bytes of the source it points at: the token, the characters in
+    /// error, or an empty span at the end. Rich diagnostics underline it;
+    /// the classic format does not show it.
+    pub span: Option<Span>,
 }
 
 impl Diagnostic {
     pub fn new(line: u32, location: Location, message: impl Into<String>) -> Self {
-        Diagnostic { line, location, message: message.into() }
+        Diagnostic { line, location, message: message.into(), span: None }
+    }
+
+    /// The same diagnostic, pointing at `span`.
+    pub fn with_span(self, span: Span) -> Self {
+        Diagnostic { span: Some(span), ..self }
     }
 
     /// An error that points at a line only (the scanner's).

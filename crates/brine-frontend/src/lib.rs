@@ -72,14 +72,28 @@ fn compile_library(module: &mut brine_ir::Module) -> brine_ir::FuncId {
         .unwrap_or_else(|e| panic!("the standard library does not parse: {e:?}"));
     let resolution =
         resolve(&program).unwrap_or_else(|e| panic!("the standard library does not resolve: {e:?}"));
-    lower::lower_with(&program, &resolution, module, true, None)
+    // Its text is not kept: its frames are never shown.
+    let index = module.add_source("<library>", Vec::new());
+    lower::lower_with(&program, &resolution, module, true, None, Some(index))
 }
 
 /// Checks `source` and lowers it into `module` (which may already hold
 /// earlier entries of a REPL session); returns the new script's id. In debug
 /// builds the IR verifier checks the module, and a failure is a bug of
-/// this crate (a panic with the IR).
+/// this crate (a panic with the IR). The source is called `<script>` in
+/// the module's sources; [`compile_named`] names it.
 pub fn compile(source: &[u8], module: &mut brine_ir::Module) -> Result<brine_ir::FuncId, Vec<Diagnostic>> {
+    compile_named(source, "<script>", module)
+}
+
+/// [`compile`], with the name diagnostics give the source (a path, or the
+/// REPL's name for an entry). The module keeps the text, which its sites'
+/// spans point into (for rich runtime errors).
+pub fn compile_named(
+    source: &[u8],
+    name: &str,
+    module: &mut brine_ir::Module,
+) -> Result<brine_ir::FuncId, Vec<Diagnostic>> {
     let (ast, resolution) = check(source)?;
     // The standard library loads lazily: only for a program that may use
     // it, and once per module.
@@ -90,7 +104,8 @@ pub fn compile(source: &[u8], module: &mut brine_ir::Module) -> Result<brine_ir:
     } else {
         None
     };
-    let script = lower::lower_with(&ast, &resolution, module, false, first);
+    let index = module.add_source(name, source.to_vec());
+    let script = lower::lower_with(&ast, &resolution, module, false, first, Some(index));
     if cfg!(debug_assertions)
         && let Err(errors) = brine_ir::verifier::verify_module(module)
     {

@@ -15,23 +15,28 @@ use crate::ast::{
     self, DeclId, Expr, ExprKind, FnId, Literal, LogicalOp, Resolution, Resolved, Stmt, StmtKind,
 };
 use brine_ir::builder::{FunctionBuilder, Variable};
-use brine_ir::{BinaryOp, FuncId, Function, FunctionKind, InstKind, Intrinsic, Module, Type, UnaryOp, Value};
+use brine_ir::{
+    BinaryOp, FuncId, Function, FunctionKind, InstKind, Intrinsic, Module, SourceIndex, SourceSpan, Type,
+    UnaryOp, Value,
+};
 use std::collections::HashMap;
 
 /// Lowers a resolved program into `module` and returns its script function.
 pub fn lower(program: &ast::Program, resolution: &Resolution, module: &mut Module) -> FuncId {
-    lower_with(program, resolution, module, false, None)
+    lower_with(program, resolution, module, false, None, None)
 }
 
 /// Lowers `program` into `module`: as the standard library's code when
 /// `library` (see [`Lowerer::library`]), and with a call of the script
-/// `first` (the library's) before anything else of the script.
+/// `first` (the library's) before anything else of the script. Its sites
+/// point into `source` (one of the module's sources) when given.
 pub fn lower_with(
     program: &ast::Program,
     resolution: &Resolution,
     module: &mut Module,
     library: bool,
     first: Option<FuncId>,
+    source: Option<SourceIndex>,
 ) -> FuncId {
     // In a REPL session, an earlier entry may have defined `brine` too.
     let defined_before = module.global_id(b"brine").is_some_and(|g| {
@@ -50,6 +55,8 @@ pub fn lower_with(
         library,
         first,
         intrinsics,
+        source,
+        ref_spans: &program.ref_spans,
     };
     l.function(&program.script, None)
 }
@@ -98,6 +105,10 @@ struct Lowerer<'a> {
     /// neither declares nor assigns a global of that name; DESIGN.md
     /// section 9): then `brine.name(..)` lowers to the intrinsic.
     intrinsics: bool,
+    /// The module's source that the sites' spans are of, if any.
+    source: Option<SourceIndex>,
+    /// Indexed by `RefId`: where each reference is written.
+    ref_spans: &'a [ast::Span],
 }
 
 fn ir_kind(kind: ast::FunctionKind) -> FunctionKind {
@@ -133,6 +144,23 @@ impl Lowerer<'_> {
     }
     fn site(&mut self, line: u32) -> brine_ir::SiteId {
         self.module.add_site(line)
+    }
+    /// A site at `line` that covers `span` of the source.
+    fn site_at(&mut self, line: u32, span: Option<ast::Span>) -> brine_ir::SiteId {
+        match (self.source, span) {
+            (Some(source), Some(span)) => self.module.add_site_at(line, SourceSpan { source, span }),
+            _ => self.module.add_site(line),
+        }
+    }
+    /// The site of an operation of expression `e`: its line, and the span
+    /// of the whole expression.
+    fn site_of(&mut self, e: &Expr) -> brine_ir::SiteId {
+        self.site_at(e.line, Some(e.span))
+    }
+    /// The site of reference `r` (a variable's name), at `line`.
+    fn ref_site(&mut self, r: ast::RefId, line: u32) -> brine_ir::SiteId {
+        let span = self.ref_spans.get(r.0 as usize).copied();
+        self.site_at(line, span)
     }
     /// Whether `e` is the intrinsics object `brine` (see
     /// [`Lowerer::intrinsics`]).
@@ -435,7 +463,7 @@ impl Lowerer<'_> {
         self.f().depth += 1;
         if let Some((sup_name, sup_ref, line)) = &class.superclass {
             let superclass = self.variable(sup_name, *sup_ref, *line);
-            let site = self.site(*line);
+            let site = self.ref_site(*sup_ref, *line);
             self.effect(InstKind::Inherit { class: class_value, superclass, site });
             if let Some(super_decl) = class.super_decl {
                 self.declare_local(super_decl, superclass);
@@ -461,7 +489,7 @@ impl Lowerer<'_> {
         match self.res.refs[r.0 as usize] {
             Resolved::Global => {
                 let global = self.global(name);
-                let site = self.site(line);
+                let site = self.ref_site(r, line);
                 self.ins(InstKind::GetGlobal { global, site })
             }
             Resolved::Local(decl) => self.read_local(decl),
@@ -490,7 +518,7 @@ impl Lowerer<'_> {
                     ast::UnaryOp::Neg => UnaryOp::Neg,
                     ast::UnaryOp::Not => UnaryOp::Not,
                 };
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.ins(InstKind::Unary { op, arg, site })
             }
             ExprKind::Binary(op, l, r) => {
@@ -509,7 +537,7 @@ impl Lowerer<'_> {
                     ast::BinaryOp::Gt => BinaryOp::Gt,
                     ast::BinaryOp::Ge => BinaryOp::Ge,
                 };
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.ins(InstKind::Binary { op, lhs, rhs, site })
             }
             ExprKind::Logical(op, l, r) => {
@@ -537,7 +565,7 @@ impl Lowerer<'_> {
                 match self.res.refs[r.0 as usize] {
                     Resolved::Global => {
                         let global = self.global(name);
-                        let site = self.site(e.line);
+                        let site = self.site_of(e);
                         self.effect(InstKind::SetGlobal { global, value: v, site });
                     }
                     Resolved::Local(decl) => self.write_local(decl, v),
@@ -551,7 +579,7 @@ impl Lowerer<'_> {
                         && array_primitive(name, args.len()) =>
                 {
                     let args = self.args(args);
-                    let site = self.site(e.line);
+                    let site = self.site_of(e);
                     match (name.as_slice(), args.as_slice()) {
                         (b"$alen", &[array]) => self.ins(InstKind::ArrayLen { array, site }),
                         (b"$aget", &[array, index]) => self.ins(InstKind::ArrayGet { array, index, site }),
@@ -562,7 +590,7 @@ impl Lowerer<'_> {
                         _ => unreachable!("array_primitive checked the name and arity"),
                     }
                 }
-                ExprKind::Get(obj, name)
+                ExprKind::Get(obj, name, _)
                     if self.is_brine(obj) && Intrinsic::from_method(name, args.len()).is_some() =>
                 {
                     let op = Intrinsic::from_method(name, args.len()).expect("checked");
@@ -571,70 +599,70 @@ impl Lowerer<'_> {
                         let file = self.f().registers.expect("uses_registers made the register file");
                         values.insert(0, file);
                     }
-                    let site = self.site(e.line);
+                    let site = self.site_of(e);
                     self.ins(InstKind::Intrinsic { op, args: values, site })
                 }
-                ExprKind::Get(obj, name) => {
+                ExprKind::Get(obj, name, _) => {
                     let obj = self.expr(obj);
                     let args = self.args(args);
                     let name = self.module.intern(name);
-                    let site = self.site(e.line);
+                    let site = self.site_of(e);
                     self.ins(InstKind::Invoke { obj, name, args, site })
                 }
-                ExprKind::Super { method, super_ref, this_ref } => {
+                ExprKind::Super { method, super_ref, this_ref, .. } => {
                     let this = self.variable(b"this", *this_ref, callee.line);
                     let superclass = self.variable(b"super", *super_ref, callee.line);
                     let args = self.args(args);
                     let name = self.module.intern(method);
-                    let site = self.site(e.line);
+                    let site = self.site_of(e);
                     self.ins(InstKind::SuperInvoke { this, superclass, name, args, site })
                 }
                 _ => {
                     let callee = self.expr(callee);
                     let args = self.args(args);
-                    let site = self.site(e.line);
+                    let site = self.site_of(e);
                     self.ins(InstKind::Call { callee, args, site })
                 }
             },
-            ExprKind::Get(obj, name) => {
+            ExprKind::Get(obj, name, _) => {
                 let obj = self.expr(obj);
                 let name = self.module.intern(name);
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.ins(InstKind::GetProp { obj, name, site })
             }
-            ExprKind::Set(obj, name, value) => {
+            ExprKind::Set(obj, name, _, value) => {
                 let obj = self.expr(obj);
                 let v = self.expr(value);
                 let name = self.module.intern(name);
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.effect(InstKind::SetProp { obj, name, value: v, site });
                 v
             }
             ExprKind::List(items) => {
                 let items = self.args(items);
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.ins(InstKind::NewList { items, site })
             }
             ExprKind::Index(obj, index) => {
                 let obj = self.expr(obj);
                 let index = self.expr(index);
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.ins(InstKind::GetIndex { obj, index, site })
             }
             ExprKind::SetIndex(obj, index, value) => {
                 let obj = self.expr(obj);
                 let index = self.expr(index);
                 let v = self.expr(value);
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.effect(InstKind::SetIndex { obj, index, value: v, site });
                 v
             }
             ExprKind::This(r) => self.variable(b"this", *r, e.line),
-            ExprKind::Super { method, super_ref, this_ref } => {
+            ExprKind::Super { method, super_ref, this_ref, .. } => {
                 let this = self.variable(b"this", *this_ref, e.line);
                 let superclass = self.variable(b"super", *super_ref, e.line);
                 let name = self.module.intern(method);
-                let site = self.site(e.line);
+                let site = self.site_of(e);
                 self.ins(InstKind::GetSuper { this, superclass, name, site })
             }
         }
@@ -648,7 +676,7 @@ fn expected_fields(class: &ast::Class) -> u32 {
     let mut names: Vec<&[u8]> = Vec::new();
     // Nested functions and classes have their own `this`.
     walk_exprs(class.methods.iter().flat_map(|m| m.body.iter()), false, &mut |e| {
-        if let ExprKind::Set(obj, name, _) = &e.kind
+        if let ExprKind::Set(obj, name, _, _) = &e.kind
             && matches!(obj.kind, ExprKind::This(_))
             && !names.contains(&name.as_slice())
         {
@@ -692,11 +720,11 @@ fn walk_exprs<'a>(stmts: impl IntoIterator<Item = &'a Stmt>, nested: bool, f: &m
         } else if let Some(e) = exprs.pop() {
             f(e);
             match &e.kind {
-                ExprKind::Set(obj, _, value) => {
+                ExprKind::Set(obj, _, _, value) => {
                     exprs.push(obj);
                     exprs.push(value);
                 }
-                ExprKind::Grouping(x) | ExprKind::Unary(_, x) | ExprKind::Get(x, _) => exprs.push(x),
+                ExprKind::Grouping(x) | ExprKind::Unary(_, x) | ExprKind::Get(x, _, _) => exprs.push(x),
                 ExprKind::Binary(_, l, r) | ExprKind::Logical(_, l, r) => {
                     exprs.push(l);
                     exprs.push(r);
@@ -749,7 +777,7 @@ fn uses_registers(body: &[Stmt], brine: &impl Fn(&Expr) -> bool) -> bool {
     let mut uses = false;
     walk_exprs(body, false, &mut |e| {
         if let ExprKind::Call(callee, args) = &e.kind
-            && let ExprKind::Get(obj, name) = &callee.kind
+            && let ExprKind::Get(obj, name, _) = &callee.kind
             && brine(obj)
             && brine_ir::Intrinsic::from_method(name, args.len()).is_some_and(|op| op.uses_registers())
         {

@@ -15,7 +15,7 @@
 
 use crate::ast::{
     BinaryOp, Class, DeclId, Expr, ExprKind, FnId, Function, FunctionKind, Literal, LogicalOp, Name, Program,
-    RefId, Stmt, StmtKind, UnaryOp,
+    RefId, Span, Stmt, StmtKind, UnaryOp,
 };
 use crate::diag::Diagnostic;
 use crate::scanner::{Token, TokenKind, number_value};
@@ -67,14 +67,14 @@ pub(crate) fn parse(
         depth: 0,
         decl_lines: Vec::new(),
         ref_lines: Vec::new(),
+        decl_spans: Vec::new(),
+        ref_spans: Vec::new(),
         fn_count: 0,
     };
     if parser.tokens.last().is_none_or(|t| t.kind != TokenKind::Eof) {
-        parser.tokens.push(Token {
-            kind: TokenKind::Eof,
-            lexeme: &[],
-            line: parser.tokens.last().map_or(1, |t| t.line),
-        });
+        let last = parser.tokens.last();
+        let (line, start) = last.map_or((1, 0), |t| (t.line, t.span().end));
+        parser.tokens.push(Token { kind: TokenKind::Eof, lexeme: &[], line, start });
     }
     let script = parser.script();
     if !parser.diagnostics.is_empty() {
@@ -87,6 +87,8 @@ pub(crate) fn parse(
         fn_count: parser.fn_count,
         decl_lines: parser.decl_lines,
         ref_lines: parser.ref_lines,
+        decl_spans: parser.decl_spans,
+        ref_spans: parser.ref_spans,
     })
 }
 
@@ -104,6 +106,8 @@ struct Parser<'src> {
     depth: u32,
     decl_lines: Vec<u32>,
     ref_lines: Vec<u32>,
+    decl_spans: Vec<Span>,
+    ref_spans: Vec<Span>,
     fn_count: u32,
 }
 
@@ -154,7 +158,7 @@ impl<'src> Parser<'src> {
         } else {
             Diagnostic::at_token(token.line, token.lexeme, message)
         };
-        self.diagnostics.push(diagnostic);
+        self.diagnostics.push(diagnostic.with_span(token.span()));
     }
 
     fn error(&mut self, token: Token<'_>, message: &str) -> Abort {
@@ -201,22 +205,30 @@ impl<'src> Parser<'src> {
     /// Builds an expression node of the given tree height, checking the
     /// depth its deepest node will have. `at` is the token an error is
     /// reported at.
-    fn node(&mut self, at: Token<'_>, line: u32, kind: ExprKind, height: u32) -> PResult<Parsed> {
+    fn node(&mut self, at: Token<'_>, line: u32, span: Span, kind: ExprKind, height: u32) -> PResult<Parsed> {
         if self.depth.saturating_add(height) > MAX_NESTING + 1 {
             return Err(self.too_deep(at));
         }
-        Ok(Parsed { expr: Box::new(Expr { line, kind }), height })
+        Ok(Parsed { expr: Box::new(Expr { line, span, kind }), height })
     }
 
-    fn new_decl(&mut self, line: u32) -> DeclId {
+    /// A declaration whose name is `token` (its line and span).
+    fn new_decl(&mut self, token: Token<'_>) -> DeclId {
+        self.new_decl_at(token.line, token.span())
+    }
+
+    fn new_decl_at(&mut self, line: u32, span: Span) -> DeclId {
         let id = DeclId(count(self.decl_lines.len()));
         self.decl_lines.push(line);
+        self.decl_spans.push(span);
         id
     }
 
-    fn new_ref(&mut self, line: u32) -> RefId {
+    /// A reference written as `token`.
+    fn new_ref(&mut self, token: Token<'_>) -> RefId {
         let id = RefId(count(self.ref_lines.len()));
-        self.ref_lines.push(line);
+        self.ref_lines.push(token.line);
+        self.ref_spans.push(token.span());
         id
     }
 
@@ -240,6 +252,7 @@ impl<'src> Parser<'src> {
             id,
             name: Name::new(),
             line: 1,
+            name_span: Span::default(),
             kind: FunctionKind::Script,
             params: Vec::new(),
             this_decl: None,
@@ -256,12 +269,14 @@ impl<'src> Parser<'src> {
     /// error, once synchronized).
     fn declaration(&mut self, out: &mut Vec<Stmt>) -> PResult<()> {
         self.enter()?;
-        let result = match self.peek().kind {
+        let start = self.peek();
+        let result = match start.kind {
             TokenKind::Class => self.class_declaration(),
             TokenKind::Fun => self.fun_declaration(),
             TokenKind::Var => self.var_declaration(),
             _ => self.statement(),
         };
+        let result = self.spanned(start, result);
         self.leave();
         match result {
             Ok(stmt) => {
@@ -280,14 +295,14 @@ impl<'src> Parser<'src> {
     fn class_declaration(&mut self) -> PResult<Box<Stmt>> {
         let line = self.advance().line;
         let name = self.consume(TokenKind::Identifier, "Expect class name.")?;
-        let decl = self.new_decl(name.line);
+        let decl = self.new_decl(name);
         let mut superclass = None;
         let mut super_decl = None;
         if self.matches(TokenKind::Less) {
             let sup = self.consume(TokenKind::Identifier, "Expect superclass name.")?;
-            let sup_ref = self.new_ref(sup.line);
+            let sup_ref = self.new_ref(sup);
             superclass = Some((sup.lexeme.to_vec(), sup_ref, sup.line));
-            super_decl = Some(self.new_decl(sup.line));
+            super_decl = Some(self.new_decl(sup));
         }
         self.consume(TokenKind::LeftBrace, "Expect '{' before class body.")?;
         // The methods are one level deeper than the class.
@@ -296,9 +311,16 @@ impl<'src> Parser<'src> {
         self.leave();
         let methods = methods?;
         self.consume(TokenKind::RightBrace, "Expect '}' after class body.")?;
-        let class =
-            Class { name: name.lexeme.to_vec(), line: name.line, decl, superclass, super_decl, methods };
-        Ok(Box::new(Stmt { line, kind: StmtKind::Class(Box::new(class)) }))
+        let class = Class {
+            name: name.lexeme.to_vec(),
+            line: name.line,
+            name_span: name.span(),
+            decl,
+            superclass,
+            super_decl,
+            methods,
+        };
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::Class(Box::new(class)) }))
     }
 
     fn methods(&mut self) -> PResult<Vec<Function>> {
@@ -313,8 +335,8 @@ impl<'src> Parser<'src> {
     fn fun_declaration(&mut self) -> PResult<Box<Stmt>> {
         let line = self.advance().line;
         let function = self.function(FunctionKind::Function)?;
-        let decl = self.new_decl(function.line);
-        Ok(Box::new(Stmt { line, kind: StmtKind::Function(decl, function) }))
+        let decl = self.new_decl_at(function.line, function.name_span);
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::Function(decl, function) }))
     }
 
     /// A function (`kind` Function, after `fun`) or a method (`kind`
@@ -330,7 +352,7 @@ impl<'src> Parser<'src> {
         let name = self.consume(TokenKind::Identifier, name_msg)?;
         let kind = if is_method && name.lexeme == b"init" { FunctionKind::Initializer } else { kind };
         let id = self.new_fn();
-        let this_decl = is_method.then(|| self.new_decl(name.line));
+        let this_decl = is_method.then(|| self.new_decl(name));
         self.consume(TokenKind::LeftParen, paren_msg)?;
         let params = self.parameters()?;
         self.consume(TokenKind::LeftBrace, body_msg)?;
@@ -343,6 +365,7 @@ impl<'src> Parser<'src> {
             id,
             name: name.lexeme.to_vec(),
             line: name.line,
+            name_span: name.span(),
             kind,
             params,
             this_decl,
@@ -361,7 +384,7 @@ impl<'src> Parser<'src> {
                     self.report(self.peek(), "Can't have more than 255 parameters.");
                 }
                 let param = self.consume(TokenKind::Identifier, "Expect parameter name.")?;
-                let decl = self.new_decl(param.line);
+                let decl = self.new_decl(param);
                 params.push((param.lexeme.to_vec(), decl));
                 if !self.matches(TokenKind::Comma) {
                     break;
@@ -376,13 +399,31 @@ impl<'src> Parser<'src> {
     fn var_declaration(&mut self) -> PResult<Box<Stmt>> {
         let line = self.advance().line;
         let name = self.consume(TokenKind::Identifier, "Expect variable name.")?;
-        let decl = self.new_decl(name.line);
+        let decl = self.new_decl(name);
         let init = if self.matches(TokenKind::Equal) { Some(*self.expression()?.expr) } else { None };
         self.consume(TokenKind::Semicolon, "Expect ';' after variable declaration.")?;
-        Ok(Box::new(Stmt { line, kind: StmtKind::Var(name.lexeme.to_vec(), decl, init) }))
+        Ok(Box::new(Stmt {
+            line,
+            span: Span::default(),
+            kind: StmtKind::Var(name.lexeme.to_vec(), decl, init),
+        }))
     }
 
     fn statement(&mut self) -> PResult<Box<Stmt>> {
+        let start = self.peek();
+        let result = self.statement_kind();
+        self.spanned(start, result)
+    }
+
+    /// Gives a statement that began at `start` its span: up to the last
+    /// token consumed.
+    fn spanned(&self, start: Token<'_>, stmt: PResult<Box<Stmt>>) -> PResult<Box<Stmt>> {
+        let mut stmt = stmt?;
+        stmt.span = start.span().to(self.previous().span());
+        Ok(stmt)
+    }
+
+    fn statement_kind(&mut self) -> PResult<Box<Stmt>> {
         match self.peek().kind {
             TokenKind::For => self.for_statement(),
             TokenKind::If => self.if_statement(),
@@ -407,7 +448,7 @@ impl<'src> Parser<'src> {
         let line = self.advance().line;
         let value = *self.expression()?.expr;
         self.consume(TokenKind::Semicolon, "Expect ';' after value.")?;
-        Ok(Box::new(Stmt { line, kind: StmtKind::Print(value) }))
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::Print(value) }))
     }
 
     #[inline(never)]
@@ -415,7 +456,7 @@ impl<'src> Parser<'src> {
         let line = self.advance().line;
         let value = if self.check(TokenKind::Semicolon) { None } else { Some(*self.expression()?.expr) };
         self.consume(TokenKind::Semicolon, "Expect ';' after return value.")?;
-        Ok(Box::new(Stmt { line, kind: StmtKind::Return(value) }))
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::Return(value) }))
     }
 
     #[inline(never)]
@@ -423,14 +464,14 @@ impl<'src> Parser<'src> {
         let line = self.peek().line;
         let expr = *self.expression()?.expr;
         self.consume(TokenKind::Semicolon, "Expect ';' after expression.")?;
-        Ok(Box::new(Stmt { line, kind: StmtKind::Expression(expr) }))
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::Expression(expr) }))
     }
 
     #[inline(never)]
     fn block_statement(&mut self) -> PResult<Box<Stmt>> {
         let line = self.advance().line;
         let (stmts, _) = self.block()?;
-        Ok(Box::new(Stmt { line, kind: StmtKind::Block(stmts) }))
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::Block(stmts) }))
     }
 
     /// The rest of a block whose `{` has been consumed, and the line of its
@@ -452,7 +493,11 @@ impl<'src> Parser<'src> {
         self.consume(TokenKind::RightParen, "Expect ')' after if condition.")?;
         let then_branch = self.body()?;
         let else_branch = if self.matches(TokenKind::Else) { Some(self.body()?) } else { None };
-        Ok(Box::new(Stmt { line, kind: StmtKind::If(*cond, then_branch, else_branch) }))
+        Ok(Box::new(Stmt {
+            line,
+            span: Span::default(),
+            kind: StmtKind::If(*cond, then_branch, else_branch),
+        }))
     }
 
     #[inline(never)]
@@ -462,7 +507,7 @@ impl<'src> Parser<'src> {
         let cond = self.expression()?.expr;
         self.consume(TokenKind::RightParen, "Expect ')' after condition.")?;
         let body = self.body()?;
-        Ok(Box::new(Stmt { line, kind: StmtKind::While(*cond, body) }))
+        Ok(Box::new(Stmt { line, span: Span::default(), kind: StmtKind::While(*cond, body) }))
     }
 
     #[inline(never)]
@@ -485,6 +530,7 @@ impl<'src> Parser<'src> {
         let body = self.body()?;
         Ok(Box::new(Stmt {
             line,
+            span: Span::default(),
             kind: StmtKind::For { init, cond: cond.map(|cond| *cond), incr: incr.map(|incr| *incr), body },
         }))
     }
@@ -512,24 +558,26 @@ impl<'src> Parser<'src> {
         self.leave();
         let value = value?;
         let line = target.expr.line;
+        let span = target.expr.span.to(value.expr.span);
         match target.expr.kind {
             ExprKind::Variable(name, id) => {
                 let kind = ExprKind::Assign(name, id, value.expr);
-                self.node(equals, line, kind, value.height + 1)
+                self.node(equals, line, span, kind, value.height + 1)
             }
-            ExprKind::Get(object, name) => {
+            ExprKind::Get(object, name, name_span) => {
                 let height = target.height.max(value.height) + 1;
-                let kind = ExprKind::Set(object, name, value.expr);
-                self.node(equals, line, kind, height)
+                let kind = ExprKind::Set(object, name, name_span, value.expr);
+                self.node(equals, line, span, kind, height)
             }
             ExprKind::Index(object, index) => {
                 let height = target.height.max(value.height) + 1;
                 let kind = ExprKind::SetIndex(object, index, value.expr);
-                self.node(equals, line, kind, height)
+                self.node(equals, line, span, kind, height)
             }
             kind => {
                 self.report(equals, "Invalid assignment target.");
-                Ok(Parsed { expr: Box::new(Expr { line, kind }), height: target.height })
+                let span = target.expr.span;
+                Ok(Parsed { expr: Box::new(Expr { line, span, kind }), height: target.height })
             }
         }
     }
@@ -568,11 +616,12 @@ impl<'src> Parser<'src> {
 
     fn combine(&mut self, left: Parsed, op: Op, token: Token<'_>, right: Parsed) -> PResult<Parsed> {
         let height = left.height.max(right.height) + 1;
+        let span = left.expr.span.to(right.expr.span);
         let kind = match op {
             Op::Logical(op) => ExprKind::Logical(op, left.expr, right.expr),
             Op::Binary(op) => ExprKind::Binary(op, left.expr, right.expr),
         };
-        self.node(token, token.line, kind, height)
+        self.node(token, token.line, span, kind, height)
     }
 
     /// Prefix operators, then a call (iteratively: `!!!!x` does not recurse).
@@ -604,8 +653,9 @@ impl<'src> Parser<'src> {
         self.depth = outer_depth;
         let mut expr = operand?;
         while let Some((op, token)) = prefixes.pop() {
+            let span = token.span().to(expr.expr.span);
             let kind = ExprKind::Unary(op, expr.expr);
-            expr = self.node(token, token.line, kind, expr.height + 1)?;
+            expr = self.node(token, token.line, span, kind, expr.height + 1)?;
         }
         Ok(expr)
     }
@@ -627,8 +677,9 @@ impl<'src> Parser<'src> {
     fn property(&mut self, object: Parsed) -> PResult<Parsed> {
         let dot = self.advance();
         let name = self.consume(TokenKind::Identifier, "Expect property name after '.'.")?;
-        let kind = ExprKind::Get(object.expr, name.lexeme.to_vec());
-        self.node(dot, name.line, kind, object.height + 1)
+        let span = object.expr.span.to(name.span());
+        let kind = ExprKind::Get(object.expr, name.lexeme.to_vec(), name.span());
+        self.node(dot, name.line, span, kind, object.height + 1)
     }
 
     /// `[index]` after `object`.
@@ -639,10 +690,11 @@ impl<'src> Parser<'src> {
         let index = self.expression();
         self.leave();
         let index = index?;
-        self.consume(TokenKind::RightBracket, "Expect ']' after index.")?;
+        let close = self.consume(TokenKind::RightBracket, "Expect ']' after index.")?;
         let height = object.height.max(index.height) + 1;
+        let span = object.expr.span.to(close.span());
         let kind = ExprKind::Index(object.expr, index.expr);
-        self.node(open, open.line, kind, height)
+        self.node(open, open.line, span, kind, height)
     }
 
     /// A list literal, at its `[`: expressions separated by commas, with
@@ -663,8 +715,9 @@ impl<'src> Parser<'src> {
                 break;
             }
         }
-        self.consume(TokenKind::RightBracket, "Expect ']' after list elements.")?;
-        self.node(open, open.line, ExprKind::List(items), height + 1)
+        let close = self.consume(TokenKind::RightBracket, "Expect ']' after list elements.")?;
+        let span = open.span().to(close.span());
+        self.node(open, open.line, span, ExprKind::List(items), height + 1)
     }
 
     /// The arguments of a call of `callee`, at the `(`.
@@ -687,8 +740,9 @@ impl<'src> Parser<'src> {
             }
         }
         let paren = self.consume(TokenKind::RightParen, "Expect ')' after arguments.")?;
+        let span = callee.expr.span.to(paren.span());
         let kind = ExprKind::Call(callee.expr, args);
-        self.node(open, paren.line, kind, height + 1)
+        self.node(open, paren.line, span, kind, height + 1)
     }
 
     fn primary(&mut self) -> PResult<Parsed> {
@@ -704,9 +758,10 @@ impl<'src> Parser<'src> {
     fn grouping(&mut self) -> PResult<Parsed> {
         let open = self.advance();
         let inner = self.expression()?;
-        self.consume(TokenKind::RightParen, "Expect ')' after expression.")?;
+        let close = self.consume(TokenKind::RightParen, "Expect ')' after expression.")?;
+        let span = open.span().to(close.span());
         let kind = ExprKind::Grouping(inner.expr);
-        self.node(open, open.line, kind, inner.height + 1)
+        self.node(open, open.line, span, kind, inner.height + 1)
     }
 
     #[inline(never)]
@@ -716,10 +771,12 @@ impl<'src> Parser<'src> {
         let method = self.consume(TokenKind::Identifier, "Expect superclass method name.")?;
         let kind = ExprKind::Super {
             method: method.lexeme.to_vec(),
-            super_ref: self.new_ref(keyword.line),
-            this_ref: self.new_ref(keyword.line),
+            method_span: method.span(),
+            super_ref: self.new_ref(keyword),
+            this_ref: self.new_ref(keyword),
         };
-        self.node(keyword, method.line, kind, 1)
+        let span = keyword.span().to(method.span());
+        self.node(keyword, method.line, span, kind, 1)
     }
 
     /// A literal, `this` or a variable.
@@ -738,12 +795,12 @@ impl<'src> Parser<'src> {
                 let text = token.lexeme.get(1..end).unwrap_or_default();
                 ExprKind::Literal(Literal::Str(text.to_vec()))
             }
-            This => ExprKind::This(self.new_ref(token.line)),
-            Identifier => ExprKind::Variable(token.lexeme.to_vec(), self.new_ref(token.line)),
+            This => ExprKind::This(self.new_ref(token)),
+            Identifier => ExprKind::Variable(token.lexeme.to_vec(), self.new_ref(token)),
             _ => return Err(self.error(token, "Expect expression.")),
         };
         self.advance();
-        self.node(token, token.line, kind, 1)
+        self.node(token, token.line, token.span(), kind, 1)
     }
 }
 

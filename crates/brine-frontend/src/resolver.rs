@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use crate::ast::{
     Class, DeclId, DeclInfo, Expr, ExprKind, FnId, Function, FunctionKind, Program, RefId, Resolution,
-    Resolved, Stmt, StmtKind,
+    Resolved, Span, Stmt, StmtKind,
 };
 use crate::diag::Diagnostic;
 
@@ -64,19 +64,41 @@ struct Resolver<'a> {
     diagnostics: Vec<Diagnostic>,
 }
 
+/// Where an error is reported: a line, and the span when known.
+#[derive(Copy, Clone)]
+struct Pos {
+    line: u32,
+    span: Option<Span>,
+}
+
+/// The position of the keyword `word` that starts `stmt`.
+fn keyword(stmt: &Stmt, word: &[u8]) -> Pos {
+    let start = stmt.span.start;
+    let span = (!stmt.span.is_empty()).then(|| Span::new(start, start + word.len() as u32));
+    Pos { line: stmt.line, span }
+}
+
 impl<'a> Resolver<'a> {
-    fn error(&mut self, line: u32, lexeme: &[u8], message: &str) {
-        self.diagnostics.push(Diagnostic::at_token(line, lexeme, message));
+    fn error(&mut self, at: Pos, lexeme: &[u8], message: &str) {
+        let diagnostic = Diagnostic::at_token(at.line, lexeme, message);
+        self.diagnostics.push(match at.span {
+            Some(span) => diagnostic.with_span(span),
+            None => diagnostic,
+        });
     }
 
-    fn decl_line(&self, decl: DeclId, fallback: u32) -> u32 {
-        let lines = &self.program.decl_lines;
-        lines.get(decl.0 as usize).copied().unwrap_or(fallback)
+    /// Where declaration `decl` is written (`fallback` is its line if the
+    /// program does not say).
+    fn decl_pos(&self, decl: DeclId, fallback: u32) -> Pos {
+        let i = decl.0 as usize;
+        let line = self.program.decl_lines.get(i).copied().unwrap_or(fallback);
+        Pos { line, span: self.program.decl_spans.get(i).copied() }
     }
 
-    fn ref_line(&self, id: RefId, fallback: u32) -> u32 {
-        let lines = &self.program.ref_lines;
-        lines.get(id.0 as usize).copied().unwrap_or(fallback)
+    fn ref_pos(&self, id: RefId, fallback: u32) -> Pos {
+        let i = id.0 as usize;
+        let line = self.program.ref_lines.get(i).copied().unwrap_or(fallback);
+        Pos { line, span: self.program.ref_spans.get(i).copied() }
     }
 
     fn decl_info(&mut self, decl: DeclId) -> &mut DeclInfo {
@@ -105,8 +127,8 @@ impl<'a> Resolver<'a> {
     // ---- Scopes -------------------------------------------------------
 
     /// Declares `name` in the innermost scope (a global if there is none),
-    /// not yet defined. `line` is where a redeclaration is reported.
-    fn declare(&mut self, name: &'a [u8], decl: DeclId, line: u32) {
+    /// not yet defined. `at` is where a redeclaration is reported.
+    fn declare(&mut self, name: &'a [u8], decl: DeclId, at: Pos) {
         let function = self.function;
         *self.decl_info(decl) = DeclInfo { name: name.to_vec(), function, captured: false, assigned: false };
         let Some(scope) = self.scopes.last_mut() else {
@@ -114,7 +136,7 @@ impl<'a> Resolver<'a> {
         };
         let previous = scope.insert(name, Binding { decl, defined: false });
         if previous.is_some() {
-            self.error(line, name, "Already a variable with this name in this scope.");
+            self.error(at, name, "Already a variable with this name in this scope.");
         }
     }
 
@@ -124,8 +146,8 @@ impl<'a> Resolver<'a> {
         }
     }
 
-    fn declare_and_define(&mut self, name: &'a [u8], decl: DeclId, line: u32) {
-        self.declare(name, decl, line);
+    fn declare_and_define(&mut self, name: &'a [u8], decl: DeclId, at: Pos) {
+        self.declare(name, decl, at);
         self.define(name);
     }
 
@@ -166,8 +188,8 @@ impl<'a> Resolver<'a> {
         match &stmt.kind {
             StmtKind::Expression(expr) | StmtKind::Print(expr) => self.expr(expr),
             StmtKind::Var(name, decl, init) => {
-                let line = self.decl_line(*decl, stmt.line);
-                self.declare(name, *decl, line);
+                let at = self.decl_pos(*decl, stmt.line);
+                self.declare(name, *decl, at);
                 if let Some(init) = init {
                     self.expr(init);
                 }
@@ -199,18 +221,19 @@ impl<'a> Resolver<'a> {
             }),
             StmtKind::Function(decl, function) => {
                 // Declared and defined first, so that the body can recurse.
-                let line = self.decl_line(*decl, function.line);
-                self.declare_and_define(&function.name, *decl, line);
+                let at = self.decl_pos(*decl, function.line);
+                self.declare_and_define(&function.name, *decl, at);
                 self.function(function);
             }
             StmtKind::Class(class) => self.class(class),
             StmtKind::Return(value) => {
                 if self.function_kind == FunctionKind::Script {
-                    self.error(stmt.line, b"return", "Can't return from top-level code.");
+                    self.error(keyword(stmt, b"return"), b"return", "Can't return from top-level code.");
                 }
                 if let Some(value) = value {
                     if self.function_kind == FunctionKind::Initializer {
-                        self.error(stmt.line, b"return", "Can't return a value from an initializer.");
+                        let at = keyword(stmt, b"return");
+                        self.error(at, b"return", "Can't return a value from an initializer.");
                     }
                     self.expr(value);
                 }
@@ -224,11 +247,11 @@ impl<'a> Resolver<'a> {
         self.function_kind = function.kind;
         self.in_scope(|r| {
             if let Some(this) = function.this_decl {
-                r.declare_and_define(b"this", this, function.line);
+                r.declare_and_define(b"this", this, Pos { line: function.line, span: None });
             }
             for (name, decl) in &function.params {
-                let line = r.decl_line(*decl, function.line);
-                r.declare_and_define(name, *decl, line);
+                let at = r.decl_pos(*decl, function.line);
+                r.declare_and_define(name, *decl, at);
             }
             r.stmts(&function.body);
         });
@@ -238,18 +261,19 @@ impl<'a> Resolver<'a> {
     fn class(&mut self, class: &'a Class) {
         let enclosing = self.class;
         self.class = ClassKind::Class;
-        let line = self.decl_line(class.decl, class.line);
-        self.declare_and_define(&class.name, class.decl, line);
+        let at = self.decl_pos(class.decl, class.line);
+        self.declare_and_define(&class.name, class.decl, at);
         let mut super_scope = false;
         if let Some((name, id, line)) = &class.superclass {
+            let at = self.ref_pos(*id, *line);
             if *name == class.name {
-                self.error(*line, name, "A class can't inherit from itself.");
+                self.error(at, name, "A class can't inherit from itself.");
             }
             self.class = ClassKind::Subclass;
-            self.variable(name, *id, *line);
+            self.variable(name, *id, at);
             if let Some(decl) = class.super_decl {
                 self.scopes.push(Scope::new());
-                self.declare_and_define(b"super", decl, *line);
+                self.declare_and_define(b"super", decl, Pos { line: *line, span: None });
                 super_scope = true;
             }
         }
@@ -267,14 +291,14 @@ impl<'a> Resolver<'a> {
     fn expr(&mut self, expr: &'a Expr) {
         match &expr.kind {
             ExprKind::Literal(_) => {}
-            ExprKind::Grouping(inner) | ExprKind::Unary(_, inner) | ExprKind::Get(inner, _) => {
+            ExprKind::Grouping(inner) | ExprKind::Unary(_, inner) | ExprKind::Get(inner, _, _) => {
                 self.expr(inner)
             }
             ExprKind::Binary(_, left, right) | ExprKind::Logical(_, left, right) => {
                 self.expr(left);
                 self.expr(right);
             }
-            ExprKind::Variable(name, id) => self.variable(name, *id, expr.line),
+            ExprKind::Variable(name, id) => self.variable(name, *id, self.ref_pos(*id, expr.line)),
             ExprKind::Assign(name, id, value) => {
                 self.expr(value);
                 self.bind(name, *id, true);
@@ -285,7 +309,7 @@ impl<'a> Resolver<'a> {
                     self.expr(arg);
                 }
             }
-            ExprKind::Set(object, _, value) => {
+            ExprKind::Set(object, _, _, value) => {
                 self.expr(object);
                 self.expr(value);
             }
@@ -304,19 +328,19 @@ impl<'a> Resolver<'a> {
                 self.expr(value);
             }
             ExprKind::This(id) => {
-                let line = self.ref_line(*id, expr.line);
+                let at = self.ref_pos(*id, expr.line);
                 if self.class == ClassKind::None {
-                    self.error(line, b"this", "Can't use 'this' outside of a class.");
+                    self.error(at, b"this", "Can't use 'this' outside of a class.");
                 } else {
                     self.bind(b"this", *id, false);
                 }
             }
             ExprKind::Super { super_ref, this_ref, .. } => {
-                let line = self.ref_line(*super_ref, expr.line);
+                let at = self.ref_pos(*super_ref, expr.line);
                 match self.class {
-                    ClassKind::None => self.error(line, b"super", "Can't use 'super' outside of a class."),
+                    ClassKind::None => self.error(at, b"super", "Can't use 'super' outside of a class."),
                     ClassKind::Class => {
-                        self.error(line, b"super", "Can't use 'super' in a class with no superclass.")
+                        self.error(at, b"super", "Can't use 'super' in a class with no superclass.")
                     }
                     ClassKind::Subclass => {}
                 }
@@ -327,11 +351,11 @@ impl<'a> Resolver<'a> {
     }
 
     /// A variable read.
-    fn variable(&mut self, name: &[u8], id: RefId, line: u32) {
+    fn variable(&mut self, name: &[u8], id: RefId, at: Pos) {
         let in_own_initializer =
             self.scopes.last().and_then(|scope| scope.get(name)).is_some_and(|binding| !binding.defined);
         if in_own_initializer {
-            self.error(line, name, "Can't read local variable in its own initializer.");
+            self.error(at, name, "Can't read local variable in its own initializer.");
         }
         self.bind(name, id, false);
     }

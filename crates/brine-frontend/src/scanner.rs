@@ -6,6 +6,7 @@
 //! UTF-8 encoded character gets one error, not one per byte).
 
 use crate::diag::Diagnostic;
+use brine_ir::Span;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum TokenKind {
@@ -67,6 +68,15 @@ pub struct Token<'src> {
     /// The line the token ends on (for a string spanning lines, its last
     /// line, as in jlox and clox).
     pub line: u32,
+    /// The byte offset of the lexeme in the source.
+    pub start: u32,
+}
+
+impl Token<'_> {
+    /// The bytes of the source the token covers.
+    pub fn span(&self) -> Span {
+        Span::new(self.start, self.start.saturating_add(self.lexeme.len() as u32))
+    }
 }
 
 /// Scans the whole source. The tokens always end with one
@@ -89,8 +99,19 @@ fn scan_as(source: &[u8], library: bool) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
         scanner.start = scanner.current;
         scanner.scan_token();
     }
-    scanner.tokens.push(Token { kind: TokenKind::Eof, lexeme: &[], line: scanner.line });
+    scanner.tokens.push(Token {
+        kind: TokenKind::Eof,
+        lexeme: &[],
+        line: scanner.line,
+        start: offset(source.len()),
+    });
     (scanner.tokens, scanner.errors)
+}
+
+/// A byte offset as the tokens keep it. Sources over 4 GiB are not
+/// supported; their offsets saturate.
+fn offset(i: usize) -> u32 {
+    u32::try_from(i).unwrap_or(u32::MAX)
 }
 
 struct Scanner<'src> {
@@ -130,11 +151,13 @@ impl<'src> Scanner<'src> {
     }
 
     fn add(&mut self, kind: TokenKind) {
-        self.tokens.push(Token { kind, lexeme: &self.source[self.start..self.current], line: self.line });
+        let lexeme = &self.source[self.start..self.current];
+        self.tokens.push(Token { kind, lexeme, line: self.line, start: offset(self.start) });
     }
 
     fn error(&mut self, message: &str) {
-        self.errors.push(Diagnostic::at_line(self.line, message));
+        let span = Span::new(offset(self.start), offset(self.current));
+        self.errors.push(Diagnostic::at_line(self.line, message).with_span(span));
     }
 
     /// Scans one token (or skips whitespace or a comment) starting at

@@ -62,8 +62,8 @@ fn expr(e: &Expr) -> String {
             parts.extend(args.iter().map(expr));
             format!("({})", parts.join(" "))
         }
-        ExprKind::Get(object, n) => format!("(. {} {})", expr(object), name(n)),
-        ExprKind::Set(object, n, v) => format!("(.= {} {} {})", expr(object), name(n), expr(v)),
+        ExprKind::Get(object, n, _) => format!("(. {} {})", expr(object), name(n)),
+        ExprKind::Set(object, n, _, v) => format!("(.= {} {} {})", expr(object), name(n), expr(v)),
         ExprKind::List(items) => {
             let items: Vec<String> = items.iter().map(expr).collect();
             format!("(list {})", items.join(" "))
@@ -599,4 +599,71 @@ fn nesting_just_under_the_limit() {
     // Wide is not deep.
     program(&"print 1;\n".repeat(DEEP));
     program(&format!("{{{}}}", "{}".repeat(DEEP)));
+}
+
+// ---- Spans ----------------------------------------------------------------
+
+/// The source text of `span`.
+fn at(source: &str, span: brine_frontend::ast::Span) -> &str {
+    &source[span.range()]
+}
+
+#[test]
+fn expressions_span_their_operands() {
+    let source = "print -a.b(1, c)[2] + (d = e) * f.g;";
+    let program = program(source);
+    let e = first_expr(&program);
+    assert_eq!(at(source, e.span), "-a.b(1, c)[2] + (d = e) * f.g");
+    let ExprKind::Binary(_, left, right) = &e.kind else { panic!("{e:?}") };
+    assert_eq!(at(source, left.span), "-a.b(1, c)[2]");
+    assert_eq!(at(source, right.span), "(d = e) * f.g");
+    let ExprKind::Unary(_, index) = &left.kind else { panic!() };
+    let ExprKind::Index(call, _) = &index.kind else { panic!() };
+    assert_eq!(at(source, call.span), "a.b(1, c)");
+    let ExprKind::Call(get, _) = &call.kind else { panic!() };
+    let ExprKind::Get(_, _, name) = &get.kind else { panic!() };
+    assert_eq!(at(source, *name), "b");
+    let ExprKind::Binary(_, group, _) = &right.kind else { panic!() };
+    assert_eq!(at(source, group.span), "(d = e)");
+}
+
+#[test]
+fn declarations_references_and_statements_have_spans() {
+    let source = "class A < B {\n  m(x) { return super.m(x); }\n}\nfun f(y) { o.p = y; }\n";
+    let program = program(source);
+    let decls: Vec<&str> = program.decl_spans.iter().map(|&s| at(source, s)).collect();
+    // A, the implicit super (at B), m's `this` (at m), x, y, f.
+    assert_eq!(decls, ["A", "B", "m", "x", "y", "f"]);
+    let refs: Vec<&str> = program.ref_spans.iter().map(|&s| at(source, s)).collect();
+    assert_eq!(refs, ["B", "super", "super", "x", "o", "y"]);
+    let [class, fun] = &program.script.body[..] else { panic!() };
+    assert_eq!(at(source, class.span), "class A < B {\n  m(x) { return super.m(x); }\n}");
+    assert_eq!(at(source, fun.span), "fun f(y) { o.p = y; }");
+    let StmtKind::Class(c) = &class.kind else { panic!() };
+    assert_eq!(at(source, c.name_span), "A");
+    assert_eq!(at(source, c.methods[0].name_span), "m");
+    let StmtKind::Function(_, f) = &fun.kind else { panic!() };
+    assert_eq!(at(source, f.name_span), "f");
+    let StmtKind::Expression(set) = &f.body[0].kind else { panic!() };
+    let ExprKind::Set(_, _, name, _) = &set.kind else { panic!() };
+    assert_eq!(at(source, *name), "p");
+    assert_eq!(at(source, set.span), "o.p = y");
+}
+
+#[test]
+fn diagnostics_point_at_their_token() {
+    let source = "var x = 1;\nprint x +;\n";
+    let errors = parse(source.as_bytes()).unwrap_err();
+    assert_eq!(errors.len(), 1);
+    assert_eq!(at(source, errors[0].span.expect("a span")), ";");
+    let source = "print 1";
+    let errors = parse(source.as_bytes()).unwrap_err();
+    assert_eq!(
+        errors[0].span.map(|s| (s.start, s.end)),
+        Some((7, 7)),
+        "at the end: empty, after the last token"
+    );
+    let source = "print 1; @";
+    let errors = parse(source.as_bytes()).unwrap_err();
+    assert_eq!(at(source, errors[0].span.expect("a span")), "@");
 }

@@ -77,10 +77,10 @@ fn expr_refs(e: &Expr, out: &mut Vec<(String, RefId)>) {
     let name = |n: &[u8]| String::from_utf8_lossy(n).into_owned();
     match &e.kind {
         ExprKind::Literal(_) => {}
-        ExprKind::Grouping(e) | ExprKind::Unary(_, e) | ExprKind::Get(e, _) => expr_refs(e, out),
+        ExprKind::Grouping(e) | ExprKind::Unary(_, e) | ExprKind::Get(e, _, _) => expr_refs(e, out),
         ExprKind::Binary(_, l, r)
         | ExprKind::Logical(_, l, r)
-        | ExprKind::Set(l, _, r)
+        | ExprKind::Set(l, _, _, r)
         | ExprKind::Index(l, r) => {
             expr_refs(l, out);
             expr_refs(r, out);
@@ -489,4 +489,35 @@ fn many_locals_and_parameters() {
     assert_eq!(resolution.decls.len(), 5000 + 255 + 1);
     let refs = references(&program);
     assert!(refs.iter().all(|(_, id)| matches!(resolution.refs[id.0 as usize], Resolved::Local(_))));
+}
+
+#[test]
+fn lowered_sites_carry_the_span_of_their_expression() {
+    let source = "var a = 1;\nfun f(x) {\n  return x.y + a;\n}\nprint f(2);\n";
+    let mut module = brine_ir::Module::new();
+    brine_frontend::compile_named(source.as_bytes(), "s.lox", &mut module).unwrap();
+    let file = module.sources.last().unwrap();
+    assert_eq!((file.name.as_str(), &file.text[..]), ("s.lox", source.as_bytes()));
+    let spans: Vec<&str> = (0..module.sites.len())
+        .filter_map(|i| module.site_source(brine_ir::SiteId::new(i)))
+        .map(|(_, span)| &source[span.range()])
+        .collect();
+    for expected in ["x.y", "x.y + a", "a", "f", "f(2)"] {
+        assert!(spans.contains(&expected), "no site covers {expected:?}: {spans:?}");
+    }
+    // Each site's line is the line its span starts on.
+    for i in 0..module.sites.len() {
+        if let Some((_, span)) = module.site_source(brine_ir::SiteId::new(i)) {
+            let line = 1 + source[..span.start as usize].matches('\n').count() as u32;
+            assert_eq!(module.sites[i].line, line, "site {i} at {:?}", &source[span.range()]);
+        }
+    }
+}
+
+#[test]
+fn resolver_errors_point_at_the_name() {
+    let source = "{ var a = a; }";
+    let errors = brine_frontend::check(source.as_bytes()).unwrap_err();
+    let span = errors[0].span.expect("a span");
+    assert_eq!((&source[span.range()], span.start), ("a", 10));
 }

@@ -191,7 +191,7 @@ impl<'a> Interp<'a> {
         let data = func.inst(func.block(block).insts[index]);
         if result.is_error() {
             let line = self.program.module.inst_line(func, &data.kind);
-            self.add_traces(id, func, block, line);
+            self.add_traces(id, func, block, line, data.kind.site());
             return Value::ERROR;
         }
         if let Some(r) = data.result {
@@ -485,7 +485,7 @@ impl<'a> Interp<'a> {
                 };
                 if result.is_error() {
                     let line = program.module.inst_line(func, &data.kind);
-                    self.add_traces(id, func, block, line);
+                    self.add_traces(id, func, block, line, data.kind.site());
                     return Value::ERROR;
                 }
                 if let Some(r) = data.result {
@@ -501,9 +501,17 @@ impl<'a> Interp<'a> {
     /// (the partial evaluator inlines an interpreter's helpers), the
     /// callee's line first, then each caller's at its call, as compiled
     /// code does. Library functions add none.
-    fn add_traces(&mut self, id: FuncId, func: &Function, block: brine_ir::Block, line: u32) {
+    fn add_traces(
+        &mut self,
+        id: FuncId,
+        func: &Function,
+        block: brine_ir::Block,
+        line: u32,
+        site: Option<brine_ir::SiteId>,
+    ) {
         let mut inlined = func.block(block).frame;
         let mut line = line;
+        let mut site = site;
         loop {
             let (f, call) = match inlined {
                 Some(i) => (func.inlined[i.index()].func, Some(&func.inlined[i.index()])),
@@ -511,10 +519,11 @@ impl<'a> Interp<'a> {
             };
             if !self.program.module.function(f).library {
                 let name = self.function_name(f);
-                self.rt.add_trace(line, name);
+                self.rt.add_trace(line, site.map(|s| s.index() as u32), name);
             }
             let Some(call) = call else { break };
             line = self.program.module.site_line(call.site);
+            site = Some(call.site);
             inlined = call.parent;
         }
     }

@@ -239,6 +239,9 @@ impl Function {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Site {
     pub line: u32,
+    /// The code the operation was lowered from (the whole expression), when
+    /// known: not for sites read from IR text or made by passes.
+    pub at: Option<crate::SourceSpan>,
 }
 
 /// A compilation unit: functions, and the constant tables they share. The
@@ -251,6 +254,9 @@ pub struct Module {
     /// Global variable names.
     pub globals: Vec<Vec<u8>>,
     pub sites: Vec<Site>,
+    /// The sources the front end compiled into the module, which the sites'
+    /// spans index.
+    pub sources: Vec<crate::SourceFile>,
     /// The standard library's script, once a program of this module
     /// needed it (it is lowered into the module once, and run by the first
     /// script that needs it).
@@ -308,11 +314,29 @@ impl Module {
     }
     pub fn add_site(&mut self, line: u32) -> SiteId {
         let id = SiteId::new(self.sites.len());
-        self.sites.push(Site { line });
+        self.sites.push(Site { line, at: None });
+        id
+    }
+    /// A site with its place in a source.
+    pub fn add_site_at(&mut self, line: u32, at: crate::SourceSpan) -> SiteId {
+        let id = SiteId::new(self.sites.len());
+        self.sites.push(Site { line, at: Some(at) });
         id
     }
     pub fn site_line(&self, site: SiteId) -> u32 {
         self.sites[site.index()].line
+    }
+    /// Adds a source for the front end to compile; returns its index.
+    pub fn add_source(&mut self, name: impl Into<String>, text: Vec<u8>) -> crate::SourceIndex {
+        self.sources.push(crate::SourceFile { name: name.into(), text });
+        (self.sources.len() - 1) as crate::SourceIndex
+    }
+    /// The source text and span of a site, if it has them and its text was
+    /// kept (not the standard library's).
+    pub fn site_source(&self, site: SiteId) -> Option<(&crate::SourceFile, crate::Span)> {
+        let at = self.sites.get(site.index())?.at?;
+        let file = self.sources.get(at.source as usize)?;
+        (at.span.end as usize <= file.text.len() && !file.text.is_empty()).then_some((file, at.span))
     }
     /// Reserves a function id; the function is filled in by `define_function`.
     pub fn declare_function(&mut self, name: Vec<u8>, kind: FunctionKind, arity: u32, line: u32) -> FuncId {

@@ -8,7 +8,8 @@
 //! of blocks; each block has typed parameters and ends with one terminator.
 //! There is one IR function per Lox function, method, initializer and script.
 //! Dynamic operations carry Lox semantics and a [`SiteId`], which maps to a
-//! source line (for runtime errors) and, later, to a profile slot.
+//! source line and byte span (for runtime errors, see [`span`]) and to a
+//! profile slot.
 //!
 //! It must not know Lox syntax, the runtime's value layout, or how code runs:
 //! the front end produces it; the interpreter, optimizer and code generator
@@ -27,6 +28,7 @@ pub mod liveness;
 pub mod loops;
 pub mod parser;
 pub mod printer;
+pub mod span;
 pub mod symbol;
 pub mod verifier;
 
@@ -41,3 +43,4 @@ pub use function::{
 pub use inst::{Applied, BinaryOp, InstData, InstKind, Intrinsic, Type, UnaryOp, fmod};
 pub use liveness::Liveness;
 pub use loops::{Loop, LoopAnalysis};
+pub use span::{SourceFile, SourceIndex, SourceSpan, Span};

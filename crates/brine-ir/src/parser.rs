@@ -540,7 +540,7 @@ impl<'a> Parser<'a> {
             ));
         }
         while self.module.sites.len() <= index {
-            self.module.sites.push(Site { line: 0 });
+            self.module.sites.push(Site { line: 0, at: None });
             self.site_known.push(false);
         }
         if let Some(line) = site_line_comment(comment) {

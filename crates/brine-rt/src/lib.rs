@@ -175,7 +175,7 @@ impl Engine for AotEngine {
 }
 
 fn internal(message: String) -> PendingError {
-    PendingError { message, trace: Vec::new(), internal: true }
+    PendingError::new(message, true)
 }
 
 /// Runs an image that carries its module: decodes it, links the image to

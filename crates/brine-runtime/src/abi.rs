@@ -441,19 +441,35 @@ pub unsafe extern "C" fn brine_print(rt: *mut Runtime, value: Value) -> Value {
 }
 
 /// Adds the `[line N] in f()` line of a frame an error passes through.
+/// `place` is a [`trace_place`]: the line, and the IR site if known.
 ///
 /// # Safety
 /// See the module doc; `function` is a live function prototype.
 #[unsafe(no_mangle)]
-pub unsafe extern "C" fn brine_trace(rt: *mut Runtime, line: u64, function: *mut ObjFunction) {
+pub unsafe extern "C" fn brine_trace(rt: *mut Runtime, place: u64, function: *mut ObjFunction) {
     // SAFETY: see the module doc.
     unsafe {
         if (*function).library {
             return;
         }
         let name = (*function).name;
-        (*rt).add_trace(line as u32, name);
+        let (line, site) = trace_place_parts(place);
+        (*rt).add_trace(line, site, name);
     }
+}
+
+/// The word compiled code passes [`brine_trace`] for an error at `line`
+/// and IR site `site`: the line in the low 32 bits, the site plus one in the
+/// high 32 (zero: no site).
+pub fn trace_place(line: u32, site: Option<u32>) -> u64 {
+    let site = site.map_or(0, |s| u64::from(s) + 1);
+    u64::from(line) | (site << 32)
+}
+
+/// The line and site of a [`trace_place`] word.
+pub fn trace_place_parts(place: u64) -> (u32, Option<u32>) {
+    let site = (place >> 32) as u32;
+    (place as u32, site.checked_sub(1))
 }
 
 /// Raises "Stack overflow." (called by a prologue whose check failed).

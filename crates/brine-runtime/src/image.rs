@@ -19,7 +19,7 @@ use crate::value::Value;
 use crate::{PendingError, Program, Runtime, abi, stack};
 
 /// Bumped whenever these layouts change.
-pub const IMAGE_VERSION: u64 = 5;
+pub const IMAGE_VERSION: u64 = 6;
 
 #[repr(C)]
 pub struct ImageBytes {
@@ -245,13 +245,12 @@ fn kind_from_u32(k: u32) -> FunctionKind {
 
 /// The error of an image this runtime cannot load.
 fn version_error(image: &Image) -> Option<PendingError> {
-    (image.version != IMAGE_VERSION).then(|| PendingError {
-        message: format!(
+    (image.version != IMAGE_VERSION).then(|| {
+        let message = format!(
             "the program image is of version {}, but this runtime loads version {IMAGE_VERSION}",
             image.version
-        ),
-        trace: Vec::new(),
-        internal: true,
+        );
+        PendingError::new(message, true)
     })
 }
 
@@ -273,11 +272,7 @@ pub unsafe fn link_program(image: &Image, program: &Program) -> Result<(), Pendi
     if (strings.len(), functions.len(), globals.len())
         != (image.nstrings as usize, image.nfunctions as usize, image.nglobals as usize)
     {
-        return Err(PendingError {
-            message: "the program's IR does not match its code".into(),
-            trace: Vec::new(),
-            internal: true,
-        });
+        return Err(PendingError::new("the program's IR does not match its code", true));
     }
     let (ns, nf) = (strings.len(), functions.len());
     // SAFETY: the caller's contract: the link table has room for every

@@ -69,9 +69,18 @@ pub struct PendingError {
     /// A bug in Brine rather than in the Lox program: reported as an
     /// internal error, with its own exit code.
     pub internal: bool,
+    /// The IR site (index in the module's sites) of the first trace line:
+    /// the operation that failed in the innermost frame shown, when known.
+    /// Rich diagnostics show its source.
+    pub site: Option<u32>,
 }
 
 impl PendingError {
+    /// An error with no trace yet.
+    pub fn new(message: impl Into<String>, internal: bool) -> PendingError {
+        PendingError { message: message.into(), trace: Vec::new(), internal, site: None }
+    }
+
     /// What is printed for the error: the message, then the trace, whose
     /// middle is elided when it is very deep (runaway recursion).
     pub fn report(&self) -> String {
@@ -330,20 +339,24 @@ impl Runtime {
     /// Records a runtime error and returns `Value::ERROR` for the caller to
     /// propagate.
     pub fn raise(&mut self, message: impl Into<String>) -> Value {
-        self.error = Some(PendingError { message: message.into(), trace: Vec::new(), internal: false });
+        self.error = Some(PendingError::new(message, false));
         Value::ERROR
     }
     /// Records an internal error (a bug in Brine, not in the Lox program)
     /// and returns `Value::ERROR`; it travels like a runtime error but is
     /// reported as internal.
     pub fn raise_internal(&mut self, what: impl Into<String>) -> Value {
-        self.error = Some(PendingError { message: what.into(), trace: Vec::new(), internal: true });
+        self.error = Some(PendingError::new(what, true));
         Value::ERROR
     }
     /// Adds one `[line N] in name()` (or `in script`) line to the pending
-    /// error's trace, for a frame the error passes through.
-    pub fn add_trace(&mut self, line: u32, function: Value) {
+    /// error's trace, for a frame the error passes through at IR site
+    /// `site` (if known).
+    pub fn add_trace(&mut self, line: u32, site: Option<u32>, function: Value) {
         let Some(error) = self.error.as_mut() else { return };
+        if error.trace.is_empty() {
+            error.site = site;
+        }
         let entry = if function.is_kind(ObjKind::String) {
             // SAFETY: `function` is a live string.
             let name = unsafe { objects::string_bytes(function) };

@@ -181,18 +181,20 @@ fn global_slots_are_stable() {
 #[test]
 fn errors_collect_a_trace() {
     let mut rt = runtime();
-    rt.add_trace(1, Value::NIL); // no pending error: ignored
+    rt.add_trace(1, None, Value::NIL); // no pending error: ignored
     assert!(rt.take_error().is_none());
     assert_eq!(rt.raise("Boom."), Value::ERROR);
     let f = s(&mut rt, "inner");
-    rt.add_trace(3, f);
-    rt.add_trace(7, Value::NIL);
+    rt.add_trace(3, Some(12), f);
+    rt.add_trace(7, Some(30), Value::NIL);
     assert_eq!(
         rt.take_error(),
         Some(PendingError {
             message: "Boom.".into(),
             trace: vec!["[line 3] in inner()".into(), "[line 7] in script".into()],
             internal: false,
+            // The innermost frame's site.
+            site: Some(12),
         })
     );
     assert!(rt.error.is_none());

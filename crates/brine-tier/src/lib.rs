@@ -112,9 +112,16 @@ pub enum Outcome {
 pub struct Session {
     pub rt: Runtime,
     pub program: Program,
+    /// How [`Session::execute`] prints a runtime error (the classic format,
+    /// [`print_runtime_error`], unless the caller renders it richly).
+    pub error_printer: ErrorPrinter,
     options: Options,
     manager: Manager,
 }
+
+/// Prints a runtime error of a program of `module` (whose sources and sites
+/// say where it happened).
+pub type ErrorPrinter = fn(module: &brine_ir::Module, error: &PendingError);
 
 impl Session {
     pub fn new(options: Options) -> Result<Session, String> {
@@ -128,7 +135,8 @@ impl Session {
         let manager = Manager::new(&config)?;
         let mut rt = Runtime::new();
         rt.script_args = options.args.clone();
-        Ok(Session { rt, program: Program::new(), options, manager })
+        let error_printer: ErrorPrinter = |_, error| print_runtime_error(error);
+        Ok(Session { rt, program: Program::new(), error_printer, options, manager })
     }
 
     /// Runs the script `script` of the session's module. A runtime error is
@@ -158,7 +166,7 @@ impl Session {
         }
         match error {
             Some(error) if result.is_error() => {
-                print_runtime_error(&error);
+                (self.error_printer)(&self.program.module, &error);
                 if error.internal { Outcome::InternalError } else { Outcome::RuntimeError }
             }
             _ => Outcome::Ok,

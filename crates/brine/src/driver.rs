@@ -21,11 +21,9 @@ pub fn on_big_stack<F: FnOnce() -> u8 + Send + 'static>(f: F) -> u8 {
     }
 }
 
-pub fn print_diagnostics(diagnostics: &[Diagnostic]) {
-    let mut err = std::io::stderr().lock();
-    for d in diagnostics {
-        let _ = writeln!(err, "{d}");
-    }
+/// Prints the compile errors of `source`, a file called `name`.
+pub fn print_diagnostics(name: &str, source: &[u8], diagnostics: &[Diagnostic]) {
+    crate::diagnostics::print_compile_errors(name, source, diagnostics);
 }
 
 /// The exit code of a run's outcome.
@@ -37,25 +35,43 @@ pub fn exit_code(outcome: Outcome) -> u8 {
     }
 }
 
-/// A session with `source` compiled into it, and the script's id; or the
-/// exit code of why not (already reported).
-fn start(source: &[u8], options: Options) -> Result<(Session, brine_ir::FuncId), u8> {
+/// A Lox program to compile: its text and what diagnostics call it.
+pub struct Source {
+    pub name: String,
+    pub text: Vec<u8>,
+}
+
+impl Source {
+    /// Compiles the source into `module`; a compile error is reported.
+    fn compile_into(&self, module: &mut brine_ir::Module) -> Result<brine_ir::FuncId, u8> {
+        brine_frontend::compile_named(&self.text, &self.name, module).map_err(|diagnostics| {
+            print_diagnostics(&self.name, &self.text, &diagnostics);
+            EXIT_COMPILE
+        })
+    }
+}
+
+/// A session that reports runtime errors in the chosen format.
+pub fn new_session(options: Options) -> Result<Session, u8> {
     let mut session = Session::new(options).map_err(|e| {
         eprintln!("brine: internal error: cannot start the engine: {e}");
         EXIT_INTERNAL
     })?;
-    match brine_frontend::compile(source, &mut session.program.module) {
-        Ok(script) => Ok((session, script)),
-        Err(diagnostics) => {
-            print_diagnostics(&diagnostics);
-            Err(EXIT_COMPILE)
-        }
-    }
+    session.error_printer = crate::diagnostics::print_runtime_error;
+    Ok(session)
+}
+
+/// A session with `source` compiled into it, and the script's id; or the
+/// exit code of why not (already reported).
+fn start(source: &Source, options: Options) -> Result<(Session, brine_ir::FuncId), u8> {
+    let mut session = new_session(options)?;
+    let script = source.compile_into(&mut session.program.module)?;
+    Ok((session, script))
 }
 
 /// `brine run`; with `save_profile`, the run's profile is written there
 /// at exit (whatever the outcome), for `brine build -O2 --use-profile`.
-pub fn run_file(source: &[u8], options: Options, save_profile: Option<&Path>) -> u8 {
+pub fn run_file(source: &Source, options: Options, save_profile: Option<&Path>) -> u8 {
     let profile = options.profile;
     let (mut session, script) = match start(source, options) {
         Ok(started) => started,
@@ -84,14 +100,13 @@ pub enum EmitStage {
 }
 
 /// `brine emit STAGE`: prints one stage of the compilation of `source`.
-pub fn emit(source: &[u8], stage: EmitStage) -> u8 {
+pub fn emit(source: &Source, stage: EmitStage) -> u8 {
     if stage == EmitStage::OptIr {
         return emit_optimized(source);
     }
     let mut program = Program::new();
-    if let Err(diagnostics) = brine_frontend::compile(source, &mut program.module) {
-        print_diagnostics(&diagnostics);
-        return EXIT_COMPILE;
+    if let Err(code) = source.compile_into(&mut program.module) {
+        return code;
     }
     let text = match stage {
         EmitStage::Ir => Ok(brine_ir::printer::print_module(&program.module)),
@@ -115,7 +130,7 @@ pub fn emit(source: &[u8], stage: EmitStage) -> u8 {
 /// `brine emit opt-ir`: runs the program tiered, its output discarded (a
 /// runtime error is still reported), and prints every optimized version
 /// its hot functions got.
-fn emit_optimized(source: &[u8]) -> u8 {
+fn emit_optimized(source: &Source) -> u8 {
     let options = match Options::new(brine_tier::Mode::Tiered) {
         Ok(o) => o,
         Err(e) => {
@@ -135,15 +150,12 @@ fn emit_optimized(source: &[u8]) -> u8 {
 }
 
 /// `brine build`: compiles `source` into the executable `output`.
-pub fn build(source: &[u8], output: &Path, options: &brine_tier::BuildOptions, verbose: bool) -> u8 {
+pub fn build(source: &Source, output: &Path, options: &brine_tier::BuildOptions, verbose: bool) -> u8 {
     let started = std::time::Instant::now();
     let mut module = brine_ir::Module::new();
-    let script = match brine_frontend::compile(source, &mut module) {
+    let script = match source.compile_into(&mut module) {
         Ok(s) => s,
-        Err(diagnostics) => {
-            print_diagnostics(&diagnostics);
-            return EXIT_COMPILE;
-        }
+        Err(code) => return code,
     };
     match brine_tier::build_executable(&module, script, output, options) {
         Ok(built) => {

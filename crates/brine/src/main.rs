@@ -6,6 +6,7 @@
 //! 74 unreadable file, 101 internal error), the big stack the program runs
 //! on, and the REPL. It must not hold compiler logic of its own.
 
+mod diagnostics;
 mod driver;
 mod repl;
 
@@ -27,6 +28,11 @@ pub const EXIT_INTERNAL: u8 = 101;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// How errors are shown: `rich` (the source, with the span underlined)
+    /// or `classic` (clox's format). Default: rich when stderr is a
+    /// terminal, classic otherwise.
+    #[arg(long, global = true, value_enum, value_name = "STYLE")]
+    diagnostics: Option<diagnostics::Style>,
 }
 
 #[derive(Subcommand)]
@@ -136,6 +142,7 @@ fn main() -> ExitCode {
             return ExitCode::from(code);
         }
     };
+    diagnostics::choose(cli.diagnostics);
     let code = match cli.command {
         None => driver::on_big_stack(repl::run),
         Some(Command::Run {
@@ -228,9 +235,12 @@ fn main() -> ExitCode {
     ExitCode::from(code)
 }
 
-fn read_source(path: &PathBuf) -> Result<Vec<u8>, u8> {
-    std::fs::read(path).map_err(|e| {
-        eprintln!("brine: cannot read '{}': {e}", path.display());
-        EXIT_IO
-    })
+fn read_source(path: &PathBuf) -> Result<driver::Source, u8> {
+    match std::fs::read(path) {
+        Ok(text) => Ok(driver::Source { name: path.display().to_string(), text }),
+        Err(e) => {
+            eprintln!("brine: cannot read '{}': {e}", path.display());
+            Err(EXIT_IO)
+        }
+    }
 }

@@ -2,7 +2,7 @@
 //! globals, functions and classes carry over between entries.
 
 use crate::driver;
-use brine_tier::{Mode, Options, Session};
+use brine_tier::{Mode, Options};
 use rustyline::DefaultEditor;
 use rustyline::error::ReadlineError;
 
@@ -46,13 +46,16 @@ pub fn run() -> u8 {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    let session = Options::new(Mode::Tiered).and_then(Session::new);
-    let mut session = match session {
-        Ok(s) => s,
+    let options = match Options::new(Mode::Tiered) {
+        Ok(o) => o,
         Err(e) => {
-            eprintln!("brine: internal error: cannot start the engine: {e}");
-            return crate::EXIT_INTERNAL;
+            eprintln!("brine: {e}");
+            return crate::EXIT_USAGE;
         }
+    };
+    let mut session = match driver::new_session(options) {
+        Ok(s) => s,
+        Err(code) => return code,
     };
     let mut entry = String::new();
     loop {
@@ -69,11 +72,12 @@ pub fn run() -> u8 {
                     continue;
                 }
                 let _ = editor.add_history_entry(text.trim_end());
-                match brine_frontend::compile(text.as_bytes(), &mut session.program.module) {
+                let name = format!("<repl:{}>", session.program.module.sources.len());
+                match brine_frontend::compile_named(text.as_bytes(), &name, &mut session.program.module) {
                     Ok(script) => {
                         session.execute(script);
                     }
-                    Err(diagnostics) => driver::print_diagnostics(&diagnostics),
+                    Err(diagnostics) => driver::print_diagnostics(&name, text.as_bytes(), &diagnostics),
                 }
             }
             Err(ReadlineError::Interrupted) => entry.clear(),

@@ -322,12 +322,15 @@ fn an_o2_jit_executable_starts_optimized_and_optimizes_again_after_a_failed_guar
 fn a_jit_executable_refuses_ir_of_another_version_at_start_up() {
     let exe = build("version", HOT_PROGRAM, &["--jit"]);
     // The executable carries exactly the encoding of the program's module.
+    // (The module keeps the source under the name `brine build` was given.)
     let mut module = brine_ir::Module::new();
-    brine_frontend::compile(HOT_PROGRAM, &mut module).expect("the program compiles");
+    let source = exe.with_extension("lox");
+    brine_frontend::compile_named(HOT_PROGRAM, source.to_str().unwrap(), &mut module)
+        .expect("the program compiles");
     let encoded = brine_ir::binary::encode(&module);
     let mut bytes = std::fs::read(&exe).unwrap();
     let at = bytes.windows(encoded.len()).position(|w| w == encoded).expect("the executable carries its IR");
-    assert_eq!(bytes[at..at + 8], [b'B', b'R', b'I', b'R', 1, 0, 0, 0]);
+    assert_eq!(bytes[at..at + 8], [b'B', b'R', b'I', b'R', 2, 0, 0, 0]);
     bytes[at + 4] = 99;
     let patched = exe.with_extension("v99");
     std::fs::write(&patched, &bytes).unwrap();
@@ -338,7 +341,7 @@ fn a_jit_executable_refuses_ir_of_another_version_at_start_up() {
     assert_eq!(
         text(&run.stderr),
         "brine: this executable cannot start: its program is Brine IR of format version 99, but this runtime \
-         reads version 1; build it again with `brine build --jit`\n"
+         reads version 2; build it again with `brine build --jit`\n"
     );
     assert_eq!(run.status.code(), Some(101));
 }

@@ -223,7 +223,7 @@ block2:
     assert_eq!(f.blocks.len(), 6);
     assert_eq!(f.block(Block(5)).params, [Value(30)]);
     assert_eq!(f.value_type(Value(20)), Type::Bool);
-    assert_eq!(m.sites, [Site { line: 0 }; 4]);
+    assert_eq!(m.sites, [Site { line: 0, at: None }; 4]);
     let printed = print_module(&m);
     assert!(
         printed
@@ -289,7 +289,7 @@ block0(v0: val, v1: val):
 ";
     let m = parse_ok(text);
     assert_eq!(m.strings, [b"b", b"a"]);
-    assert_eq!(m.sites, [Site { line: 5 }, Site { line: 0 }, Site { line: 8 }]);
+    assert_eq!(m.sites, [Site { line: 5, at: None }, Site { line: 0, at: None }, Site { line: 8, at: None }]);
 }
 
 #[test]
@@ -308,7 +308,7 @@ block0(v0: val, v1: val):
     .unwrap();
     assert_eq!(id, FuncId(3));
     assert_eq!(m.strings.last().unwrap(), b"new");
-    assert_eq!(m.sites.last(), Some(&Site { line: 30 }));
+    assert_eq!(m.sites.last(), Some(&Site { line: 30, at: None }));
     verify_module(&m).unwrap();
     // Errors leave the module alone.
     let mut m2 = before.clone();
@@ -472,7 +472,7 @@ fn errors_name_the_right_line() {
 #[test]
 fn site_comments_other_than_lines_are_ignored() {
     let m = parse_ok(&func("    v2 = get_global \"g\" @0  ; lines up nicely\n    return v2"));
-    assert_eq!(m.sites, [Site { line: 0 }]);
+    assert_eq!(m.sites, [Site { line: 0, at: None }]);
     assert_eq!(site_line_comment(" line 12"), Some(12));
     assert_eq!(site_line_comment("line12 "), Some(12));
     assert_eq!(site_line_comment(" line 12 and more"), None);
