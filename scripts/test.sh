@@ -44,3 +44,12 @@ cargo test --workspace --all-targets
 # The release build is what users run; make sure it builds and runs.
 cargo build --release --bin brine
 ./target/release/brine run examples/hello.lox >/dev/null
+
+# The VS Code extension and its Lox grammar (editors/vscode), when node and
+# npm are installed: the grammar against every Lox file here, the
+# extension's activation with a stubbed VS Code.
+if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
+  editors/vscode/test.sh
+else
+  echo "scripts/test.sh: node or npm is not installed; skipping editors/vscode/test.sh"
+fi
