@@ -426,6 +426,7 @@ fn define_image(
     let globals: Vec<_> = ir.globals.iter().map(|s| blob.add(s)).collect();
     let names: Vec<_> = ir.functions.iter().map(|f| blob.add(&f.name)).collect();
     let encoded = encoded.map(|bytes| blob.add(bytes));
+    let debug = blob.add(&brine_ir::SourceMap::of(ir).encode());
 
     let blob_id = module.declare_data("brine_bytes", Linkage::Local, false, false).map_err(err)?;
     let mut desc = DataDescription::new();
@@ -539,6 +540,9 @@ fn define_image(
         desc.write_data_addr(layout::IMAGE_IR as u32, gv, offset as i64);
         put_u64(&mut data, layout::IMAGE_IR + 8, len as u64);
     }
+    let gv = module.declare_data_in_data(blob_id, &mut desc);
+    desc.write_data_addr(layout::IMAGE_DEBUG as u32, gv, debug.0 as i64);
+    put_u64(&mut data, layout::IMAGE_DEBUG + 8, debug.1 as u64);
     desc.define(data.into_boxed_slice());
     desc.set_align(8);
     module.define_data(image_id, &desc).map_err(err)?;

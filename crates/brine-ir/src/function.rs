@@ -334,9 +334,7 @@ impl Module {
     /// The source text and span of a site, if it has them and its text was
     /// kept (not the standard library's).
     pub fn site_source(&self, site: SiteId) -> Option<(&crate::SourceFile, crate::Span)> {
-        let at = self.sites.get(site.index())?.at?;
-        let file = self.sources.get(at.source as usize)?;
-        (at.span.end as usize <= file.text.len() && !file.text.is_empty()).then_some((file, at.span))
+        crate::span::locate(&self.sources, self.sites.get(site.index())?.at?)
     }
     /// Reserves a function id; the function is filled in by `define_function`.
     pub fn declare_function(&mut self, name: Vec<u8>, kind: FunctionKind, arity: u32, line: u32) -> FuncId {

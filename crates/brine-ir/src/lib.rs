@@ -43,4 +43,4 @@ pub use function::{
 pub use inst::{Applied, BinaryOp, InstData, InstKind, Intrinsic, Type, UnaryOp, fmod};
 pub use liveness::Liveness;
 pub use loops::{Loop, LoopAnalysis};
-pub use span::{SourceFile, SourceIndex, SourceSpan, Span};
+pub use span::{SourceFile, SourceIndex, SourceMap, SourceSpan, Span};

@@ -76,6 +76,13 @@ fn run(image: &Image) -> i32 {
             return EXIT_INTERNAL;
         }
     };
+    session.error_printer = |module, error| {
+        use std::io::Write;
+        let locate = |site| module.site_source(brine_ir::SiteId::new(site));
+        let text =
+            brine_diagnostics::render_runtime_error(error, locate, brine_diagnostics::Choice::from_env());
+        let _ = std::io::stderr().lock().write_all(&text);
+    };
     // An executable optimized ahead of time (`-O2 --jit`) carries its
     // optimized versions after the functions.
     let mut module = module;

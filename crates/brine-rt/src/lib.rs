@@ -56,7 +56,12 @@ pub unsafe extern "C" fn brine_rt_main(image: *const Image) -> i32 {
         match outcome {
             Ok(()) => 0,
             Err(error) => {
-                let _ = std::io::stderr().lock().write_all(error.report().as_bytes());
+                // SAFETY: the image's bytes are static data of this executable.
+                let map = brine_ir::SourceMap::decode(unsafe { image.debug.bytes() });
+                let locate = |site| map.as_ref()?.locate(site);
+                let choice = brine_diagnostics::Choice::from_env();
+                let text = brine_diagnostics::render_runtime_error(&error, locate, choice);
+                let _ = std::io::stderr().lock().write_all(&text);
                 if error.internal { EXIT_INTERNAL } else { EXIT_RUNTIME }
             }
         }

@@ -85,6 +85,9 @@ pub struct Image {
     /// at their loop headers (`-O2`).
     pub nosr: u64,
     pub osr: *const ImageOsr,
+    /// The program's sources and each site's span (`brine_ir::SourceMap`,
+    /// encoded), for rich runtime errors; every build carries it.
+    pub debug: ImageBytes,
 }
 
 impl Image {
@@ -217,6 +220,7 @@ pub mod layout {
     pub const IMAGE_VERSIONS: usize = offset_of!(Image, versions);
     pub const IMAGE_NOSR: usize = offset_of!(Image, nosr);
     pub const IMAGE_OSR: usize = offset_of!(Image, osr);
+    pub const IMAGE_DEBUG: usize = offset_of!(Image, debug);
     pub const OSR_SIZE: usize = size_of::<ImageOsr>();
     pub const OSR_FUNCTION: usize = offset_of!(ImageOsr, function);
     pub const OSR_BLOCK: usize = offset_of!(ImageOsr, block);

@@ -32,7 +32,7 @@ struct Cli {
     /// or `classic` (clox's format). Default: rich when stderr is a
     /// terminal, classic otherwise.
     #[arg(long, global = true, value_enum, value_name = "STYLE")]
-    diagnostics: Option<diagnostics::Style>,
+    diagnostics: Option<diagnostics::Format>,
 }
 
 #[derive(Subcommand)]
