@@ -13,11 +13,13 @@ pub mod ast;
 mod diag;
 pub mod lower;
 mod parser;
+mod repl;
 mod resolver;
 pub mod scanner;
 
 pub use diag::{Diagnostic, Location};
 pub use parser::MAX_NESTING;
+pub use repl::{Entry, compile_entry};
 
 /// Scans and parses a source. On failure, returns every scanner error (first)
 /// and every syntax error, in the order found.

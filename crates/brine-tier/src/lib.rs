@@ -376,3 +376,51 @@ pub fn emit(program: &mut Program, stage: Stage) -> Result<String, String> {
         Stage::Asm => brine_codegen::emit::asm_text(&program.module, &links),
     }
 }
+
+/// The baseline code of the functions with ids in `functions` of a
+/// session's module (the REPL's `:asm` and a debugger's view of one
+/// entry), as [`emit`] shows each: Cranelift IR or disassembled machine
+/// code, after a `; f1 "name" ...` header. The module's new parts are
+/// loaded into the session's own runtime first (as [`Session::execute`]
+/// does), so the code names the session's constants; nothing runs.
+///
+/// The whole module is translated, as `emit` does, and the other
+/// functions' sections left out: the code generator's text views work on
+/// a whole module.
+pub fn emit_session_functions(
+    session: &mut Session,
+    stage: Stage,
+    functions: std::ops::Range<usize>,
+) -> Result<String, String> {
+    let program = &mut session.program;
+    program.sync(&mut session.rt);
+    let links = brine_codegen::jit::JitLinks {
+        strings: program.strings(),
+        functions: program.function_objects(),
+        globals: program.global_slots(),
+        caches: program.caches(),
+        class_links: std::ptr::null(),
+    };
+    let text = match stage {
+        Stage::Clif => brine_codegen::emit::clif_text(&program.module, &links)?,
+        Stage::Asm => brine_codegen::emit::asm_text(&program.module, &links)?,
+    };
+    // Each function's section starts with its header, `; f12 "name" (...)`.
+    let header_id = |line: &str| {
+        let (id, rest) = line.strip_prefix("; f")?.split_once(' ')?;
+        if rest.starts_with('"') { id.parse::<usize>().ok() } else { None }
+    };
+    let mut sections: Vec<(usize, String)> = Vec::new();
+    for line in text.lines() {
+        if let Some(id) = header_id(line) {
+            sections.push((id, String::new()));
+        }
+        if let Some((_, section)) = sections.last_mut() {
+            section.push_str(line);
+            section.push('\n');
+        }
+    }
+    let kept: Vec<&str> =
+        sections.iter().filter(|(id, _)| functions.contains(id)).map(|(_, text)| text.trim_end()).collect();
+    Ok(kept.join("\n\n") + "\n")
+}
