@@ -196,6 +196,9 @@ impl Repl {
             eprintln!("brine: {name} needs an argument: {name}{usage}");
         };
         match name {
+            ":help" | ":quit" | ":profile" if !argument.is_empty() => {
+                eprintln!("brine: {name} takes no argument (not '{argument}')")
+            }
             ":help" => print_out(&help()),
             ":quit" => return true,
             ":profile" => print_out(&self.session.profile_report()),

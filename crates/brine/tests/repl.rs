@@ -157,6 +157,10 @@ fn help_lists_the_commands() {
     expect_text(&mut p, "unknown command ':frobnicate' (:help lists the commands)");
     p.send_line(":load").unwrap();
     expect_text(&mut p, ":load needs an argument: :load FILE");
+    p.send_line(":asm").unwrap();
+    expect_text(&mut p, ":asm needs an argument: :asm CODE");
+    p.send_line(":quit now").unwrap();
+    expect_text(&mut p, ":quit takes no argument (not 'now')");
     end(p);
 }
 
