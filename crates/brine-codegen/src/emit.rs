@@ -35,12 +35,23 @@ use std::fmt::{self, Write};
 /// after a header comment naming the Lox function (`; f1 "fib"`), in
 /// function order.
 pub fn clif_text(ir: &brine_ir::Module, links: &dyn Links) -> Result<String, String> {
+    clif_text_of(ir, links, 0..ir.functions.len())
+}
+
+/// [`clif_text`] of the functions whose ids are in `functions` only (the
+/// REPL's view of one entry).
+pub fn clif_text_of(
+    ir: &brine_ir::Module,
+    links: &dyn Links,
+    functions: std::ops::Range<usize>,
+) -> Result<String, String> {
     let mut unit = Unit::new(ir, links)?;
     let mut out = String::new();
-    for i in 0..ir.functions.len() {
+    let first = functions.start;
+    for i in functions.start..functions.end.min(ir.functions.len()) {
         let id = FuncId::new(i);
         let ctx = unit.translate(id);
-        if i > 0 {
+        if i > first {
             out.push('\n');
         }
         header(&mut out, ir, id);
@@ -61,9 +72,19 @@ pub fn clif_text(ir: &brine_ir::Module, links: &dyn Links) -> Result<String, Str
 /// headers as [`clif_text`]: one instruction per line with its offset, and
 /// the relocations Cranelift reports named at the instructions they patch.
 pub fn asm_text(ir: &brine_ir::Module, links: &dyn Links) -> Result<String, String> {
+    asm_text_of(ir, links, 0..ir.functions.len())
+}
+
+/// [`asm_text`] of the functions whose ids are in `functions` only.
+pub fn asm_text_of(
+    ir: &brine_ir::Module,
+    links: &dyn Links,
+    functions: std::ops::Range<usize>,
+) -> Result<String, String> {
     let mut unit = Unit::new(ir, links)?;
     let mut out = String::new();
-    for i in 0..ir.functions.len() {
+    let first = functions.start;
+    for i in functions.start..functions.end.min(ir.functions.len()) {
         let id = FuncId::new(i);
         let mut ctx = unit.translate(id);
         let name = ir.function(id).display_name();
@@ -76,7 +97,7 @@ pub fn asm_text(ir: &brine_ir::Module, links: &dyn Links) -> Result<String, Stri
             .iter()
             .map(|r| (r.offset, describe_reloc(r, &ctx.func, &unit.names)))
             .collect();
-        if i > 0 {
+        if i > first {
             out.push('\n');
         }
         header(&mut out, ir, id);

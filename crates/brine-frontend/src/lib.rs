@@ -13,11 +13,13 @@ pub mod ast;
 mod diag;
 pub mod lower;
 mod parser;
+mod repl;
 mod resolver;
 pub mod scanner;
 
 pub use diag::{Diagnostic, Location};
 pub use parser::MAX_NESTING;
+pub use repl::{Entry, compile_entry};
 
 /// Scans and parses a source. On failure, returns every scanner error (first)
 /// and every syntax error, in the order found.
@@ -95,6 +97,20 @@ pub fn compile_named(
     module: &mut brine_ir::Module,
 ) -> Result<brine_ir::FuncId, Vec<Diagnostic>> {
     let (ast, resolution) = check(source)?;
+    Ok(lower_source(&ast, &resolution, source, name, module))
+}
+
+/// Lowers a checked program, whose text is `source` (called `name`), into
+/// `module`: with the standard library first if the program may use it
+/// and the module has none yet, and the source kept in the module for its
+/// sites' spans. In debug builds the IR verifier checks the module.
+fn lower_source(
+    ast: &ast::Program,
+    resolution: &ast::Resolution,
+    source: &[u8],
+    name: &str,
+    module: &mut brine_ir::Module,
+) -> brine_ir::FuncId {
     // The standard library loads lazily: only for a program that may use
     // it, and once per module.
     let first = if module.library.is_none() && uses_library(source) {
@@ -105,12 +121,12 @@ pub fn compile_named(
         None
     };
     let index = module.add_source(name, source.to_vec());
-    let script = lower::lower_with(&ast, &resolution, module, false, first, Some(index));
+    let script = lower::lower_with(ast, resolution, module, false, first, Some(index));
     if cfg!(debug_assertions)
         && let Err(errors) = brine_ir::verifier::verify_module(module)
     {
         let text: Vec<String> = errors.iter().map(|e| e.to_string()).collect();
         panic!("IR verifier failed:\n{}\n{}", text.join("\n"), brine_ir::printer::print_module(module));
     }
-    Ok(script)
+    script
 }

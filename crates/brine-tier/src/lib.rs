@@ -370,8 +370,30 @@ pub enum Stage {
 /// IR or disassembled machine code. Native code embeds the runtime objects
 /// of the program's constants, so the program is loaded into a runtime.
 pub fn emit(program: &mut Program, stage: Stage) -> Result<String, String> {
-    let mut rt = Runtime::new();
-    program.sync(&mut rt);
+    let functions = 0..program.module.functions.len();
+    emit_functions(program, &mut Runtime::new(), stage, functions)
+}
+
+/// The baseline code of the functions with ids in `functions` of a
+/// session's module (the REPL's `:asm` of one entry), as [`emit`] shows
+/// each. The module's new parts are loaded into the session's own runtime
+/// first (as [`Session::execute`] does), so the code names the session's
+/// constants; nothing runs.
+pub fn emit_session_functions(
+    session: &mut Session,
+    stage: Stage,
+    functions: std::ops::Range<usize>,
+) -> Result<String, String> {
+    emit_functions(&mut session.program, &mut session.rt, stage, functions)
+}
+
+fn emit_functions(
+    program: &mut Program,
+    rt: &mut Runtime,
+    stage: Stage,
+    functions: std::ops::Range<usize>,
+) -> Result<String, String> {
+    program.sync(rt);
     let links = brine_codegen::jit::JitLinks {
         strings: program.strings(),
         functions: program.function_objects(),
@@ -380,7 +402,7 @@ pub fn emit(program: &mut Program, stage: Stage) -> Result<String, String> {
         class_links: std::ptr::null(),
     };
     match stage {
-        Stage::Clif => brine_codegen::emit::clif_text(&program.module, &links),
-        Stage::Asm => brine_codegen::emit::asm_text(&program.module, &links),
+        Stage::Clif => brine_codegen::emit::clif_text_of(&program.module, &links, functions),
+        Stage::Asm => brine_codegen::emit::asm_text_of(&program.module, &links, functions),
     }
 }
