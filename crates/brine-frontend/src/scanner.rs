@@ -99,12 +99,10 @@ fn scan_as(source: &[u8], library: bool) -> (Vec<Token<'_>>, Vec<Diagnostic>) {
         scanner.start = scanner.current;
         scanner.scan_token();
     }
-    scanner.tokens.push(Token {
-        kind: TokenKind::Eof,
-        lexeme: &[],
-        line: scanner.line,
-        start: offset(source.len()),
-    });
+    // The end's span is right after the last token (where a missing `;`
+    // goes), not after the whitespace and comments that follow it.
+    let end = scanner.tokens.last().map_or(0, |t| t.span().end);
+    scanner.tokens.push(Token { kind: TokenKind::Eof, lexeme: &[], line: scanner.line, start: end });
     (scanner.tokens, scanner.errors)
 }
 

@@ -663,6 +663,9 @@ fn diagnostics_point_at_their_token() {
         Some((7, 7)),
         "at the end: empty, after the last token"
     );
+    let source = "print 1\n// done\n";
+    let errors = parse(source.as_bytes()).unwrap_err();
+    assert_eq!(errors[0].span.map(|s| (s.start, s.end)), Some((7, 7)), "right after the last token");
     let source = "print 1; @";
     let errors = parse(source.as_bytes()).unwrap_err();
     assert_eq!(at(source, errors[0].span.expect("a span")), "@");
