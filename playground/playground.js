@@ -96,13 +96,16 @@ function renderGutter() {
   gutter.scrollTop = source.scrollTop;
 }
 
-function selectLine(line) {
+// Selects line `line` of the editor, from `column` (1-based) if given.
+function selectLine(line, column) {
   const lines = source.value.split("\n");
   if (line < 1 || line > lines.length) return;
   let start = 0;
   for (let i = 0; i < line - 1; i++) start += lines[i].length + 1;
+  const end = start + lines[line - 1].length;
+  if (column != null) start = Math.min(start + column - 1, end);
   source.focus();
-  source.setSelectionRange(start, start + lines[line - 1].length);
+  source.setSelectionRange(start, end);
 }
 
 source.addEventListener("input", () => { badLines.clear(); renderGutter(); });
@@ -167,7 +170,7 @@ function showReport(report, ms) {
     }
     if (error.line != null) {
       badLines.add(error.line);
-      item.addEventListener("click", () => selectLine(error.line));
+      item.addEventListener("click", () => selectLine(error.line, error.column));
     }
     list.append(item);
   }

@@ -89,7 +89,7 @@ try {
     expect(gutter.trim().split("\n").length === 4, `line numbers for 4 lines, got ${JSON.stringify(gutter)}`);
   });
 
-  await check("a compile error shows its line (and column when known)", async () => {
+  await check("a compile error shows its line and column", async () => {
     await setSource("print 1;\nprint 2 +;\n");
     const r = await run();
     expect(r.stdout === "", "no output");
@@ -98,23 +98,24 @@ try {
     expect(e.kind === "compile", `kind ${e.kind}`);
     expect(e.line === "2", `line ${e.line}`);
     expect(e.message === "Expect expression.", `message ${e.message}`);
-    if (e.column !== undefined) {
-      expect(e.column === "10", `column ${e.column}`);
-      expect(e.text.includes("line 2, column 10"), e.text);
-    } else {
-      expect(e.text.includes("line 2"), e.text);
-    }
+    expect(e.column === "10", `column ${e.column}`);
+    expect(e.text.includes("line 2, column 10"), e.text);
     expect((await page.textContent("#gutter .bad")) === "2", "the gutter marks line 2");
+    // Clicking the error selects the source from its column.
+    await page.click("#errors li");
+    const selected = await page.$eval("#source", (t) => t.value.slice(t.selectionStart, t.selectionEnd));
+    expect(selected === ";", `selected ${JSON.stringify(selected)}`);
   });
 
-  await check("a runtime error shows its message, line and trace", async () => {
+  await check("a runtime error shows its message, line, column and trace", async () => {
     await setSource('print "start";\nfun half(x) {\n  return x / 2;\n}\nprint half("ten");\n');
     const r = await run();
     expect(r.stdout === "start\n", `output before the error, got ${JSON.stringify(r.stdout)}`);
     const e = r.errors[0];
     expect(e && e.kind === "runtime", `kind ${e && e.kind}`);
     expect(e.message === "Operands must be numbers.", `message ${e.message}`);
-    expect(e.line === "3" && e.text.includes("line 3"), `line ${e.line}: ${e.text}`);
+    expect(e.line === "3" && e.column === "10", `line ${e.line}, column ${e.column}`);
+    expect(e.text.includes("line 3, column 10"), e.text);
     expect(e.trace === "[line 3] in half()\n[line 5] in script", `trace ${JSON.stringify(e.trace)}`);
     expect(r.status.includes("exit 70"), `status ${r.status}`);
   });

@@ -79,8 +79,9 @@ pub struct ErrorInfo {
     /// The source line (1-based) the error points at: the diagnostic's, or
     /// the innermost trace line's. None when unknown.
     pub line: Option<u32>,
-    /// The column (1-based, in characters) on that line, when the error
-    /// carries a byte offset into the source. See [`diagnostic_column`].
+    /// The column (1-based, in characters) on that line where the error's
+    /// span starts: the diagnostic's token, or the runtime error's
+    /// innermost operation. None when unknown.
     pub column: Option<u32>,
     /// A runtime error's `[line N] in f()` lines, innermost first.
     pub trace: Vec<String>,
@@ -240,7 +241,7 @@ fn run_here(source: &[u8]) -> Report {
         match error {
             Some(error) => {
                 let code = if error.internal { exit_code::INTERNAL_ERROR } else { exit_code::RUNTIME_ERROR };
-                (vec![runtime_error(&error)], code)
+                (vec![runtime_error(&program.module, &error)], code)
             }
             None => {
                 let report = Report::failed(
@@ -278,13 +279,18 @@ fn compile_error(source: &[u8], d: &Diagnostic) -> ErrorInfo {
     }
 }
 
-/// The column of a diagnostic. Diagnostics carry a line only for now, so
-/// this is None. Once `Diagnostic` has a byte span into the source, this
-/// is `Some(column_at(source, span.start))` (and a runtime error's
-/// innermost site's span goes through [`column_at`] the same way, in
-/// [`runtime_error`]).
-fn diagnostic_column(_source: &[u8], _d: &Diagnostic) -> Option<u32> {
-    None
+/// The column of a diagnostic: where its span starts.
+fn diagnostic_column(source: &[u8], d: &Diagnostic) -> Option<u32> {
+    d.span.map(|span| column_at(source, span.start as usize))
+}
+
+/// The column of a runtime error: where the span of its innermost site
+/// starts, when the site has one in a source whose text the module kept
+/// (not the standard library's).
+fn runtime_column(module: &brine_ir::Module, error: &PendingError) -> Option<u32> {
+    let site = brine_ir::SiteId::new(error.site? as usize);
+    let (file, span) = module.site_source(site)?;
+    Some(column_at(&file.text, span.start as usize))
 }
 
 /// The 1-based column, in characters (UTF-8 sequences; a byte that is not
@@ -297,15 +303,15 @@ pub fn column_at(source: &[u8], offset: usize) -> u32 {
 }
 
 /// A runtime error as the report shows it: its line is the innermost trace
-/// line's.
-fn runtime_error(error: &PendingError) -> ErrorInfo {
+/// line's, its column that of the site that line names.
+fn runtime_error(module: &brine_ir::Module, error: &PendingError) -> ErrorInfo {
     let kind = if error.internal { ErrorKind::Internal } else { ErrorKind::Runtime };
     ErrorInfo {
         kind,
         message: error.message.clone(),
         text: error.report().trim_end().to_string(),
         line: error.trace.first().and_then(|l| trace_line_number(l)),
-        column: None,
+        column: runtime_column(module, error),
         trace: error.trace.clone(),
     }
 }

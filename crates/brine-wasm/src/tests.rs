@@ -18,7 +18,7 @@ fn a_compile_error_has_its_line_and_no_output() {
     assert_eq!(report.errors.len(), 1, "{:?}", report.errors);
     let e = &report.errors[0];
     assert_eq!(e.kind, ErrorKind::Compile);
-    assert_eq!(e.line, Some(3));
+    assert_eq!((e.line, e.column), (Some(3), Some(1)));
     assert_eq!(e.message, "Expect ';' after value.");
     assert_eq!(e.text, "[line 3] Error at 'print': Expect ';' after value.");
     assert!(e.trace.is_empty());
@@ -26,9 +26,9 @@ fn a_compile_error_has_its_line_and_no_output() {
 
 #[test]
 fn every_compile_error_is_reported() {
-    let report = run(b"var 1;\nvar 2;\n");
-    let lines: Vec<_> = report.errors.iter().map(|e| e.line).collect();
-    assert_eq!(lines, [Some(1), Some(2)], "{:?}", report.errors);
+    let report = run(b"var 1;\n  var 2;\n");
+    let at: Vec<_> = report.errors.iter().map(|e| (e.line, e.column)).collect();
+    assert_eq!(at, [(Some(1), Some(5)), (Some(2), Some(7))], "{:?}", report.errors);
 }
 
 #[test]
@@ -41,7 +41,7 @@ fn a_runtime_error_has_its_message_line_and_trace() {
     let e = &report.errors[0];
     assert_eq!(e.kind, ErrorKind::Runtime);
     assert_eq!(e.message, "Operands must be two numbers or two strings.");
-    assert_eq!(e.line, Some(3));
+    assert_eq!((e.line, e.column), (Some(3), Some(10)), "the column of `x + nil`");
     assert_eq!(e.trace, ["[line 3] in f()", "[line 5] in g()", "[line 6] in script"]);
     assert_eq!(
         e.text,
@@ -106,6 +106,25 @@ fn the_library_and_clock_work() {
 }
 
 #[test]
+fn a_column_counts_characters_not_bytes() {
+    let report = run("var s = \"é\";\nprint \"éé\" + nil;\n".as_bytes());
+    let e = &report.errors[0];
+    assert_eq!((e.line, e.column), (Some(2), Some(7)), "{e:?}");
+    let report = run("print \"é\" + ;\n".as_bytes());
+    let e = &report.errors[0];
+    assert_eq!((e.line, e.column), (Some(1), Some(13)), "{e:?}");
+}
+
+#[test]
+fn an_error_in_the_library_has_the_line_of_the_programs_frame() {
+    // `xs.get` is the library's; the trace starts at the program's call.
+    let report = run(b"var xs = [1];\n  print xs[5];\n");
+    let e = &report.errors[0];
+    assert_eq!(e.kind, ErrorKind::Runtime, "{e:?}");
+    assert_eq!((e.line, e.column), (Some(2), Some(9)), "{e:?}");
+}
+
+#[test]
 fn columns_count_characters_from_the_line_start() {
     assert_eq!(column_at(b"abc", 0), 1);
     assert_eq!(column_at(b"abc\nde", 5), 2);
@@ -115,13 +134,13 @@ fn columns_count_characters_from_the_line_start() {
 
 #[test]
 fn the_json_has_every_field() {
-    let json = run(b"print \"a\\b\";\nfoo;\n").to_json();
+    let json = run(b"print \"a\\b\";\n  foo;\n").to_json();
     assert!(
         json.starts_with("{\"stdout\":\"a\\\\b\\n\",\"stderr\":\"\",\"errors\":[{\"kind\":\"runtime\""),
         "{json}"
     );
     assert!(json.contains("\"message\":\"Undefined variable 'foo'.\""), "{json}");
-    assert!(json.contains("\"line\":2,\"column\":null,\"trace\":[\"[line 2] in script\"]"), "{json}");
+    assert!(json.contains("\"line\":2,\"column\":3,\"trace\":[\"[line 2] in script\"]"), "{json}");
     assert!(json.contains("\"exit_code\":70,\"ir\":\""), "{json}");
     assert!(json.ends_with("\"}"), "{json}");
 }
