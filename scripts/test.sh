@@ -53,3 +53,11 @@ if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
 else
   echo "scripts/test.sh: node or npm is not installed; skipping editors/vscode/test.sh"
 fi
+
+# The browser playground (playground/): built for wasm32 and tested in
+# headless Chromium, when the wasm target is installed.
+if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  playground/test.sh
+else
+  echo "scripts/test.sh: skipping the playground test (rustup target wasm32-unknown-unknown is not installed)"
+fi

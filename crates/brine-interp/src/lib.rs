@@ -200,7 +200,27 @@ impl<'a> Interp<'a> {
         self.run_from(id, base, block, index + 1)
     }
 
-    fn run_from(&mut self, id: FuncId, base: usize, mut block: brine_ir::Block, mut start: usize) -> Value {
+    #[cfg(not(target_arch = "wasm32"))]
+    #[inline(always)]
+    fn run_from(&mut self, id: FuncId, base: usize, block: brine_ir::Block, start: usize) -> Value {
+        self.run_frame(id, base, block, start)
+    }
+
+    /// In wasm, an activation also counts toward `rt.max_call_depth`
+    /// (see `Runtime::call_depth`).
+    #[cfg(target_arch = "wasm32")]
+    fn run_from(&mut self, id: FuncId, base: usize, block: brine_ir::Block, start: usize) -> Value {
+        if self.rt.max_call_depth != 0 && self.rt.call_depth >= self.rt.max_call_depth {
+            // Reported at the call site, by the caller's frame, as below.
+            return self.rt.raise("Stack overflow.");
+        }
+        self.rt.call_depth += 1;
+        let result = self.run_frame(id, base, block, start);
+        self.rt.call_depth -= 1;
+        result
+    }
+
+    fn run_frame(&mut self, id: FuncId, base: usize, mut block: brine_ir::Block, mut start: usize) -> Value {
         let program: &'a Program = self.program;
         let func: &'a Function = program.module.function(id);
         if !self.check_stack() {

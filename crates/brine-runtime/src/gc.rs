@@ -24,9 +24,9 @@
 
 use crate::Runtime;
 use crate::object::*;
+use crate::time::Instant;
 use crate::value::Value;
 use std::ptr;
-use std::time::Instant;
 
 /// Asks the CPU to bring the cache line at `obj` in (a hint: no effect on
 /// the program's meaning).

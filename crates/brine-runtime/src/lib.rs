@@ -8,6 +8,11 @@
 //! of values, the pending runtime error, and buffered standard output and
 //! input.
 //!
+//! It builds for `wasm32-unknown-unknown` too (the playground, with the
+//! interpreter alone): there the clock is the host's ([`time`]) and
+//! [`Runtime::max_call_depth`] bounds the interpreter's recursion; every
+//! native target is unaffected by either.
+//!
 //! It must not know how code runs: nothing here knows the IR interpreter, the
 //! code generator or Lox syntax. Engines keep their Lox values where the
 //! collector can see them: in [`Runtime::stack`] (the interpreter's frames),
@@ -40,6 +45,7 @@ pub mod stack;
 mod strings;
 #[cfg(test)]
 mod tests;
+pub mod time;
 pub mod value;
 
 use object::*;
@@ -172,7 +178,7 @@ pub struct Runtime {
     /// first goes megamorphic.
     mega: Vec<(*mut ObjShape, Value, Value, u64)>,
     /// When the runtime was created (`clock()` counts from here).
-    start: std::time::Instant,
+    start: time::Instant,
     /// The engine that runs functions without native code and compiles hot
     /// ones, while a run that needs one is under way; see [`engine`]. The
     /// configuration that installs it keeps it alive and in place until it
@@ -206,6 +212,15 @@ pub struct Runtime {
     /// counter shows: a `brine.specialize` that did not specialize, and
     /// why.
     pub notes: Vec<String>,
+    /// wasm32 only: interpreter activations under way, and "Stack
+    /// overflow." once they would exceed `max_call_depth` (0: no limit).
+    /// A browser's engine limits wasm's call stack (about 1 MB in V8)
+    /// before `stack_limit`, which measures only Rust's shadow stack in
+    /// linear memory, is reached; a count of frames bounds both.
+    #[cfg(target_arch = "wasm32")]
+    pub call_depth: u32,
+    #[cfg(target_arch = "wasm32")]
+    pub max_call_depth: u32,
 }
 
 // SAFETY: a runtime exclusively owns its heap, and every raw pointer inside it
@@ -249,7 +264,7 @@ impl Runtime {
             scratch: Vec::new(),
             print_buf: Vec::new(),
             mega: Vec::new(),
-            start: std::time::Instant::now(),
+            start: time::Instant::now(),
             engine: None,
             tier_threshold: u32::MAX,
             list_class: std::ptr::null_mut(),
@@ -260,6 +275,10 @@ impl Runtime {
             script_args: Vec::new(),
             native_data: Value::NIL,
             notes: Vec::new(),
+            #[cfg(target_arch = "wasm32")]
+            call_depth: 0,
+            #[cfg(target_arch = "wasm32")]
+            max_call_depth: 0,
         };
         // Stress mode keeps the heap's fast-path records empty, so every
         // allocation (inline ones too) reaches the collecting slow path.
