@@ -293,9 +293,13 @@ impl Analysis {
     /// The occurrence at `offset`: the one whose span holds it, or else one
     /// that ends there (the cursor just after a name).
     fn occurrence_at(&self, offset: usize) -> Option<&Occurrence> {
-        let offset = offset as u32;
-        let holding = self.occurrences.iter().find(|o| o.span.start <= offset && offset < o.span.end);
-        holding.or_else(|| self.occurrences.iter().find(|o| o.span.end == offset && !o.span.is_empty()))
+        // Names are tokens: the occurrences do not overlap.
+        let offset = u32::try_from(offset).ok()?;
+        let i = self.occurrences.partition_point(|o| o.span.start <= offset);
+        // The last one starting at or before the offset, if it holds it or
+        // ends there.
+        let last = self.occurrences[..i].last()?;
+        (offset <= last.span.end).then_some(last)
     }
 
     /// What the name at `position` refers to.
@@ -623,7 +627,10 @@ impl<'a> Walk<'a> {
     }
 
     fn occurrence(&mut self, span: Span, target: Target, role: Role) {
-        self.occurrences.push(Occurrence { span, target, role });
+        // (No name is empty; an empty span is one the tree did not record.)
+        if !span.is_empty() {
+            self.occurrences.push(Occurrence { span, target, role });
+        }
     }
 
     fn reference(&mut self, id: RefId, name: &[u8]) {

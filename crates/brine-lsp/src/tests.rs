@@ -477,3 +477,62 @@ fn exit_without_shutdown_is_abrupt() {
         .unwrap();
     assert_eq!(crate::run(server), crate::Ending::Abrupt);
 }
+
+// ---- The repository's Lox files ---------------------------------------------
+
+/// The `.lox` files under `dir`, recursively.
+fn lox_files(dir: &std::path::Path, into: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            lox_files(&path, into);
+        } else if path.extension().is_some_and(|e| e == "lox") {
+            into.push(path);
+        }
+    }
+}
+
+/// Every identifier of every program of the repository that parses is an
+/// occurrence the index knows (a declaration, a variable, a property), and
+/// each one with a definition in the file leads back to a name spelled the
+/// same; the front end's errors are the analysis's diagnostics.
+#[test]
+fn every_identifier_of_the_corpus_is_indexed() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let mut files = Vec::new();
+    for dir in ["tests/lox", "examples", "bench", "lib"] {
+        lox_files(&root.join(dir), &mut files);
+    }
+    assert!(files.len() > 100, "found only {} files", files.len());
+    let mut checked = 0;
+    for path in &files {
+        let text = String::from_utf8_lossy(&std::fs::read(path).unwrap()).into_owned();
+        let analysis = Analysis::new(text.clone());
+        let expected = match brine_frontend::check(text.as_bytes()) {
+            Ok(_) => 0,
+            Err(errors) => errors.len(),
+        };
+        assert_eq!(analysis.diagnostics().len(), expected, "{}", path.display());
+        if !analysis.parsed() {
+            continue;
+        }
+        checked += 1;
+        let (tokens, _) = brine_frontend::scanner::scan(text.as_bytes());
+        let index = analysis.line_index();
+        for token in tokens.iter().filter(|t| t.kind == brine_frontend::scanner::TokenKind::Identifier) {
+            let position = index.position(&text, token.start as usize);
+            let where_ = format!("{}:{}:{}", path.display(), position.line + 1, position.character + 1);
+            assert!(analysis.target_at(position).is_some(), "{where_}: no occurrence");
+            for range in analysis.definition(position) {
+                let (start, end) = (index.offset(&text, range.start), index.offset(&text, range.end));
+                assert_eq!(
+                    &text.as_bytes()[start..end],
+                    token.lexeme,
+                    "{where_}: a definition of another name"
+                );
+            }
+        }
+    }
+    assert!(checked > 100, "only {checked} files parsed");
+}
