@@ -34,6 +34,15 @@ pub fn resolve(program: &ast::Program) -> Result<ast::Resolution, Vec<Diagnostic
     resolver::resolve(program)
 }
 
+/// [`resolve`] for tools that want the bindings of a program with errors
+/// (the language server): the resolution, complete even when there are
+/// errors, and every resolution error in source order (none: `resolve`
+/// would succeed). A reference an error concerns (`this` outside a class)
+/// may be left [`ast::Resolved::Global`].
+pub fn resolve_with_errors(program: &ast::Program) -> (ast::Resolution, Vec<Diagnostic>) {
+    resolver::resolve_all(program)
+}
+
 /// Parses, then resolves if parsing succeeded.
 pub fn check(source: &[u8]) -> Result<(ast::Program, ast::Resolution), Vec<Diagnostic>> {
     let program = parse(source)?;

@@ -18,6 +18,13 @@ use crate::ast::{
 use crate::diag::Diagnostic;
 
 pub(crate) fn resolve(program: &Program) -> Result<Resolution, Vec<Diagnostic>> {
+    let (resolution, diagnostics) = resolve_all(program);
+    if diagnostics.is_empty() { Ok(resolution) } else { Err(diagnostics) }
+}
+
+/// The resolution and every error: on errors, the resolution is still
+/// complete (a reference the errors concern may be left `Global`).
+pub(crate) fn resolve_all(program: &Program) -> (Resolution, Vec<Diagnostic>) {
     let placeholder = DeclInfo { name: Vec::new(), function: FnId(0), captured: false, assigned: false };
     let mut resolver = Resolver {
         program,
@@ -32,7 +39,7 @@ pub(crate) fn resolve(program: &Program) -> Result<Resolution, Vec<Diagnostic>> 
         diagnostics: Vec::new(),
     };
     resolver.stmts(&program.script.body);
-    if resolver.diagnostics.is_empty() { Ok(resolver.resolution) } else { Err(resolver.diagnostics) }
+    (resolver.resolution, resolver.diagnostics)
 }
 
 #[derive(Copy, Clone, PartialEq, Eq)]

@@ -24,6 +24,12 @@ use crate::object::{NativeFn, ObjKind, ObjString};
 use crate::value::Value;
 use std::io::Write;
 
+/// The name and arity of every native, in the order they are defined (for
+/// tools that show or complete them, such as the language server).
+pub fn names() -> impl Iterator<Item = (&'static str, u32)> {
+    NATIVES.iter().map(|&(name, arity, _)| (name, arity))
+}
+
 /// Every native: its name, its arity and its function.
 const NATIVES: &[(&str, u32, NativeFn)] = &[
     ("clock", 0, clock),

@@ -106,6 +106,12 @@ enum Command {
         /// The Lox source file.
         file: PathBuf,
     },
+    /// Serve the Language Server Protocol on stdin and stdout (for editors).
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport.
+        #[arg(long)]
+        stdio: bool,
+    },
 }
 
 #[derive(Copy, Clone, PartialEq, Eq, ValueEnum)]
@@ -231,6 +237,7 @@ fn main() -> ExitCode {
             }
             Err(code) => code,
         },
+        Some(Command::Lsp { stdio: _ }) => brine_lsp::run_stdio() as u8,
     };
     ExitCode::from(code)
 }
