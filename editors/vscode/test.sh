@@ -7,4 +7,7 @@ cd "$(dirname "$0")"
 if [ ! -d node_modules ]; then
   npm ci --no-audit --no-fund
 fi
+# The server test starts the real `brine lsp`: $BRINE, by default the
+# workspace's debug build (scripts/test.sh has built it).
+export BRINE="${BRINE:-$(cd ../.. && pwd)/target/debug/brine}"
 node --test test/
