@@ -61,3 +61,9 @@ if rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown;
 else
   echo "scripts/test.sh: skipping the playground test (rustup target wasm32-unknown-unknown is not installed)"
 fi
+
+# The tree-sitter grammar (editors/tree-sitter-lox): its committed parser
+# against Brine's parser on every Lox file here, its corpus and its
+# highlight query (cargo and cc only; `tree-sitter test` too when the CLI
+# is installed).
+editors/tree-sitter-lox/test.sh
